@@ -1,0 +1,1 @@
+"""The pose vocabulary: skeleton, posebits and ground-truth distances (numpy only)."""
