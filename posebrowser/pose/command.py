@@ -22,8 +22,8 @@ def run_posebits(args: argparse.Namespace) -> int:
             "version": vocabulary.version,
             "count": len(vocabulary),
             "posebits": [
-                {"index": i, "name": bit.name, "label": bit.label, "body_part": bit.body_part, "kind": bit.kind}
-                for i, bit in enumerate(vocabulary.bits)
+                {"index": i, "name": b.name, "label": b.label, "body_part": b.body_part, "kind": b.kind}
+                for i, b in enumerate(vocabulary.bits)
             ],
         }
         print(json.dumps(payload, indent=2))
