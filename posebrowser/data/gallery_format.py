@@ -82,7 +82,7 @@ def save_annotations(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     if unknown:
         raise ValueError(f"unknown annotation fields: {sorted(unknown)}")
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
+    np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
     atomic_write_bytes(Path(path), buffer.getvalue())
 
 
