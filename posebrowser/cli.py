@@ -70,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PosebrowserError as error:
         print(f"posebrowser: error: {error.user_message}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error for a command-line tool.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("posebrowser: interrupted", file=sys.stderr)
         return 130
