@@ -1,0 +1,249 @@
+"""``posebrowser evaluate``: thesis-style retrieval metrics (§11) of the shipped models on a gallery.
+
+The engine is used only to load the gallery, models and embeddings; every number is computed by the
+array functions in :mod:`posebrowser.evaluation.report` and :mod:`posebrowser.evaluation.metrics`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from posebrowser.errors import DataError, QueryError
+from posebrowser.evaluation.metrics import THESIS_RANK_THRESHOLD, top_k_indices
+from posebrowser.evaluation.report import (
+    Condition,
+    MetricTable,
+    build_report,
+    evaluate_posebit_questions,
+    evaluate_retrieval,
+    format_report_text,
+    write_report,
+)
+
+SPLIT_NAMES = ("train", "val", "test")
+Progress = Callable[[int, int], None]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``evaluate`` sub-command."""
+    parser = subparsers.add_parser(
+        "evaluate", help="hit@k, mean distance@k and posebit-question precision@k (thesis §11)"
+    )
+    parser.add_argument("--gallery", type=Path, default=None, help="gallery folder (default: built-in)")
+    parser.add_argument("--models", type=Path, default=None, help="models folder (default: shipped models)")
+    parser.add_argument("--split", choices=SPLIT_NAMES, default="test", help="database split (default test)")
+    parser.add_argument("--queries", choices=SPLIT_NAMES, default="val", help="query split (default val)")
+    parser.add_argument("--k-max", type=int, default=10, help="evaluate k = 1..K (default 10)")
+    parser.add_argument("--threshold", type=int, default=THESIS_RANK_THRESHOLD, help="hit rank threshold")
+    parser.add_argument(
+        "--top50",
+        action="store_true",
+        help="count a hit within the top THRESHOLD results (the thesis counts rank ≤ THRESHOLD)",
+    )
+    parser.add_argument(
+        "--min-count",
+        type=int,
+        default=5,
+        help="ask posebit questions only for values held by at least this many items",
+    )
+    parser.add_argument(
+        "--fit-masks", action="store_true", help="also fit masks for posebits without a shipped mask (slow)"
+    )
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo chance estimate")
+    parser.add_argument("--out", type=Path, default=None, help="write report.json and report.png here")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(func=run_evaluate)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Open the engine, evaluate, print (text or JSON) and optionally write the report files."""
+    from tqdm import tqdm
+
+    from posebrowser.core.engine import RetrievalEngine
+
+    bar = tqdm(desc="embedding gallery", unit="img", file=sys.stderr, disable=args.json)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        engine = RetrievalEngine.open(args.gallery, args.models, device=args.device, progress=progress)
+    finally:
+        bar.close()
+    report = evaluate_engine(
+        engine,
+        split=args.split,
+        query_split=args.queries,
+        ks=tuple(range(1, args.k_max + 1)),
+        threshold=args.threshold,
+        thesis_off_by_one=not args.top50,
+        min_count=args.min_count,
+        fit_masks=args.fit_masks,
+        seed=args.seed,
+    )
+    if args.out is not None:
+        json_path, png_path = write_report(report, args.out)
+        if not args.json:
+            print(f"wrote {json_path} and {png_path}", file=sys.stderr)
+    print(json.dumps(report, indent=2) if args.json else format_report_text(report))
+    return 0
+
+
+def evaluate_engine(
+    engine: Any,
+    split: str = "test",
+    query_split: str = "val",
+    ks: tuple[int, ...] = tuple(range(1, 11)),
+    threshold: int = THESIS_RANK_THRESHOLD,
+    thesis_off_by_one: bool = True,
+    min_count: int = 5,
+    fit_masks: bool = False,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Report dict for a RetrievalEngine-like object (``gallery``, ``embeddings``, ``posebit_embedder``,
+    ``masks``, ``mask_for``, ``term_vector``): ``query_split`` items query the ``split`` items."""
+    from posebrowser.pose.similarity import METRICS, pairwise_distances
+
+    gallery = engine.gallery
+    db_rows = np.asarray(gallery.split_indices(split), dtype=np.int64)
+    query_rows = np.asarray(gallery.split_indices(query_split), dtype=np.int64)
+    for name, rows in ((split, db_rows), (query_split, query_rows)):
+        if len(rows) == 0:
+            raise DataError(
+                f"The gallery has no images in the '{name}' split, so it cannot be evaluated.",
+                path=getattr(gallery, "root", None),
+            )
+    if len(db_rows) < max(ks):
+        raise DataError(
+            f"The '{split}' split has {len(db_rows)} images; at least {max(ks)} are needed.",
+            path=getattr(gallery, "root", None),
+        )
+    embeddings = np.asarray(engine.embeddings, dtype=np.float32)
+    gt_tables = {
+        metric.name: pairwise_distances(metric.name, gallery, query_rows, db_rows)
+        for metric in METRICS
+        if gallery.has_ground_truth(metric.name)
+    }
+    units = {metric.name: metric.unit for metric in METRICS}
+    query_sets: dict[str, NDArray[np.float32]] = {"image query": embeddings[query_rows]}
+    posebyte_queries = _ground_truth_posebyte_queries(engine, query_rows)
+    if posebyte_queries is not None:
+        query_sets["posebyte query (ground-truth posebyte)"] = posebyte_queries
+    tables: list[MetricTable] = evaluate_retrieval(
+        query_sets, embeddings[db_rows], gt_tables, ks, threshold, thesis_off_by_one, units, seed
+    )
+    if gallery.posebits is not None:
+        methods = posebit_question_rankings(engine, db_rows, query_rows, max(ks), min_count, fit_masks)
+        if methods:
+            tables.append(
+                evaluate_posebit_questions(
+                    methods, gallery.posebits, gallery.posebit_names, chance_rows=db_rows, ks=ks
+                )
+            )
+    meta = {
+        "gallery": str(getattr(gallery, "name", "")),
+        "gallery_root": str(getattr(gallery, "root", "")),
+        "database_split": split,
+        "query_split": query_split,
+        "database_size": len(db_rows),
+        "query_count": len(query_rows),
+        "ks": list(ks),
+        "threshold": threshold,
+        "thesis_off_by_one": thesis_off_by_one,
+        "image_model_sha256": getattr(engine.image_embedder, "model_sha256", None),
+        "posebit_model_sha256": getattr(engine.posebit_embedder, "model_sha256", None),
+        "ground_truth_metrics": sorted(gt_tables),
+    }
+    return build_report(tables, meta)
+
+
+def _ground_truth_posebyte_queries(engine: Any, query_rows: NDArray[np.int64]) -> NDArray[np.float32] | None:
+    """Posebit-net embeddings (Q, D) of the queries' full annotated posebytes (the thesis language mode)."""
+    gallery = engine.gallery
+    embedder = engine.posebit_embedder
+    if embedder is None or gallery.posebits is None:
+        return None
+    names = embedder.posebit_names or tuple(engine.vocabulary.names)
+    column = {name: j for j, name in enumerate(gallery.posebit_names)}
+    known = [(i, column[name]) for i, name in enumerate(names) if name in column]
+    if not known:
+        return None
+    posebytes = np.zeros((len(query_rows), len(names)), dtype=np.float32)
+    net_columns, gallery_columns = (np.asarray(v) for v in zip(*known, strict=True))
+    posebytes[:, net_columns] = np.clip(gallery.posebits[np.ix_(query_rows, gallery_columns)], 0, 1)
+    vectors: NDArray[np.float32] = np.asarray(embedder.embed(posebytes), dtype=np.float32)
+    return vectors
+
+
+def posebit_question_rankings(
+    engine: Any,
+    db_rows: NDArray[np.int64],
+    query_rows: NDArray[np.int64],
+    k: int,
+    min_count: int = 5,
+    fit_masks: bool = False,
+) -> dict[str, dict[Condition, NDArray[np.int64]]]:
+    """Rankings (gallery rows, best first) per method and single-condition question (bit name, value).
+
+    Methods: "mask (origin query)" ranks by ``‖mask ⊙ e_t‖`` (shipped masks, or fitted with
+    ``fit_masks``); "posebyte query (conditional)" embeds the completed posebyte with the posebit net;
+    "example image query" uses each query-split image holding the value as a query (baseline).
+    """
+    from posebrowser.core.query import PosebitTerm
+
+    gallery = engine.gallery
+    embeddings = np.asarray(engine.embeddings, dtype=np.float64)
+    database = embeddings[db_rows]
+    example_top = db_rows[top_k_indices(embeddings[query_rows], database, k)]
+    masks: dict[Condition, NDArray[np.int64]] = {}
+    conditional: dict[Condition, NDArray[np.int64]] = {}
+    examples: dict[Condition, NDArray[np.int64]] = {}
+    for column, name in enumerate(gallery.posebit_names):
+        values = gallery.posebits[:, column]
+        for value in (0, 1):
+            if int((values[db_rows] == value).sum()) < min_count:
+                continue
+            condition = (str(name), value)
+            holders = values[query_rows] == value
+            if holders.any():
+                examples[condition] = example_top[holders]
+            mask = _mask_or_none(engine, condition, fit_masks)
+            if mask is not None:
+                norms = np.linalg.norm(database * mask[None, :], axis=1)
+                masks[condition] = db_rows[np.argsort(norms, kind="stable")[:k]]
+            if engine.posebit_embedder is not None and getattr(engine, "conditional", None) is not None:
+                try:
+                    vector = engine.term_vector(PosebitTerm((condition,), mode="conditional"))
+                except QueryError:
+                    continue
+                conditional[condition] = db_rows[top_k_indices(vector[None, :], database, k)[0]]
+    methods = {
+        "mask (origin query)": masks,
+        "posebyte query (conditional)": conditional,
+        "example image query": examples,
+    }
+    return {label: rankings for label, rankings in methods.items() if rankings}
+
+
+def _mask_or_none(engine: Any, condition: Condition, fit: bool) -> NDArray[np.float64] | None:
+    bank = getattr(engine, "masks", None)
+    shipped = bank.shipped(*condition) if bank is not None else None
+    if shipped is not None:
+        return np.asarray(shipped, dtype=np.float64)
+    if not fit:
+        return None
+    try:
+        return np.asarray(engine.mask_for((condition,)), dtype=np.float64)
+    except QueryError:
+        return None

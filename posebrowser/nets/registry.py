@@ -1,0 +1,123 @@
+"""Registry of the network architectures posebrowser can build from a model card.
+
+``NETS`` maps a name to a frozen :class:`NetSpec`; :func:`build_net` builds one with a config dict.
+This module imports torch only inside the build functions, so reading the registry is cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+
+from posebrowser.errors import CheckpointError
+from posebrowser.nets.preprocessing import Preprocessing, compact_preprocessing, thesis_preprocessing
+
+if TYPE_CHECKING:
+    from torch import nn
+
+NetKind = Literal["image", "posebit", "mask"]
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """One buildable architecture.
+
+    ``build(**config)`` returns a freshly initialised ``nn.Module``; ``preprocessing`` (image nets only)
+    gives the input pipeline the weights expect; ``default_config`` documents the accepted keys.
+    """
+
+    name: str
+    kind: NetKind
+    build: Callable[..., nn.Module]
+    description: str
+    default_config: Mapping[str, Any]
+    preprocessing: Callable[[], Preprocessing] | None = None
+
+
+def _build_thesis_vggs(**config: Any) -> nn.Module:
+    from posebrowser.nets.thesis_vggs import ThesisImageNet
+
+    return ThesisImageNet(**config)
+
+
+def _build_compact(**config: Any) -> nn.Module:
+    from posebrowser.nets.compact import CompactImageNet
+
+    return CompactImageNet(**config)
+
+
+def _build_posebit(**config: Any) -> nn.Module:
+    from posebrowser.nets.posebit_net import PosebitNet
+
+    return PosebitNet(**config)
+
+
+def _build_mask(**config: Any) -> nn.Module:
+    from posebrowser.nets.mask import EmbeddingMask
+
+    return EmbeddingMask(**config)
+
+
+DEFAULT_IMAGE_NET = "compact_resnet"
+
+NETS: Mapping[str, NetSpec] = MappingProxyType(
+    {
+        "compact_resnet": NetSpec(
+            name="compact_resnet",
+            kind="image",
+            build=_build_compact,
+            description="Width-scaled ResNet-18 layout, GAP → 128 → L2 (fast on CPU; default).",
+            default_config=MappingProxyType({"width": 0.5, "blocks": (2, 2, 2, 2), "embedding_dim": 128}),
+            preprocessing=compact_preprocessing,
+        ),
+        "thesis_vggs": NetSpec(
+            name="thesis_vggs",
+            kind="image",
+            build=_build_thesis_vggs,
+            description="The thesis VGG-S trunk + fc6/fc7 head (BGR, mean-subtracted 0–255 input).",
+            default_config=MappingProxyType({"lrn": "thesis", "embedding_dim": 128, "dropout": 0.5}),
+            preprocessing=thesis_preprocessing,
+        ),
+        "posebit_mlp": NetSpec(
+            name="posebit_mlp",
+            kind="posebit",
+            build=_build_posebit,
+            description="Posebyte (N, B) → fc1/fc2/fc3 → 128 → L2 (the thesis language net).",
+            default_config=MappingProxyType(
+                {"num_bits": None, "hidden": 4608, "hidden2": 2048, "embedding_dim": 128, "dropout": 0.5}
+            ),
+        ),
+        "embedding_mask": NetSpec(
+            name="embedding_mask",
+            kind="mask",
+            build=_build_mask,
+            description="Element-wise mask (128,) applied to embeddings.",
+            default_config=MappingProxyType({"dim": 128}),
+        ),
+    }
+)
+
+
+def get_spec(name: str) -> NetSpec:
+    """Return the spec called ``name``; raise :class:`CheckpointError` listing known names if absent."""
+    try:
+        return NETS[name]
+    except KeyError:
+        known = ", ".join(sorted(NETS))
+        raise CheckpointError(
+            f"Unknown network architecture {name!r}; known architectures: {known}."
+        ) from None
+
+
+def build_net(name: str, **config: Any) -> nn.Module:
+    """Build a freshly initialised network ``name`` with ``config`` (keyword arguments of its class).
+
+    Raises :class:`CheckpointError` for an unknown name or a config the class does not accept.
+    """
+    spec = get_spec(name)
+    try:
+        return spec.build(**config)
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"Network {name!r} cannot be built with config {config!r}: {error}") from error

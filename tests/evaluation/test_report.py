@@ -1,0 +1,181 @@
+"""Report tables, JSON/PNG output and the evaluate command on a fake engine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from posebrowser.errors import DataError
+from posebrowser.evaluation import command
+from posebrowser.evaluation.command import evaluate_engine, posebit_question_rankings, register
+from posebrowser.evaluation.metrics import chance_hit_at_k, hit_at_k
+from posebrowser.evaluation.report import (
+    build_report,
+    evaluate_image_retrieval,
+    evaluate_posebit_questions,
+    format_report_text,
+    write_report,
+)
+
+SPLITS = ("train", "val", "test")
+
+
+def test_image_retrieval_tables() -> None:
+    rng = np.random.default_rng(0)
+    q, d = rng.normal(size=(30, 4)), rng.normal(size=(120, 4))
+    gt = rng.random((30, 120))
+    tables = evaluate_image_retrieval(q, d, {"2d": gt}, ks=(1, 2, 3), threshold=10, units={"2d": "px"})
+    assert [t.key for t in tables] == ["hit@k/2d", "distance@k/2d"]
+    hit, dist = tables
+    np.testing.assert_allclose(hit.series["image query"], hit_at_k(q, d, gt, (1, 2, 3), 10) * 100)
+    np.testing.assert_allclose(hit.series["chance"], chance_hit_at_k(120, (1, 2, 3), 10) * 100)
+    assert hit.details["window"] == 11 and dist.unit == "px"
+    assert set(dist.series) == {"image query", "image query (thesis variant)", "chance"}
+
+
+def test_posebit_questions_hand_case() -> None:
+    posebits = np.array([[1, 0], [1, 1], [0, 1], [0, 0]], dtype=np.int8)
+    methods = {
+        "perfect": {("a", 1): np.array([0, 1]), ("b", 1): np.array([1, 2])},
+        "wrong": {("a", 1): np.array([2, 3]), ("b", 1): np.array([0, 3]), ("b", 0): np.array([0, 3])},
+    }
+    table = evaluate_posebit_questions(methods, posebits, ("a", "b"), ks=(1, 2))
+    assert table.details["conditions"] == 2  # ("b", 0) is answered by one method only
+    assert table.series["perfect"] == [100.0, 100.0]
+    assert table.series["wrong"] == [0.0, 0.0]
+    assert table.series["chance"] == [50.0, 50.0]
+    assert table.details["per_condition"]["a=1"]["perfect"] == [100.0, 100.0]
+
+
+def test_report_json_text_and_png(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    tables = evaluate_image_retrieval(
+        rng.normal(size=(5, 3)), rng.normal(size=(40, 3)), {"3d": rng.random((5, 40))}
+    )
+    report = build_report(tables, {"gallery": "tiny"})
+    assert json.loads(json.dumps(report)) == report
+    text = format_report_text(report)
+    assert "hit@k (3d)" in text and "chance" in text
+    json_path, png_path = write_report(report, tmp_path / "out")
+    assert json.loads(json_path.read_text())["meta"]["gallery"] == "tiny"
+    assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png_path.stat().st_size > 5000
+
+
+class _FakePosebitEmbedder:
+    posebit_names = ("a", "b", "c")
+    model_sha256 = "posebit"
+
+    def embed(self, posebytes: NDArray[np.float32]) -> NDArray[np.float32]:
+        return _fake_embedding(np.asarray(posebytes, dtype=np.float32))
+
+
+def _fake_embedding(posebytes: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Bit a=1 puts dimension 0 at the origin (so an origin-anchored mask finds it); b, c map to ±1."""
+    vectors = posebytes * 2 - 1
+    vectors[:, 0] = 1 - posebytes[:, 0]
+    return vectors
+
+
+class _FakeMasks:
+    def shipped(self, name: str, value: int) -> NDArray[np.float32] | None:
+        if (name, value) != ("a", 1):
+            return None
+        mask = np.ones(3, dtype=np.float32)
+        mask[0] = 10.0
+        return mask
+
+
+def _fake_engine(num: int = 90, seed: int = 0) -> Any:
+    rng = np.random.default_rng(seed)
+    posebits = rng.integers(0, 2, size=(num, 3)).astype(np.int8)
+    split = np.repeat(np.arange(3, dtype=np.uint8), num // 3)
+    noise = rng.normal(scale=0.3, size=(num, 3)).astype(np.float32)
+    embeddings = _fake_embedding(posebits.astype(np.float32)) + noise
+    gallery = SimpleNamespace(
+        name="fake",
+        root=Path("/fake"),
+        posebits=posebits,
+        posebit_names=("a", "b", "c"),
+        split=split,
+        joints_2d=None,
+        joints_3d=None,
+        split_indices=lambda name: np.flatnonzero(split == SPLITS.index(name)),
+        has_ground_truth=lambda metric: metric == "hamming",
+    )
+    embedder = _FakePosebitEmbedder()
+
+    def term_vector(term: Any) -> NDArray[np.float32]:
+        posebyte = np.full((1, 3), 0.5, dtype=np.float32)
+        for name, value in term.conditions:
+            posebyte[0, "abc".index(name)] = value
+        vector: NDArray[np.float32] = embedder.embed(posebyte)[0]
+        return vector
+
+    return SimpleNamespace(
+        gallery=gallery,
+        embeddings=embeddings,
+        posebit_embedder=embedder,
+        image_embedder=None,
+        masks=_FakeMasks(),
+        conditional=object(),
+        vocabulary=SimpleNamespace(names=("a", "b", "c")),
+        term_vector=term_vector,
+        mask_for=lambda conditions: np.ones(3, dtype=np.float32),
+    )
+
+
+def test_evaluate_engine_on_fake_engine() -> None:
+    report = evaluate_engine(_fake_engine(), ks=(1, 2, 3), threshold=3)
+    keys = [table["key"] for table in report["tables"]]
+    assert keys == ["hit@k/hamming", "distance@k/hamming", "precision@k/posebit_questions"]
+    hit = report["tables"][0]["series"]
+    assert set(hit) >= {"image query", "posebyte query (ground-truth posebyte)", "chance"}
+    assert hit["posebyte query (ground-truth posebyte)"][0] > hit["chance"][0]
+    questions = report["tables"][2]
+    assert questions["details"]["conditions"] == 1  # only a=1 has a shipped mask
+    assert questions["series"]["posebyte query (conditional)"][0] == 100.0
+    assert questions["series"]["mask (origin query)"][0] > questions["series"]["chance"][0]
+    assert report["meta"]["database_size"] == 30 and report["meta"]["query_count"] == 30
+
+
+def test_mask_rankings_use_norm_of_masked_embedding() -> None:
+    engine = _fake_engine()
+    db_rows = engine.gallery.split_indices("test")
+    methods = posebit_question_rankings(engine, db_rows, engine.gallery.split_indices("val"), 4)
+    norms = np.linalg.norm(engine.embeddings[db_rows] * _FakeMasks().shipped("a", 1), axis=1)
+    np.testing.assert_array_equal(methods["mask (origin query)"][("a", 1)], db_rows[np.argsort(norms)[:4]])
+    assert set(methods["mask (origin query)"]) == {("a", 1)}
+    assert len(methods["posebyte query (conditional)"]) == 6
+
+
+def test_empty_split_is_a_data_error() -> None:
+    engine = _fake_engine()
+    engine.gallery.split_indices = lambda name: np.zeros(0, dtype=np.int64)
+    with pytest.raises(DataError, match="no images in the 'test' split"):
+        evaluate_engine(engine)
+
+
+def test_command_runs_with_patched_engine(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import posebrowser.core.engine as engine_module
+
+    fake = _fake_engine()
+    monkeypatch.setattr(engine_module.RetrievalEngine, "open", classmethod(lambda cls, *a, **k: fake))
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(
+        ["evaluate", "--json", "--k-max", "3", "--threshold", "2", "--out", str(tmp_path)]
+    )
+    assert args.func is command.run_evaluate
+    assert args.func(args) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["meta"]["threshold"] == 2 and printed["meta"]["ks"] == [1, 2, 3]
+    assert (tmp_path / "report.json").is_file() and (tmp_path / "report.png").is_file()
