@@ -1,0 +1,358 @@
+"""``posebrowser train image|posebit|masks|all`` — gallery → trained models in ``--out``.
+
+``all`` runs image net → embed the train split → posebit net → masks. Outputs (``--out``, default
+``models/``): ``image_net``, ``posebit_net`` (``.safetensors`` + ``.json`` model cards), ``masks.safetensors``
++ ``masks.json``; resumable states and loss-curve PNGs go to ``<out>/training/``. ``--tiny`` is a preset for
+tests and smoke runs (≤ 48 train images, 1 epoch, a narrow one-block-per-stage compact net at 64 px).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from posebrowser.errors import DataError, PosebrowserError
+
+TINY_IMAGES = 48
+TINY_NET_CONFIG: dict[str, Any] = {"width": 0.125, "blocks": [1, 1, 1, 1], "embedding_dim": 128}
+TINY_INPUT_SIZE = 64
+VAL_IMAGES = 1000
+POSEBIT_NET_CONFIG: dict[str, Any] = {"hidden": 1024, "hidden2": 512, "embedding_dim": 128, "dropout": 0.1}
+
+
+@dataclass
+class TrainData:
+    """The train split of a gallery: rows (N,) int64, decoded images (N, H, W, 3) uint8, and (once computed)
+    the current image net's embeddings (N, 128) float32."""
+
+    gallery: Any
+    rows: NDArray[np.int64]
+    images: NDArray[np.uint8]
+    embeddings: NDArray[np.float32] | None = None
+
+
+def load_train_split(gallery_dir: str | None, tiny: bool, show_bar: bool) -> TrainData:
+    """Open the gallery and decode its train images once (all resized to the first image's size)."""
+    from posebrowser.data.loading import open_gallery
+
+    gallery = open_gallery(gallery_dir)
+    rows = gallery.split_indices("train")
+    if tiny:
+        rows = rows[:TINY_IMAGES]
+    if len(rows) < 8:
+        raise DataError(
+            f"The gallery has only {len(rows)} training images; at least 8 are needed.", path=gallery.root
+        )
+    return TrainData(gallery, rows, decode_rows(gallery, rows, None, show_bar, "train"))
+
+
+def decode_rows(
+    gallery: Any, rows: NDArray[np.int64], shape: tuple[int, ...] | None, show_bar: bool, what: str
+) -> NDArray[np.uint8]:
+    """Decode gallery rows into (len(rows), H, W, 3) uint8; images are resized to ``shape`` (default: the
+    first image's shape) when they differ."""
+    from PIL import Image
+
+    if shape is None:
+        shape = np.asarray(gallery.load_image(int(rows[0]))).shape
+    images = np.empty((len(rows), *shape), dtype=np.uint8)
+    iterator: Any = range(len(rows))
+    if show_bar:
+        from tqdm import tqdm
+
+        iterator = tqdm(iterator, desc=f"decode {what} images", leave=False)
+    for i in iterator:
+        image = gallery.load_image(int(rows[i]))
+        if image.size != (shape[1], shape[0]):
+            image = image.resize((shape[1], shape[0]), Image.Resampling.BILINEAR)
+        images[i] = np.asarray(image, dtype=np.uint8)
+    return images
+
+
+def load_validation(
+    args: argparse.Namespace, data: TrainData
+) -> tuple[NDArray[np.uint8], NDArray[np.float32]] | None:
+    """Decoded val-split images (≤ VAL_IMAGES) and their ground-truth distances; None without a val split."""
+    from posebrowser.pose.similarity import pairwise_distances
+
+    rows = data.gallery.split_indices("val")[: TINY_IMAGES // 2 if args.tiny else VAL_IMAGES]
+    if len(rows) < 8:
+        return None
+    images = decode_rows(data.gallery, rows, data.images.shape[1:], not args.quiet, "val")
+    return images, pairwise_distances(args.metric, data.gallery, rows, rows).astype(np.float32)
+
+
+def posebit_version(gallery: Any) -> str | None:
+    """The vocabulary version the gallery's posebits belong to (manifest, else the default if names match)."""
+    from posebrowser.pose.posebits import get_vocabulary
+
+    version = gallery.manifest.get("posebit_version") if isinstance(gallery.manifest, dict) else None
+    vocabulary = get_vocabulary()
+    if version is None and tuple(gallery.posebit_names) == tuple(vocabulary.names):
+        version = vocabulary.version
+    return str(version) if version is not None else None
+
+
+def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[Any, Any]:
+    """Train and save the image net; returns (net in eval mode, preprocessing)."""
+    from posebrowser.nets.checkpoint import ModelCard, save_model
+    from posebrowser.nets.preprocessing import compact_preprocessing
+    from posebrowser.nets.registry import build_net, get_spec
+    from posebrowser.pose.similarity import pairwise_distances
+    from posebrowser.training.image_trainer import ImageTrainConfig, train_image_net
+
+    data = data or load_train_split(args.gallery, args.tiny, not args.quiet)
+    if not data.gallery.has_ground_truth(args.metric):
+        raise DataError(
+            f"The gallery has no annotations for the {args.metric!r} metric.", path=data.gallery.root
+        )
+    distances = pairwise_distances(args.metric, data.gallery, data.rows, data.rows).astype(np.float32)
+    spec = get_spec(args.net)
+    net_config = dict(TINY_NET_CONFIG) if args.tiny else dict(spec.default_config)
+    preprocessing = (
+        compact_preprocessing(TINY_INPUT_SIZE)
+        if args.tiny
+        else (spec.preprocessing() if spec.preprocessing is not None else compact_preprocessing())
+    )
+    net = build_net(args.net, **net_config)
+    config = ImageTrainConfig(
+        metric=args.metric,
+        miner=args.miner,
+        loss=args.loss,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        schedule=args.schedule,
+        amp=args.amp,
+        device=args.device,
+        seed=args.seed,
+        trunk_lr_factor=0.1 if args.optimizer == "sgd" else 1.0,
+        n_neg=20 if args.tiny else 105,
+    )
+    work = Path(args.out) / "training"
+    result = train_image_net(
+        net,
+        data.images,
+        distances,
+        preprocessing.to_tensor,
+        config,
+        work,
+        resume=args.resume,
+        show_bar=not args.quiet,
+        validation=load_validation(args, data),
+    )
+    card = ModelCard(
+        net=args.net,
+        config=net_config,
+        kind="image",
+        preprocessing=preprocessing.to_dict(),
+        embedding_dim=int(net_config.get("embedding_dim", 128)),
+        posebit_version=posebit_version(data.gallery),
+        training_data_hash=data.gallery.content_hash,
+        metrics={
+            "train_loss": result.history.train,
+            "val_loss": result.history.val,
+            "train_images": len(data.rows),
+            "train_images_per_second": round(result.images_per_second, 1),
+        },
+        notes=f"metric={args.metric} miner={args.miner} loss={args.loss} optimizer={args.optimizer} "
+        f"epochs={args.epochs} seed={args.seed}",
+    )
+    save_model(Path(args.out) / "image_net", net.cpu().eval(), card)
+    _report(args, "image_net", result.history.train)
+    return net, preprocessing
+
+
+def _train_embeddings(
+    args: argparse.Namespace, data: TrainData, net: Any, preprocessing: Any
+) -> NDArray[np.float32]:
+    """Eval-mode image embeddings (N, 128) of the train split, computed once per TrainData and reused."""
+    from posebrowser.training.image_trainer import embed_images
+
+    if data.embeddings is None:
+        data.embeddings = embed_images(net, data.images, preprocessing.to_tensor, device=args.device)
+    return data.embeddings
+
+
+def _load_image_net(args: argparse.Namespace) -> tuple[Any, Any]:
+    from posebrowser.nets.checkpoint import load_model
+    from posebrowser.nets.preprocessing import Preprocessing
+
+    net, card = load_model(Path(args.out) / "image_net", expect_kind="image")
+    return net, Preprocessing.from_dict(card.preprocessing)
+
+
+def _require_posebits(data: TrainData) -> NDArray[np.int8]:
+    if data.gallery.posebits is None:
+        raise DataError("The gallery has no posebit annotations.", path=data.gallery.root)
+    return np.asarray(data.gallery.posebits[data.rows], dtype=np.int8)
+
+
+def run_posebit(
+    args: argparse.Namespace, data: TrainData | None = None, image: tuple[Any, Any] | None = None
+) -> None:
+    """Train and save the posebit net against the saved (or given) image net's train embeddings."""
+    import torch
+
+    from posebrowser.nets.checkpoint import ModelCard, save_model
+    from posebrowser.nets.registry import build_net
+    from posebrowser.training.posebit_trainer import (
+        PosebitTrainConfig,
+        alignment_score,
+        init_from_image_head,
+        train_posebit_net,
+    )
+
+    data = data or load_train_split(args.gallery, args.tiny, not args.quiet)
+    bits = _require_posebits(data)
+    net_image, preprocessing = image or _load_image_net(args)
+    targets = _train_embeddings(args, data, net_image, preprocessing)
+    net_config: dict[str, Any] = {"num_bits": bits.shape[1], **POSEBIT_NET_CONFIG}
+    fc6 = getattr(net_image, "fc6", None)
+    if isinstance(fc6, torch.nn.Linear):  # thesis image net: posebit fc2/fc3 = image fc6/fc7, frozen (§8.2)
+        net_config.update(hidden=fc6.in_features, hidden2=fc6.out_features, dropout=0.5)
+    net = build_net("posebit_mlp", **net_config)
+    initialised = init_from_image_head(net, net_image)
+    epochs = args.posebit_epochs if args.posebit_epochs is not None else (1 if args.tiny else 21)
+    config = PosebitTrainConfig(loss=args.posebit_loss, epochs=epochs, device=args.device, seed=args.seed)
+    result = train_posebit_net(
+        net, bits, targets, config, Path(args.out) / "training", resume=args.resume, show_bar=not args.quiet
+    )
+    card = ModelCard(
+        net="posebit_mlp",
+        config=net_config,
+        kind="posebit",
+        embedding_dim=128,
+        posebit_version=posebit_version(data.gallery),
+        posebit_names=list(data.gallery.posebit_names),
+        training_data_hash=data.gallery.content_hash,
+        metrics={
+            "train_loss": result.history.train,
+            "train_alignment": round(alignment_score(net, bits, targets), 4),
+        },
+        notes=f"loss={args.posebit_loss} epochs={epochs} seed={args.seed} "
+        f"head_from_image_net={initialised}; unknown bits are fed as 0.5",
+    )
+    save_model(Path(args.out) / "posebit_net", net.cpu().eval(), card)
+    _report(args, "posebit_net", result.history.train)
+
+
+def run_masks(
+    args: argparse.Namespace, data: TrainData | None = None, image: tuple[Any, Any] | None = None
+) -> None:
+    """Train every eligible single-bit mask on the image net's train embeddings; write masks.*."""
+    from posebrowser.training.mask_trainer import MaskTrainConfig, save_masks, train_masks
+
+    data = data or load_train_split(args.gallery, args.tiny, not args.quiet)
+    bits = _require_posebits(data)
+    net_image, preprocessing = image or _load_image_net(args)
+    embeddings = _train_embeddings(args, data, net_image, preprocessing)
+    config = MaskTrainConfig(
+        seed=args.seed,
+        min_count=8 if args.tiny else 55,
+        n_pos=8 if args.tiny else 55,
+        n_neg=8 if args.tiny else 56,
+    )
+    result = train_masks(embeddings, bits, tuple(data.gallery.posebit_names), config)
+    save_masks(
+        Path(args.out) / "masks",
+        result,
+        config,
+        posebit_version=posebit_version(data.gallery),
+        training_data_hash=data.gallery.content_hash,
+    )
+    _report(args, "masks", [float(np.mean([s.final_loss for s in result.stats]))] if result.stats else [])
+
+
+def run_all(args: argparse.Namespace) -> None:
+    data = load_train_split(args.gallery, args.tiny, not args.quiet)
+    image = run_image(args, data)
+    run_posebit(args, data, image)
+    run_masks(args, data, image)
+
+
+def _report(args: argparse.Namespace, what: str, losses: list[float]) -> None:
+    if args.json:
+        print(json.dumps({"model": what, "out": str(args.out), "train_loss": losses}))
+    elif not args.quiet:
+        tail = f"{losses[-1]:.4f}" if losses else "n/a"
+        print(f"{what}: saved to {args.out} (final train loss {tail})", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    handlers: dict[str, Callable[[argparse.Namespace], object]] = {
+        "image": run_image,
+        "posebit": run_posebit,
+        "masks": run_masks,
+        "all": run_all,
+    }
+    try:
+        if not args.quiet:
+            from posebrowser.core.device import resolve_device
+
+            print(f"training device: {resolve_device(args.device).reason}", file=sys.stderr)
+        handlers[args.what](args)
+    except PosebrowserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``train`` sub-command."""
+    parser = subparsers.add_parser("train", help="train the image net, posebit net and masks on a gallery")
+    parser.add_argument("what", choices=("image", "posebit", "masks", "all"))
+    parser.add_argument("--gallery", default=None, help="gallery folder (default: the built-in gallery)")
+    parser.add_argument("--out", default="models", help="output folder for models (default: models/)")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="image-net epochs (default 7; 1 with --tiny)"
+    )
+    parser.add_argument("--metric", default="hamming", choices=("2d", "3d", "procrustes", "hamming"))
+    parser.add_argument(
+        "--miner",
+        default="thin-slicing",
+        choices=("thin-slicing", "batch-hard", "batch-all", "distance-weighted"),
+    )
+    parser.add_argument("--loss", default="triplet", choices=("triplet", "contrastive"))
+    parser.add_argument("--net", default="compact_resnet", help="image architecture (nets registry name)")
+    parser.add_argument("--optimizer", default="adamw", choices=("adamw", "sgd"))
+    parser.add_argument("--lr", type=float, default=None, help="base lr (default 1e-3 adamw, 1e-2 sgd)")
+    parser.add_argument(
+        "--schedule",
+        default=None,
+        choices=("cosine", "step"),
+        help="lr schedule (default cosine for adamw, thesis ×0.2 step for sgd)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=64, help="batch size of the non-thin-slicing miners"
+    )
+    parser.add_argument("--amp", action="store_true", help="bf16 autocast (CPU or CUDA)")
+    parser.add_argument("--posebit-loss", default="cosine", choices=("cosine", "ranking"))
+    parser.add_argument("--posebit-epochs", type=int, default=None)
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", action="store_true", help="continue from <out>/training/*_state.pt")
+    parser.add_argument("--tiny", action="store_true", help="tiny preset for tests (few images, 1 epoch)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--json", action="store_true", help="print one JSON line per saved model")
+    parser.set_defaults(func=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Entry point of ``posebrowser train``: fills preset defaults, then trains."""
+    if args.epochs is None:
+        args.epochs = 1 if args.tiny else 7
+    if args.lr is None:
+        args.lr = 1e-2 if args.optimizer == "sgd" else 1e-3
+    if args.schedule is None:
+        args.schedule = "step" if args.optimizer == "sgd" else "cosine"
+    return _run(args)

@@ -1,0 +1,306 @@
+"""Train an image embedding net under a ground-truth pose metric (thesis-reference §8.1, modernised).
+
+Data: every training image is decoded once into a uint8 array ``(N, H, W, 3)`` in RAM (5k × 128² ≈ 250 MB)
+and augmented per batch (:mod:`posebrowser.training.augment`); the ground truth is the (N, N) float32
+distance matrix of the train split under the chosen metric (``pose.similarity``).
+
+Batches: ``thin-slicing`` uses the thesis' anchor + 5 near + 105 far batches (:class:`ThinSlicingSampler`,
+all 525 triplets); the other miners use neighbour-group batches (:class:`NeighbourGroupSampler`) whose
+positive/negative layout comes from each item's tie-aware rank-30 radius. One epoch = ⌈N / batch size⌉
+batches, so every image is seen about once per epoch (the thesis used N anchors × 111 images per epoch).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch import Tensor, nn
+
+from posebrowser.errors import CheckpointError
+from posebrowser.training.augment import AugmentConfig, augment_batch
+from posebrowser.training.loop import (
+    Cancel,
+    LossHistory,
+    Progress,
+    autocast_context,
+    choose_device,
+    load_training_state,
+    progress_iter,
+    save_loss_curve,
+    save_training_state,
+    seed_everything,
+)
+from posebrowser.training.losses import ContrastiveLoss, TripletMarginLoss
+from posebrowser.training.miners import ThinSlicingMiner, build_miner
+from posebrowser.training.sampling import NeighbourGroupSampler, ThinSlicingSampler
+
+ToTensor = Callable[[Sequence[NDArray[np.uint8]]], Tensor]
+STATE_FILE = "image_train_state.pt"
+CURVE_FILE = "image_loss.png"
+#: Settings that must match to resume a run (the rest, e.g. epochs, may change).
+RESUME_KEYS = ("metric", "miner", "loss", "optimizer", "schedule", "seed")
+
+
+@dataclass
+class ImageTrainConfig:
+    """Hyper-parameters. ``optimizer="sgd"`` + ``schedule="step"`` + lr 0.01 is the thesis recipe (Nesterov,
+    momentum 0.9, wd 5e-4, ×0.2 per epoch, trunk lr ×0.1); default: AdamW + cosine (from scratch)."""
+
+    metric: str = "hamming"
+    miner: str = "thin-slicing"
+    loss: str = "triplet"
+    epochs: int = 7
+    batch_size: int = 64
+    group_size: int = 4
+    n_pos: int = 5
+    n_neg: int = 105
+    pos_rank_max: int = 30
+    margin: float = 0.2
+    contrastive_neg_margin: float = 0.5
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    trunk_lr_factor: float = 1.0
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    step_gamma: float = 0.2
+    amp: bool = False
+    augment: bool = True
+    augment_config: AugmentConfig = field(default_factory=AugmentConfig)
+    device: str = "auto"
+    seed: int = 0
+    max_batches_per_epoch: int | None = None
+    val_batches: int = 5
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["augment_config"] = {
+            k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.augment_config).items()
+        }
+        return data
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced: loss history, wall time and throughput."""
+
+    history: LossHistory
+    start_epoch: int
+    seconds: float
+    images_seen: int
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images_seen / self.seconds if self.seconds > 0 else 0.0
+
+
+def _is_head_parameter(name: str) -> bool:
+    return name.startswith(("fc", "embedding", "head"))
+
+
+def build_optimizer(net: nn.Module, config: ImageTrainConfig) -> torch.optim.Optimizer:
+    """AdamW or SGD-Nesterov; head (fc*/embedding*) at ``lr``, trunk at ``lr·trunk_lr_factor``."""
+    head = [p for n, p in net.named_parameters() if p.requires_grad and _is_head_parameter(n)]
+    trunk = [p for n, p in net.named_parameters() if p.requires_grad and not _is_head_parameter(n)]
+    groups = [
+        {"params": g, "lr": lr}
+        for g, lr in ((trunk, config.lr * config.trunk_lr_factor), (head, config.lr))
+        if g
+    ]
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            groups, lr=config.lr, momentum=0.9, nesterov=True, weight_decay=config.weight_decay
+        )
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
+    raise ValueError(f"Unknown optimizer {config.optimizer!r}; use adamw or sgd.")
+
+
+def build_scheduler(
+    optimizer: torch.optim.Optimizer, config: ImageTrainConfig, epochs: int
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """Per-epoch schedule: cosine annealing to 1% of lr, or the thesis' ×gamma step every epoch."""
+    if config.schedule == "cosine":
+        base = min(group["lr"] for group in optimizer.param_groups)
+        return torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=max(1, epochs), eta_min=0.01 * base
+        )
+    if config.schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=config.step_gamma)
+    raise ValueError(f"Unknown schedule {config.schedule!r}; use cosine or step.")
+
+
+def _make_loss(config: ImageTrainConfig) -> nn.Module:
+    if config.loss == "triplet":
+        return TripletMarginLoss(margin=config.margin)
+    if config.loss == "contrastive":
+        return ContrastiveLoss(pos_margin=0.0, neg_margin=config.contrastive_neg_margin)
+    raise ValueError(f"Unknown loss {config.loss!r}; use triplet or contrastive.")
+
+
+def train_image_net(
+    net: nn.Module,
+    images: NDArray[np.uint8],
+    distances: NDArray[np.float32],
+    to_tensor: ToTensor,
+    config: ImageTrainConfig,
+    work_dir: Path,
+    *,
+    resume: bool = False,
+    show_bar: bool = False,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    validation: tuple[NDArray[np.uint8], NDArray[np.float32]] | None = None,
+) -> TrainResult:
+    """Train ``net`` ((N,3,S,S) → (N,D) unit rows) in place on ``images`` (N, H, W, 3) uint8 with
+    ground-truth ``distances`` (N, N) float32. Writes a resumable checkpoint and the loss-curve PNG into
+    ``work_dir`` after every epoch; with ``resume`` continues after the last saved epoch.
+
+    ``validation`` = (images (M, H, W, 3) uint8, distances (M, M) float32) of a held-out split: after each
+    epoch :func:`validation_loss` is appended to ``history.val`` (drawn in the loss curve)."""
+    if len(images) != len(distances) or distances.shape != (len(images), len(images)):
+        raise ValueError(f"images ({len(images)}) and distances {distances.shape} do not match")
+    numpy_rng = seed_everything(config.seed)
+    device = choose_device(config.device)
+    net.to(device)
+    optimizer = build_optimizer(net, config)
+    scheduler = build_scheduler(optimizer, config, config.epochs)
+    history = LossHistory()
+    start_epoch = 0
+    state_path = work_dir / STATE_FILE
+    if resume and state_path.exists():
+        start_epoch, history, saved = load_training_state(
+            state_path, model=net, optimizer=optimizer, scheduler=scheduler, numpy_rng=numpy_rng
+        )
+        changed = [k for k in RESUME_KEYS if saved.get(k) != getattr(config, k)]
+        if changed:
+            raise CheckpointError(
+                f"The saved training state used different settings ({', '.join(changed)}); "
+                "start without --resume or use the same settings.",
+                path=state_path,
+            )
+    sampler = _make_sampler(distances, config)
+    generator = torch.Generator().manual_seed(config.seed)
+    miner = build_miner(config.miner, config.margin, generator)
+    loss_fn = _make_loss(config)
+    per_epoch = sampler.batches_per_epoch()
+    if config.max_batches_per_epoch is not None:
+        per_epoch = min(per_epoch, config.max_batches_per_epoch)
+    amp = config.amp
+    images_seen = 0
+    began = time.perf_counter()
+    for epoch in range(start_epoch, config.epochs):
+        net.train()
+        losses: list[float] = []
+        batches = (b for _, b in zip(range(per_epoch), sampler.epoch(epoch, numpy_rng), strict=False))
+        for batch in progress_iter(
+            batches,
+            per_epoch,
+            description=f"image epoch {epoch + 1}/{config.epochs}",
+            show_bar=show_bar,
+            progress=progress,
+            cancel=cancel,
+            offset=(epoch - start_epoch) * per_epoch,
+            grand_total=(config.epochs - start_epoch) * per_epoch,
+        ):
+            pixels = images[batch.indices]
+            if config.augment:
+                pixels, _ = augment_batch(pixels, config.augment_config, numpy_rng)
+            inputs = to_tensor(list(pixels)).to(device, non_blocking=True)
+            with autocast_context(device, amp):
+                embeddings = net(inputs)
+            embeddings = embeddings.float()
+            positive = torch.from_numpy(batch.positive).to(device)
+            negative = torch.from_numpy(batch.negative).to(device)
+            triplets = miner.mine(embeddings, positive, negative)
+            loss = loss_fn(embeddings, triplets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss.detach()))
+            images_seen += len(batch.indices)
+        scheduler.step()
+        history.train.append(float(np.mean(losses)) if losses else float("nan"))
+        if validation is not None and len(validation[0]) >= 8:
+            history.val.append(validation_loss(net, validation[0], validation[1], to_tensor, config, device))
+        save_training_state(
+            state_path,
+            epoch=epoch,
+            model=net,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            history=history,
+            numpy_rng=numpy_rng,
+            config=config.to_dict(),
+        )
+        save_loss_curve(history, work_dir / CURVE_FILE, f"image net ({config.metric}, {config.miner})")
+    net.eval()
+    return TrainResult(history, start_epoch, time.perf_counter() - began, images_seen)
+
+
+def _make_sampler(
+    distances: NDArray[np.float32], config: ImageTrainConfig
+) -> ThinSlicingSampler | NeighbourGroupSampler:
+    if config.miner == "thin-slicing":
+        return ThinSlicingSampler(distances, config.n_pos, config.n_neg, config.pos_rank_max)
+    return NeighbourGroupSampler(
+        distances, config.batch_size, config.group_size, config.n_pos, config.pos_rank_max
+    )
+
+
+@torch.no_grad()
+def validation_loss(
+    net: nn.Module,
+    images: NDArray[np.uint8],
+    distances: NDArray[np.float32],
+    to_tensor: ToTensor,
+    config: ImageTrainConfig,
+    device: torch.device,
+) -> float:
+    """Miner-independent held-out loss: the configured loss over **all** valid triplets of
+    ``config.val_batches`` fixed batches (same seed every epoch, no augmentation, eval mode, epoch-0 far_max).
+    """
+    was_training = net.training
+    net.eval()
+    sampler = _make_sampler(distances, config)
+    rng = np.random.default_rng(config.seed + 1)
+    loss_fn = _make_loss(config)
+    values: list[float] = []
+    for _, batch in zip(range(config.val_batches), sampler.epoch(0, rng), strict=False):
+        embeddings = net(to_tensor(list(images[batch.indices])).to(device)).float()
+        every = ThinSlicingMiner(anchors=tuple(range(len(batch.indices))))
+        triplets = every.mine(
+            embeddings,
+            torch.from_numpy(batch.positive).to(device),
+            torch.from_numpy(batch.negative).to(device),
+        )
+        values.append(float(loss_fn(embeddings, triplets)))
+    net.train(was_training)
+    return float(np.mean(values)) if values else float("nan")
+
+
+@torch.no_grad()
+def embed_images(
+    net: nn.Module,
+    images: NDArray[np.uint8],
+    to_tensor: ToTensor,
+    *,
+    batch_size: int = 128,
+    device: str = "auto",
+) -> NDArray[np.float32]:
+    """Eval-mode embeddings (N, D) float32 (unit rows) of uint8 images (N, H, W, 3), no augmentation."""
+    torch_device = choose_device(device)
+    net.to(torch_device).eval()
+    chunks = [
+        net(to_tensor(list(images[s : s + batch_size])).to(torch_device)).float().cpu()
+        for s in range(0, len(images), batch_size)
+    ]
+    if not chunks:
+        return np.zeros((0, 0), dtype=np.float32)
+    return torch.cat(chunks).numpy().astype(np.float32)

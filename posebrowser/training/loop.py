@@ -1,0 +1,200 @@
+"""Shared train-loop utilities: seeding, device choice, resumable checkpoints, progress, loss curves.
+
+Resumable checkpoints are ``torch.save`` dicts written atomically (temp file + ``os.replace``) holding
+``{"epoch": last finished epoch (int), "model": state_dict, "optimizer": state_dict, "scheduler":
+state_dict | None, "history": {"train": [float], "val": [float]}, "rng": {...}, "config": dict}``; they
+are loaded with ``weights_only=True`` (plain tensors, numbers, strings and containers only).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from posebrowser.errors import CheckpointError, DeviceError, JobCancelledError
+
+Progress = Callable[[int, int], None]
+Cancel = Callable[[], bool]
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed Python, numpy's legacy global RNG and torch; returns a fresh ``np.random.Generator(seed)``."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def choose_device(requested: str) -> torch.device:
+    """``"auto"`` → cuda if available else cpu; ``"cuda"`` without a GPU raises :class:`DeviceError`."""
+    try:
+        from posebrowser.core.device import resolve_device
+    except ImportError:  # core not installed in a stripped-down build: decide here
+        pass
+    else:
+        return torch.device(resolve_device(requested).name)
+    if requested == "cpu":
+        return torch.device("cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise DeviceError("CUDA was requested but no CUDA GPU is available; use --device cpu or auto.")
+    if requested not in ("auto", "cuda"):
+        raise DeviceError(f"Unknown device {requested!r}; use auto, cpu or cuda.")
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def autocast_context(device: torch.device, enabled: bool) -> Any:
+    """bf16 autocast on CPU / fp16-free bf16 autocast on CUDA when ``enabled``, else a no-op context."""
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled)
+
+
+def check_cancel(cancel: Cancel | None) -> None:
+    """Raise :class:`JobCancelledError` when the user asked to stop."""
+    if cancel is not None and cancel():
+        raise JobCancelledError("Training was cancelled.")
+
+
+@dataclass
+class LossHistory:
+    """Mean training loss per epoch (and optional validation loss per epoch)."""
+
+    train: list[float] = field(default_factory=list)
+    val: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {"train": list(self.train), "val": list(self.val)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[float]]) -> LossHistory:
+        return cls(
+            train=[float(v) for v in data.get("train", [])], val=[float(v) for v in data.get("val", [])]
+        )
+
+
+def _rng_state(numpy_rng: np.random.Generator) -> dict[str, Any]:
+    state: dict[str, Any] = {"torch": torch.get_rng_state(), "numpy": numpy_rng.bit_generator.state}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def save_training_state(
+    path: Path,
+    *,
+    epoch: int,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    history: LossHistory,
+    numpy_rng: np.random.Generator,
+    config: dict[str, Any],
+) -> None:
+    """Write a resumable checkpoint atomically (see module doc). ``epoch`` = the epoch just finished."""
+    state = {
+        "epoch": epoch,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "history": history.to_dict(),
+        "rng": _rng_state(numpy_rng),
+        "config": config,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(handle)
+    try:
+        torch.save(state, temp_name)
+        os.replace(temp_name, path)
+    finally:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
+
+
+def load_training_state(
+    path: Path,
+    *,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    numpy_rng: np.random.Generator,
+) -> tuple[int, LossHistory, dict[str, Any]]:
+    """Restore model, optimiser, scheduler and RNG states; returns (next epoch, history, saved config)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None and state["scheduler"] is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"]["torch"])
+        if "cuda" in state["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        numpy_rng.bit_generator.state = state["rng"]["numpy"]
+        return int(state["epoch"]) + 1, LossHistory.from_dict(state["history"]), dict(state["config"])
+    except (
+        OSError,
+        RuntimeError,
+        KeyError,
+        ValueError,
+        TypeError,
+        pickle.UnpicklingError,
+        EOFError,
+    ) as error:
+        raise CheckpointError(f"The training checkpoint cannot be resumed ({error}).", path=path) from error
+
+
+def progress_iter(
+    items: Iterator[Any],
+    total: int,
+    *,
+    description: str,
+    show_bar: bool,
+    progress: Progress | None,
+    cancel: Cancel | None,
+    offset: int = 0,
+    grand_total: int | None = None,
+) -> Iterator[Any]:
+    """Yield ``items`` with a tqdm bar on stderr (if ``show_bar``), progress callbacks and cancel checks."""
+    bar = None
+    if show_bar:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=description, leave=False, dynamic_ncols=True)
+    try:
+        for done, item in enumerate(items, start=1):
+            check_cancel(cancel)
+            yield item
+            if bar is not None:
+                bar.update(1)
+            if progress is not None:
+                progress(offset + done, grand_total if grand_total is not None else total)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def save_loss_curve(history: LossHistory, path: Path, title: str) -> None:
+    """Plot train (and val) loss per epoch into a PNG with matplotlib's Agg backend."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(5, 3.2), dpi=100)
+    axes = figure.add_subplot(1, 1, 1)
+    epochs = np.arange(1, len(history.train) + 1)
+    axes.plot(epochs, history.train, marker="o", label="train")
+    if history.val:
+        axes.plot(np.arange(1, len(history.val) + 1), history.val, marker="s", label="val")
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("loss")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)

@@ -1,0 +1,169 @@
+"""Metric-learning losses (thesis-reference §8, Wang, Li & Lazebnik 2016).
+
+All losses take float tensors on any device and return a 0-dim tensor. Embeddings are ``(B, D)``;
+triplets are three ``(T,)`` int64 index tensors ``(anchor, positive, negative)`` into the same batch
+(the output of a miner, see :mod:`posebrowser.training.miners`). Reductions are plain means over all
+given triplets / pairs, including those with zero loss (the thesis' ``mean over 525 pairs``). An empty
+triplet set gives a zero loss that is still connected to the graph (so ``backward`` works).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+Triplets = tuple[Tensor, Tensor, Tensor]
+
+THESIS_MARGIN = 0.2
+THESIS_EPS = 1e-6
+
+
+def pair_distance(x: Tensor, y: Tensor, eps: float = THESIS_EPS) -> Tensor:
+    """Row-wise ``‖x − y + eps‖₂`` for ``(T, D)`` inputs → ``(T,)`` (``pairwise_distance`` semantics)."""
+    distance: Tensor = torch.linalg.vector_norm(x - y + eps, dim=-1)
+    return distance
+
+
+def _zero_like_graph(embeddings: Tensor) -> Tensor:
+    return embeddings.sum() * 0.0
+
+
+class TripletMarginLoss(nn.Module):
+    """``mean_t max(0, ‖a−p+ε‖ − ‖a−n+ε‖ + margin)`` over the given triplets (thesis: margin 0.2, ε 1e-6)."""
+
+    def __init__(self, margin: float = THESIS_MARGIN, eps: float = THESIS_EPS) -> None:
+        super().__init__()
+        self.margin = margin
+        self.eps = eps
+
+    def forward(self, embeddings: Tensor, triplets: Triplets) -> Tensor:
+        anchor, positive, negative = triplets
+        if anchor.numel() == 0:
+            return _zero_like_graph(embeddings)
+        d_ap = pair_distance(embeddings[anchor], embeddings[positive], self.eps)
+        d_an = pair_distance(embeddings[anchor], embeddings[negative], self.eps)
+        return torch.relu(d_ap - d_an + self.margin).mean()
+
+
+class ContrastiveLoss(nn.Module):
+    """Pair loss ``relu(d − pos_margin)`` for positive pairs and ``relu(neg_margin − d)`` for negative pairs.
+
+    The positive pairs are the unique ``(a, p)`` and the negative pairs the unique ``(a, n)`` of the
+    triplets. The result is ``mean(positive terms) + mean(negative terms)`` (each mean over all unique
+    pairs, zero when there are none). ``d`` is the Euclidean distance ``‖x−y+ε‖``.
+    """
+
+    def __init__(self, pos_margin: float = 0.0, neg_margin: float = 0.5, eps: float = THESIS_EPS) -> None:
+        super().__init__()
+        self.pos_margin = pos_margin
+        self.neg_margin = neg_margin
+        self.eps = eps
+
+    def forward(self, embeddings: Tensor, triplets: Triplets) -> Tensor:
+        anchor, positive, negative = triplets
+        if anchor.numel() == 0:
+            return _zero_like_graph(embeddings)
+        pos_pairs = torch.unique(torch.stack([anchor, positive], dim=1), dim=0)
+        neg_pairs = torch.unique(torch.stack([anchor, negative], dim=1), dim=0)
+        d_pos = pair_distance(embeddings[pos_pairs[:, 0]], embeddings[pos_pairs[:, 1]], self.eps)
+        d_neg = pair_distance(embeddings[neg_pairs[:, 0]], embeddings[neg_pairs[:, 1]], self.eps)
+        return torch.relu(d_pos - self.pos_margin).mean() + torch.relu(self.neg_margin - d_neg).mean()
+
+
+class OriginTripletLoss(nn.Module):
+    """Origin-anchored triplet loss of a mask (thesis §8.3).
+
+    ``mean_{i,j} max(0, ‖0 − m⊙p_i + ε‖ − ‖0 − m⊙n_j + ε‖ + margin)`` over all (positive, negative)
+    pairs: positives ``(P, D)`` are pulled to the origin of the warped space, negatives ``(Q, D)`` pushed out.
+    ``mask`` is ``(D,)`` (or ``(1, D)``) and unconstrained.
+    """
+
+    def __init__(self, margin: float = THESIS_MARGIN, eps: float = THESIS_EPS) -> None:
+        super().__init__()
+        self.margin = margin
+        self.eps = eps
+
+    def forward(self, mask: Tensor, positives: Tensor, negatives: Tensor) -> Tensor:
+        weights = mask.reshape(1, -1)
+        pos_norm = torch.linalg.vector_norm(self.eps - weights * positives, dim=1)  # (P,)
+        neg_norm = torch.linalg.vector_norm(self.eps - weights * negatives, dim=1)  # (Q,)
+        return torch.relu(pos_norm[:, None] - neg_norm[None, :] + self.margin).mean()
+
+
+class CosineAlignmentLoss(nn.Module):
+    """``mean_i |1 − ⟨ẑ_i, y_i⟩|`` with ẑ = L2-normalised ``outputs`` (B, D) and unit ``targets`` (B, D)."""
+
+    def forward(self, outputs: Tensor, targets: Tensor) -> Tensor:
+        unit = outputs / torch.linalg.vector_norm(outputs, dim=1, keepdim=True).clamp_min(1e-12)
+        return torch.abs(1.0 - (unit * targets).sum(dim=1)).mean()
+
+
+def _all_pairs_distance(x: Tensor, y: Tensor) -> Tensor:
+    """Euclidean distances (B, M) between rows of ``x`` (B, D) and ``y`` (M, D); zero-safe gradients."""
+    distances: Tensor = torch.linalg.vector_norm(x[:, None, :] - y[None, :, :], dim=-1)
+    return distances
+
+
+def _masked_ranking_term(distances: Tensor, positive: Tensor, negative: Tensor, margin: float) -> Tensor:
+    """Mean of ``relu(margin + d[i,j] − d[i,k])`` over all i, j∈positive[i], k∈negative[i].
+
+    ``distances`` (B, M) float; ``positive`` / ``negative`` (B, M) bool. Zero when no triplet exists.
+    """
+    violation = torch.relu(margin + distances[:, :, None] - distances[:, None, :])  # (B, M, M)
+    valid = positive[:, :, None] & negative[:, None, :]
+    count = valid.sum()
+    if int(count) == 0:
+        return distances.sum() * 0.0
+    return (violation * valid).sum() / count
+
+
+class BidirectionalRankingLoss(nn.Module):
+    """Bidirectional cross-modal ranking + structure-preserving loss (Wang, Li & Lazebnik, CVPR 2016).
+
+    ``forward(x, y, cross_positive, x_neighbours=None, y_neighbours=None)``:
+
+    * ``x`` (B, D) embeddings of modality X (e.g. posebit-net outputs), ``y`` (M, D) of modality Y (e.g.
+      frozen image embeddings); both expected unit-norm. ``d`` is the Euclidean distance.
+    * ``cross_positive`` (B, M) bool: y_j matches x_i. Everything else is a negative.
+    * X→Y term: ``relu(m + d(x_i, y_j) − d(x_i, y_k))`` for j positive, k negative of i.
+    * Y→X term: the same with the roles swapped, using ``cross_positive.T``.
+    * Structure terms (within modality): ``relu(m + d(x_i, x_j) − d(x_i, x_k))`` for j in the
+      neighbourhood of i (``x_neighbours`` (B, B) bool, diagonal ignored) and k outside it; likewise for Y.
+
+    Loss = ``λ_xy·T_xy + λ_yx·T_yx + λ_sx·S_x + λ_sy·S_y``; each term is a mean over its valid triplets
+    (the paper sums top-K violators; averaging all triplets is smoother for small batches).
+    """
+
+    def __init__(
+        self,
+        margin: float = 0.1,
+        weight_x_to_y: float = 1.0,
+        weight_y_to_x: float = 1.0,
+        weight_structure_x: float = 0.1,
+        weight_structure_y: float = 0.1,
+    ) -> None:
+        super().__init__()
+        self.margin = margin
+        self.weights = (weight_x_to_y, weight_y_to_x, weight_structure_x, weight_structure_y)
+
+    def forward(
+        self,
+        x: Tensor,
+        y: Tensor,
+        cross_positive: Tensor,
+        x_neighbours: Tensor | None = None,
+        y_neighbours: Tensor | None = None,
+    ) -> Tensor:
+        w_xy, w_yx, w_sx, w_sy = self.weights
+        cross = _all_pairs_distance(x, y)  # (B, M)
+        loss = w_xy * _masked_ranking_term(cross, cross_positive, ~cross_positive, self.margin)
+        loss = loss + w_yx * _masked_ranking_term(cross.T, cross_positive.T, ~cross_positive.T, self.margin)
+        for weight, emb, neighbours in ((w_sx, x, x_neighbours), (w_sy, y, y_neighbours)):
+            if neighbours is None or weight == 0.0:
+                continue
+            eye = torch.eye(len(emb), dtype=torch.bool, device=emb.device)
+            within = _all_pairs_distance(emb, emb)
+            loss = loss + weight * _masked_ranking_term(
+                within, neighbours & ~eye, ~neighbours & ~eye, self.margin
+            )
+        return loss

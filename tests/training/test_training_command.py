@@ -1,0 +1,102 @@
+"""``posebrowser train all --tiny`` on a small on-disk gallery: every model file is written and loadable."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+NAMES = ("left_wrist_above_head_top", "right_wrist_above_head_top", "pelvis_bent", "left_knee_bent")
+
+
+def write_gallery(root: Path, count: int = 70, seed: int = 0) -> None:
+    from posebrowser.data.gallery_format import save_annotations, write_manifest
+
+    rng = np.random.default_rng(seed)
+    (root / "images").mkdir(parents=True)
+    files = []
+    for i in range(count):
+        pixels = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
+        name = f"images/{i:03d}.png"
+        Image.fromarray(pixels).save(root / name)
+        files.append(name)
+    split = np.zeros(count, dtype=np.uint8)
+    split[48:60], split[60:] = 1, 2
+    save_annotations(
+        root / "annotations.npz",
+        {
+            "files": np.asarray(files),
+            "ids": np.arange(count, dtype=np.int64),
+            "split": split,
+            "posebits": rng.integers(0, 2, size=(count, len(NAMES))).astype(np.int8),
+            "posebit_names": np.asarray(NAMES),
+            "joints_3d": rng.normal(size=(count, 16, 3)).astype(np.float32),
+        },
+    )
+    write_manifest(root, name="tiny", image_size=32, posebit_version="test-v1")
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    from posebrowser.training.command import register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+def test_train_all_tiny_writes_loadable_models(tmp_path: Path) -> None:
+    from posebrowser.nets.checkpoint import load_model
+
+    gallery = tmp_path / "gallery"
+    write_gallery(gallery)
+    out = tmp_path / "models"
+    args = _parse(
+        [
+            "train",
+            "all",
+            "--tiny",
+            "--gallery",
+            str(gallery),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            "--quiet",
+            "--metric",
+            "3d",
+        ]
+    )
+    assert args.func(args) == 0
+    _, card = load_model(out / "image_net", expect_kind="image")
+    assert card.training_data_hash and card.posebit_version == "test-v1"
+    assert len(card.metrics["train_loss"]) == 1 and len(card.metrics["val_loss"]) == 1
+    _, posebit_card = load_model(out / "posebit_net", expect_kind="posebit", expect_posebit_version="test-v1")
+    assert posebit_card.posebit_names == list(NAMES)
+    masks_card = json.loads((out / "masks.json").read_text())
+    assert masks_card["kind"] == "mask" and (out / "masks.safetensors").stat().st_mode & 0o044 == 0o044
+    assert (out / "training" / "image_loss.png").exists()
+
+
+def test_train_reports_missing_ground_truth(tmp_path: Path) -> None:
+    gallery = tmp_path / "gallery"
+    write_gallery(gallery)
+    args = _parse(
+        [
+            "train",
+            "image",
+            "--tiny",
+            "--gallery",
+            str(gallery),
+            "--out",
+            str(tmp_path / "m"),
+            "--device",
+            "cpu",
+            "--quiet",
+            "--metric",
+            "2d",
+        ]
+    )
+    assert args.func(args) == 1

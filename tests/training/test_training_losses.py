@@ -1,0 +1,127 @@
+"""Losses against per-triplet Python loops (random data, atol 1e-6)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from posebrowser.training.losses import (
+    BidirectionalRankingLoss,
+    ContrastiveLoss,
+    CosineAlignmentLoss,
+    OriginTripletLoss,
+    TripletMarginLoss,
+)
+
+
+def _unit(rows: int, dim: int, seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(rows, dim, generator=g, dtype=torch.float64)
+    return x / x.norm(dim=1, keepdim=True)
+
+
+def _dist(u: torch.Tensor, v: torch.Tensor, eps: float = 0.0) -> float:
+    return math.sqrt(sum((float(a) - float(b) + eps) ** 2 for a, b in zip(u, v, strict=True)))
+
+
+def _random_triplets(batch: int, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return tuple(torch.randint(0, batch, (count,), generator=g) for _ in range(3))  # type: ignore[return-value]
+
+
+def test_triplet_margin_loss_matches_loop() -> None:
+    emb = _unit(12, 8, 0)
+    a, p, n = _random_triplets(12, 40, 1)
+    expected = (
+        sum(
+            max(0.0, _dist(emb[i], emb[j], 1e-6) - _dist(emb[i], emb[k], 1e-6) + 0.2)
+            for i, j, k in zip(a.tolist(), p.tolist(), n.tolist(), strict=True)
+        )
+        / 40
+    )
+    got = TripletMarginLoss(margin=0.2, eps=1e-6)(emb, (a, p, n))
+    assert abs(float(got) - expected) < 1e-6
+    # also equals torch's reference implementation
+    ref = torch.nn.functional.triplet_margin_loss(emb[a], emb[p], emb[n], margin=0.2, eps=1e-6)
+    assert abs(float(got) - float(ref)) < 1e-6
+
+
+def test_triplet_loss_empty_set_is_zero_and_differentiable() -> None:
+    emb = _unit(4, 3, 2).requires_grad_(True)
+    empty = torch.zeros(0, dtype=torch.int64)
+    loss = TripletMarginLoss()(emb, (empty, empty, empty))
+    loss.backward()
+    assert float(loss.detach()) == 0.0 and emb.grad is not None
+
+
+def test_contrastive_loss_matches_loop() -> None:
+    emb = _unit(10, 6, 3)
+    a, p, n = _random_triplets(10, 30, 4)
+    pos_pairs = sorted({(i, j) for i, j in zip(a.tolist(), p.tolist(), strict=True)})
+    neg_pairs = sorted({(i, k) for i, k in zip(a.tolist(), n.tolist(), strict=True)})
+    pos = sum(max(0.0, _dist(emb[i], emb[j], 1e-6) - 0.05) for i, j in pos_pairs) / len(pos_pairs)
+    neg = sum(max(0.0, 0.9 - _dist(emb[i], emb[k], 1e-6)) for i, k in neg_pairs) / len(neg_pairs)
+    got = ContrastiveLoss(pos_margin=0.05, neg_margin=0.9)(emb, (a, p, n))
+    assert abs(float(got) - (pos + neg)) < 1e-6
+
+
+def test_origin_triplet_loss_matches_loop() -> None:
+    pos, neg = _unit(7, 5, 5), _unit(9, 5, 6)
+    mask = torch.randn(5, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    zero = torch.zeros(5, dtype=torch.float64)
+    total = 0.0
+    for pi in pos:
+        for nj in neg:
+            total += max(0.0, _dist(zero, mask * pi, 1e-6) - _dist(zero, mask * nj, 1e-6) + 0.2)
+    got = OriginTripletLoss(margin=0.2)(mask, pos, neg)
+    assert abs(float(got) - total / (7 * 9)) < 1e-6
+
+
+def test_cosine_alignment_loss_matches_loop() -> None:
+    raw = torch.randn(6, 4, generator=torch.Generator().manual_seed(8), dtype=torch.float64) * 3
+    target = _unit(6, 4, 9)
+    expected = 0.0
+    for z, y in zip(raw, target, strict=True):
+        unit = z / math.sqrt(float((z * z).sum()))
+        expected += abs(1.0 - float((unit * y).sum()))
+    assert abs(float(CosineAlignmentLoss()(raw, target)) - expected / 6) < 1e-6
+
+
+def test_bidirectional_ranking_loss_matches_loop() -> None:
+    x, y = _unit(6, 4, 10), _unit(6, 4, 11)
+    g = torch.Generator().manual_seed(12)
+    cross = torch.rand(6, 6, generator=g) < 0.4
+    cross |= torch.eye(6, dtype=torch.bool)
+    neigh = torch.rand(6, 6, generator=g) < 0.5
+    neigh = neigh | neigh.T
+    m, w = 0.1, (1.0, 0.7, 0.3, 0.2)
+
+    def term(dist: object, pos: torch.Tensor, neg: torch.Tensor) -> float:
+        values = [
+            max(0.0, m + dist(i, j) - dist(i, k))  # type: ignore[operator]
+            for i in range(pos.shape[0])
+            for j in range(pos.shape[1])
+            for k in range(pos.shape[1])
+            if pos[i, j] and neg[i, k]
+        ]
+        return sum(values) / len(values) if values else 0.0
+
+    eye = torch.eye(6, dtype=torch.bool)
+    expected = (
+        w[0] * term(lambda i, j: _dist(x[i], y[j]), cross, ~cross)
+        + w[1] * term(lambda i, j: _dist(y[i], x[j]), cross.T, ~cross.T)
+        + w[2] * term(lambda i, j: _dist(x[i], x[j]), neigh & ~eye, ~neigh & ~eye)
+        + w[3] * term(lambda i, j: _dist(y[i], y[j]), neigh & ~eye, ~neigh & ~eye)
+    )
+    loss = BidirectionalRankingLoss(m, *w)(x, y, cross, neigh, neigh)
+    assert abs(float(loss) - expected) < 1e-6
+
+
+def test_bidirectional_ranking_gradient_is_finite_with_identical_rows() -> None:
+    x = _unit(4, 3, 13).float().requires_grad_(True)
+    y = x.detach().clone()
+    cross = torch.eye(4, dtype=torch.bool)
+    loss = BidirectionalRankingLoss()(x, y, cross, cross, cross)
+    loss.backward()
+    assert x.grad is not None and bool(torch.isfinite(x.grad).all())
