@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from posebrowser.data.gallery_format import atomic_write_bytes
+from posebrowser.fileio import atomic_write_bytes
 
 SETTINGS_VERSION = 1
 DEVICES = ("auto", "cuda", "cpu")

@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from posebrowser.fileio import atomic_write_bytes
 
 FORMAT_NAME = "posebrowser-gallery"
 FORMAT_VERSION = 1
@@ -56,26 +56,6 @@ OPTIONAL_FIELDS = (
     "ids", "split", "posebits", "posebit_names", "joints_3d", "joints_2d", "visibility",
     "camera_rotation", "camera_translation", "camera_focal", "body_id", "source",
 )
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a kill leaves either the old file or the new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp creates 0600; give the file the permissions a plain open() would (0666 & ~umask).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_annotations(path: Path, arrays: Mapping[str, np.ndarray]) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from posebrowser.errors import CheckpointError, VocabularyMismatchError
+from posebrowser.fileio import atomic_write_bytes
 from posebrowser.nets.registry import build_net, get_spec
 
 if TYPE_CHECKING:
@@ -128,25 +127,19 @@ def save_model(stem: str | Path, module: nn.Module, card: ModelCard) -> ModelCar
 
     The returned card has ``sha256`` (of the weights file) and ``created`` (UTC ISO time, if empty) set.
     """
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     card.validate()
     get_spec(card.net)
     card_path, weights_path = card_and_weights_paths(stem)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {name: value.detach().cpu().contiguous() for name, value in module.state_dict().items()}
-    handle, temp_name = tempfile.mkstemp(prefix=weights_path.name, suffix=".tmp", dir=weights_path.parent)
-    os.close(handle)
-    temp_path = Path(temp_name)
-    try:
-        save_file(tensors, str(temp_path), metadata={"net": card.net, "kind": card.kind})
-        digest = file_sha256(temp_path)
-        os.replace(temp_path, weights_path)
-    finally:
-        temp_path.unlink(missing_ok=True)
+    payload = save(tensors, metadata={"net": card.net, "kind": card.kind})
+    digest = hashlib.sha256(payload).hexdigest()
+    atomic_write_bytes(weights_path, payload)
     created = card.created or datetime.now(UTC).isoformat(timespec="seconds")
     text = replace(card, sha256=digest, created=created).to_json()
-    _atomic_write_text(card_path, text + "\n")
+    atomic_write_bytes(card_path, (text + "\n").encode())
     return ModelCard.from_json(text, path=card_path)  # as a reader will see it (tuples become lists)
 
 
@@ -233,15 +226,3 @@ def _json_default(value: Any) -> Any:
     if hasattr(value, "item") and callable(value.item):  # numpy / torch scalars
         return value.item()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    handle, temp_name = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    finally:
-        Path(temp_name).unlink(missing_ok=True)
