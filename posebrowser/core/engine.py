@@ -1,0 +1,401 @@
+"""RetrievalEngine — the one facade the GUI and the CLI use for retrieval.
+
+It owns the gallery, its (cached) image embeddings, the nearest-neighbour index, the conditional posebyte
+model (fitted on the train split), the mask bank and the projection cache, and turns a :class:`Query` into a
+:class:`SearchResult` scored against the gallery's ground truth where it exists.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from posebrowser.core.conditional import ConditionalPosebyteModel
+from posebrowser.core.device import DeviceChoice, configure_threads, resolve_device
+from posebrowser.core.index import RetrievalIndex
+from posebrowser.core.masks import MaskBank, fit_mask, satisfies
+from posebrowser.core.projection import Projection, ProjectionCache, fingerprint, project
+from posebrowser.core.query import (
+    ImageTerm,
+    NamesVocabulary,
+    PosebitTerm,
+    Query,
+    SearchResult,
+    VocabularyLike,
+)
+from posebrowser.errors import CacheError, QueryError, UnknownPosebitError, VocabularyMismatchError
+
+F32 = NDArray[np.float32]
+Progress = Callable[[int, int], None]
+ConditionsLike = Mapping[str, int] | Sequence[tuple[str, int]]
+SPLITS = ("train", "val", "test")
+
+
+def default_models_dir() -> Path:
+    import posebrowser
+
+    return Path(posebrowser.__file__).resolve().parent.parent / "models"
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "posebrowser" / "embeddings"
+
+
+def _conditions(conditions: ConditionsLike) -> tuple[tuple[str, int], ...]:
+    items = conditions.items() if isinstance(conditions, Mapping) else conditions
+    return tuple(sorted((str(name), int(value)) for name, value in items))
+
+
+class RetrievalEngine:
+    """Retrieval over one gallery. Build with :meth:`open` (files) or :meth:`from_arrays` (tests)."""
+
+    def __init__(
+        self,
+        gallery: Any,
+        embeddings: NDArray[np.floating],
+        vocabulary: VocabularyLike | None = None,
+        image_embedder: Any = None,
+        posebit_embedder: Any = None,
+        masks: MaskBank | None = None,
+        device: DeviceChoice | None = None,
+        exact_threshold: int | None = None,
+        embeddings_id: str | None = None,
+    ) -> None:
+        self.gallery = gallery
+        self.embeddings: F32 = np.ascontiguousarray(embeddings, dtype=np.float32)
+        if len(self.embeddings) != len(gallery):
+            raise CacheError(
+                f"There are {len(self.embeddings)} embeddings for {len(gallery)} gallery images."
+            )
+        self.vocabulary = vocabulary if vocabulary is not None else self._default_vocabulary()
+        self.image_embedder = image_embedder
+        self.posebit_embedder = posebit_embedder
+        self.masks = masks if masks is not None else MaskBank()
+        self.device = device if device is not None else DeviceChoice("cpu", "CPU")
+        kwargs = {} if exact_threshold is None else {"exact_threshold": exact_threshold}
+        self.index = RetrievalIndex(self.embeddings, np.asarray(gallery.ids), **kwargs)
+        self._columns = {name: j for j, name in enumerate(getattr(gallery, "posebit_names", ()) or ())}
+        self.conditional = self._fit_conditional()
+        self._embeddings_id = embeddings_id or fingerprint(self.embeddings)
+        self.projections = ProjectionCache()
+        self._last_projection: dict[str, Projection] = {}
+        self.warnings: list[str] = []  # problems that disabled a feature, for the status bar / CLI
+
+    # ------------------------------------------------------------- construction
+    @classmethod
+    def from_arrays(
+        cls,
+        gallery: Any,
+        embeddings: NDArray[np.floating],
+        image_embedder: Any = None,
+        posebit_embedder: Any = None,
+        masks: MaskBank | None = None,
+        vocabulary: VocabularyLike | None = None,
+        exact_threshold: int | None = None,
+    ) -> RetrievalEngine:
+        """An engine over in-memory embeddings (N, D) float32 L2-normalised, row i = gallery item i."""
+        return cls(
+            gallery,
+            embeddings,
+            vocabulary,
+            image_embedder,
+            posebit_embedder,
+            masks,
+            exact_threshold=exact_threshold,
+        )
+
+    @classmethod
+    def open(
+        cls,
+        gallery_path: str | Path | None = None,
+        models_dir: str | Path | None = None,
+        device: str = "auto",
+        cache_dir: str | Path | None = None,
+        progress: Progress | None = None,
+        cancel: Callable[[], bool] | None = None,
+        chunk_rows: int = 4096,
+    ) -> RetrievalEngine:
+        """Open a gallery (built-in by default), load the shipped models, embed through the cache
+        (in chunks of ``chunk_rows`` images: the unit of resumption after an interruption)."""
+        from posebrowser.core.cache import CacheKey, EmbeddingCache
+        from posebrowser.core.embedder import Embedder, PosebitEmbedder
+        from posebrowser.data.loading import open_gallery
+        from posebrowser.pose.posebits import get_vocabulary
+
+        configure_threads()
+        choice = resolve_device(device)
+        gallery = open_gallery(gallery_path)
+        vocabulary = get_vocabulary()  # the posebit net's vocabulary; the engine may use the gallery's own
+        models = Path(models_dir) if models_dir is not None else default_models_dir()
+        embedder = Embedder.from_checkpoint(models / "image_net", choice.name)
+        posebit_embedder, warnings = None, []
+        if (models / "posebit_net.safetensors").exists():
+            try:
+                posebit_embedder = PosebitEmbedder.from_checkpoint(
+                    models / "posebit_net", choice.name, expect_posebit_version=vocabulary.version
+                )
+            except VocabularyMismatchError as exc:  # image and mask queries still work
+                warnings.append(str(exc))
+        masks = (
+            MaskBank.load(models / "masks.safetensors") if (models / "masks.safetensors").exists() else None
+        )
+        key = CacheKey(
+            embedder.model_sha256,
+            gallery.content_hash or fingerprint(np.asarray(gallery.ids)),
+            vocabulary.version,
+        )
+
+        def compute(start: int, stop: int) -> F32:
+            return embedder.embed_images(gallery, indices=range(start, stop), cancel=cancel)
+
+        root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        dim = int(compute(0, min(1, len(gallery))).shape[1]) if len(gallery) else 128
+        try:
+            cache = EmbeddingCache(root, key, len(gallery), dim, chunk_rows)
+            embeddings = cache.fill(compute, progress, cancel)
+        except OSError:  # unwritable cache folder: still usable, just not cached
+            embeddings = compute(0, len(gallery))
+        assert embeddings is not None
+        engine = cls(
+            gallery,
+            embeddings,
+            None,
+            embedder,
+            posebit_embedder,
+            masks,
+            choice,
+            embeddings_id=key.folder_name(),
+        )
+        engine.warnings.extend(warnings)
+        return engine
+
+    def _default_vocabulary(self) -> VocabularyLike:
+        from posebrowser.pose.posebits import PosebitVocabulary, get_vocabulary
+
+        names = tuple(getattr(self.gallery, "posebit_names", ()) or ())
+        vocabulary = get_vocabulary()
+        if names and set(names) - set(vocabulary.names):
+            try:
+                return PosebitVocabulary.from_names(names)
+            except UnknownPosebitError:  # e.g. a folder gallery's own metadata.csv columns
+                return NamesVocabulary(names)
+        return vocabulary
+
+    def _fit_conditional(self) -> ConditionalPosebyteModel | None:
+        posebits = getattr(self.gallery, "posebits", None)
+        if posebits is None or posebits.shape[1] == 0:
+            return None
+        train = np.flatnonzero(self.gallery.split == SPLITS.index("train"))
+        rows = posebits[train] if len(train) else posebits
+        return ConditionalPosebyteModel.fit(rows) if len(rows) else None
+
+    def set_device(self, name: str) -> DeviceChoice:
+        """Move the networks to ``name`` ("auto" | "cuda" | "cpu"); returns the device actually used."""
+        choice = resolve_device(name)
+        for embedder in (self.image_embedder, self.posebit_embedder):
+            if embedder is not None and hasattr(embedder, "module"):
+                embedder.module = embedder.module.to(choice.name)
+                embedder.device = choice
+                if hasattr(embedder, "precision"):
+                    from posebrowser.core.embedder import autocast_dtype
+
+                    embedder.autocast = autocast_dtype(embedder.precision, choice.name)
+        self.device = choice
+        return choice
+
+    # ---------------------------------------------------------------- posebits
+    def column(self, name: str) -> int:
+        """Gallery posebit column of bit ``name``; QueryError when the gallery has no such annotation."""
+        if name not in self._columns:
+            raise QueryError(f"The gallery has no annotation for posebit '{name}'.")
+        return self._columns[name]
+
+    def _by_column(self, conditions: ConditionsLike) -> dict[int, int]:
+        return {self.column(name): value for name, value in _conditions(conditions)}
+
+    def count_matching(self, conditions: ConditionsLike, split: str | None = None) -> int:
+        """Number of gallery items (of ``split``) whose annotations satisfy every condition."""
+        if self.gallery.posebits is None:
+            return 0
+        ok = satisfies(self.gallery.posebits, self._by_column(conditions))
+        if split is not None:
+            ok &= self.gallery.split == SPLITS.index(split)
+        return int(ok.sum())
+
+    def fit_mask(
+        self, conditions: ConditionsLike, steps: int = 200, cancel: Callable[[], bool] | None = None
+    ) -> F32:
+        """Learn a (D,) mask for ``conditions`` on the train split's embeddings and annotations."""
+        if self.gallery.posebits is None:
+            raise QueryError("This gallery has no posebit annotations to learn a mask from.")
+        train = np.flatnonzero(self.gallery.split == SPLITS.index("train"))
+        rows = train if len(train) else np.arange(len(self.gallery))
+        positive = satisfies(self.gallery.posebits[rows], self._by_column(conditions))
+        return fit_mask(self.embeddings[rows], positive, steps=steps, cancel=cancel)
+
+    def mask_for(self, conditions: ConditionsLike) -> F32:
+        """A shipped single-bit mask, else one fitted on the fly (cached per conditions)."""
+        key = _conditions(conditions)
+        return self.masks.mask_for(key, lambda: self.fit_mask(key))
+
+    def posebyte_for(self, conditions: ConditionsLike, mode: str) -> F32:
+        """(B,) float32 posebyte in the posebit net's input order: ``full`` = unset bits 0; ``conditional`` =
+        unset bits completed by the Gaussian model (rounded and clipped, thesis §9)."""
+        names: Sequence[str] = getattr(self.posebit_embedder, "posebit_names", None) or self.vocabulary.names
+        asked = dict(_conditions(conditions))
+        if mode == "conditional":
+            if self.conditional is None:
+                raise QueryError("Conditional queries need a gallery with posebit annotations.")
+            completion = self.conditional.complete(self._by_column(asked)).posebyte
+            by_name = {name: float(completion[j]) for name, j in self._columns.items()}
+        else:
+            by_name = {}
+        by_name.update({name: float(value) for name, value in asked.items()})
+        missing = set(asked) - set(names)
+        if missing:
+            raise QueryError(
+                f"The posebit network does not know the posebit(s) {', '.join(sorted(missing))}."
+            )
+        return np.array([by_name.get(name, 0.0) for name in names], dtype=np.float32)
+
+    # ----------------------------------------------------------------- vectors
+    def embed_image_file(self, path: str | Path) -> F32:
+        """(D,) float32 unit embedding of any image file (CorruptFileError for a bad file)."""
+        if self.image_embedder is None:
+            raise QueryError("No image network is loaded, so an image file cannot be used as a query.")
+        vectors: F32 = self.image_embedder.embed_images([Path(path)], strict=True)
+        return np.asarray(vectors[0], dtype=np.float32)
+
+    def term_vector(self, term: ImageTerm | PosebitTerm) -> F32:
+        """(D,) float32 unit vector of one vector term."""
+        if isinstance(term, ImageTerm):
+            if term.gallery_index is None:
+                return self.embed_image_file(str(term.path))
+            if not 0 <= term.gallery_index < len(self.gallery):
+                raise QueryError(
+                    f"There is no gallery image {term.gallery_index} (0..{len(self.gallery) - 1})."
+                )
+            return np.asarray(self.embeddings[term.gallery_index], dtype=np.float32)
+        if self.posebit_embedder is None:
+            raise QueryError("No posebit network is loaded; use a mask query ({mask}) instead.")
+        vector: F32 = self.posebit_embedder.embed(self.posebyte_for(term.conditions, term.mode)[None, :])
+        return np.asarray(vector[0], dtype=np.float32)
+
+    def query_vector(self, query: Query) -> tuple[F32 | None, F32 | None]:
+        """(unit query vector (D,) or None, mask (D,) or None) of a query (see core.query)."""
+        vector: F32 | None = None
+        terms = query.vector_terms
+        if terms:
+            total = np.zeros(self.embeddings.shape[1], dtype=np.float64)
+            for term in terms:
+                total += term.weight * self.term_vector(term)
+            norm = float(np.linalg.norm(total))
+            if not np.isfinite(norm) or norm < 1e-6:
+                raise QueryError("The query's terms cancel each other out; change a weight.")
+            vector = (total / norm).astype(np.float32)
+        mask: F32 | None = None
+        if query.mask_terms:
+            merged: dict[str, int] = {}
+            for term in query.mask_terms:
+                if term.weight <= 0:
+                    raise QueryError("A mask term cannot be subtracted; use 'is not' (=0) instead.")
+                for name, value in term.conditions:
+                    if merged.setdefault(name, value) != value:
+                        raise QueryError(f"The mask terms ask for posebit '{name}' to be both 1 and 0.")
+            mask = self.mask_for(merged) * float(max(t.weight for t in query.mask_terms))
+        return vector, mask
+
+    # ------------------------------------------------------------------ search
+    def search(self, query: Query, k: int = 50, split: str | None = None) -> SearchResult:
+        """Rank gallery items (of ``split`` when given) for ``query``; top ``k`` with ground-truth scoring."""
+        allowed = None if split is None else np.asarray(self.gallery.split == SPLITS.index(split))
+        vector, mask = self.query_vector(query)
+        if mask is None:
+            assert vector is not None
+            distances, rows = self.index.search(vector[None, :], k, allowed)
+        else:
+            origin = vector if vector is not None else np.zeros(self.embeddings.shape[1], np.float32)
+            distances, rows = self.index.masked_search(origin[None, :], mask, k, allowed)
+        keep = rows[0] >= 0
+        indices, dist = rows[0][keep], distances[0][keep]
+        asked = query.asked_conditions()
+        correct, agreement = self._score_posebits(indices, asked)
+        return SearchResult(
+            indices=indices,
+            ids=np.asarray(self.gallery.ids)[indices],
+            distances=dist,
+            correct=correct,
+            agreement=agreement,
+            asked=asked,
+            gt_distances=self._gt_distances(query, indices),
+            mask=mask,
+            query_vector=vector,
+            index_kind=self.index.kind if mask is None else "exact (masked, numpy)",
+        )
+
+    def _score_posebits(
+        self, indices: NDArray[np.int64], asked: tuple[tuple[str, int], ...]
+    ) -> tuple[NDArray[np.bool_] | None, NDArray[np.int8] | None]:
+        posebits = getattr(self.gallery, "posebits", None)
+        if not asked or posebits is None:
+            return None, None
+        agreement = np.full((len(indices), len(asked)), -1, dtype=np.int8)
+        for c, (name, value) in enumerate(asked):
+            if name in self._columns:
+                bits = posebits[indices, self._columns[name]]
+                agreement[:, c] = np.where(bits < 0, -1, (bits == value).astype(np.int8))
+        return np.all(agreement == 1, axis=1), agreement
+
+    def _gt_distances(self, query: Query, indices: NDArray[np.int64]) -> dict[str, F32]:
+        anchor = next(
+            (
+                t.gallery_index
+                for t in query.terms
+                if isinstance(t, ImageTerm) and t.gallery_index is not None and t.weight > 0
+            ),
+            None,
+        )
+        if anchor is None or not len(indices):
+            return {}
+        from posebrowser.pose.similarity import METRICS, pairwise_distances
+
+        out: dict[str, F32] = {}
+        for metric in METRICS:
+            if getattr(self.gallery, metric.needs, None) is not None:
+                out[metric.name] = pairwise_distances(metric.name, self.gallery, [anchor], indices)[0]
+        return out
+
+    # -------------------------------------------------------------- projection
+    def project(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        subspace_mask: NDArray[np.floating] | None = None,
+        progress: Progress | None = None,
+        cancel: Callable[[], bool] | None = None,
+        on_layout: Callable[[F32], None] | None = None,
+    ) -> F32:
+        """(N, 2) float32 map of the gallery embeddings (⊙ ``subspace_mask``); cached per settings."""
+        params = dict(params or {})
+        key = ProjectionCache.key(self._embeddings_id, method, params, subspace_mask)
+        found = self.projections.get(key)
+        if found is None:
+            found = project(self.embeddings, method, params, subspace_mask, progress, cancel, on_layout)
+            self.projections.put(key, found)
+        self._last_projection[method] = found
+        return found.coords
+
+    def place_in_projection(self, vector: NDArray[np.floating], method: str) -> F32:
+        """(2,) float32 position of a (D,) vector in the last ``method`` map (PCA exact; t-SNE transform)."""
+        projection = self._last_projection.get(method)
+        if projection is None:
+            raise QueryError(f"There is no {method} projection yet; compute it first.")
+        return np.asarray(
+            projection.place(np.asarray(vector, dtype=np.float32)[None, :])[0], dtype=np.float32
+        )

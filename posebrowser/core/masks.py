@@ -1,0 +1,127 @@
+"""Masks for origin queries by warping (thesis §8.3 / §10), fitted on the fly for any set of conditions.
+
+A mask is a (128,) float32 weight vector m. Items are ranked by ``‖m ⊙ e‖`` (distance to the origin of the
+warped space): a good mask for "right knee bent AND left knee bent" maps items satisfying all conditions
+close to the origin. It is fitted with the thesis' origin-anchored triplet loss over (positive, negative)
+pairs ``mean max(0, ‖m⊙p‖ − ‖m⊙n‖ + margin)`` with SGD (Nesterov momentum, weight decay), using an analytic
+gradient in numpy, so a fit takes well under a second on a CPU. The thesis needed an offline run per subset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from posebrowser.errors import CheckpointError, QueryError
+
+F32 = NDArray[np.float32]
+Conditions = tuple[tuple[str, int], ...]
+
+
+def satisfies(posebits: NDArray[np.integer], conditions: Mapping[int, int]) -> NDArray[np.bool_]:
+    """(N,) bool: rows of ``posebits`` (N, B) int8 (1/0/-1 unknown) meeting every {bit index → value}.
+
+    An unknown bit (-1) never satisfies a condition.
+    """
+    result = np.ones(posebits.shape[0], dtype=bool)
+    for bit, value in conditions.items():
+        result &= posebits[:, bit] == value
+    return result
+
+
+def _norms(x: NDArray[np.float64], mask: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(np.sqrt(np.square(x * mask).sum(axis=1) + 1e-12), dtype=np.float64)
+
+
+def fit_mask(
+    embeddings: NDArray[np.floating],
+    positive: NDArray[np.bool_],
+    steps: int = 200,
+    margin: float = 0.2,
+    seed: int = 0,
+    batch: int = 128,
+    learning_rate: float = 1.0,
+    weight_decay: float = 5e-4,
+    cancel: Callable[[], bool] | None = None,
+) -> F32:
+    """Fit a mask so rows with ``positive`` True lie nearer the origin than the others.
+
+    ``embeddings`` (N, D) float, L2-normalised; ``positive`` (N,) bool with at least one True and one
+    False. Each step samples ``batch`` positives and ``batch`` negatives. Returns (D,) float32, starting
+    from all ones (so a useless fit stays the plain norm, which ranks nothing).
+    """
+    from posebrowser.errors import JobCancelledError
+
+    emb = np.asarray(embeddings, dtype=np.float64)
+    pos_rows = np.flatnonzero(positive)
+    neg_rows = np.flatnonzero(~np.asarray(positive, dtype=bool))
+    if len(pos_rows) == 0 or len(neg_rows) == 0:
+        raise QueryError(
+            "Cannot learn a mask: the training items need examples that satisfy the conditions and "
+            f"examples that do not ({len(pos_rows)} satisfy, {len(neg_rows)} do not)."
+        )
+    rng = np.random.default_rng(seed)
+    mask = np.ones(emb.shape[1])
+    velocity = np.zeros_like(mask)
+    momentum = 0.9
+    for _ in range(steps):
+        if cancel is not None and cancel():
+            raise JobCancelledError("Mask fitting was cancelled.")
+        p = emb[rng.choice(pos_rows, size=min(batch, len(pos_rows)), replace=len(pos_rows) < batch)]
+        n = emb[rng.choice(neg_rows, size=min(batch, len(neg_rows)), replace=len(neg_rows) < batch)]
+        p_norm, n_norm = _norms(p, mask), _norms(n, mask)
+        active = (p_norm[:, None] - n_norm[None, :] + margin) > 0  # (P, Nn)
+        pairs = active.size
+        # d‖m⊙x‖/dm = m ⊙ x² / ‖m⊙x‖
+        grad_p = (active.sum(axis=1) / p_norm) @ np.square(p)
+        grad_n = (active.sum(axis=0) / n_norm) @ np.square(n)
+        grad = mask * (grad_p - grad_n) / pairs + weight_decay * mask
+        velocity = momentum * velocity + grad
+        mask = mask - learning_rate * (grad + momentum * velocity)
+    return mask.astype(np.float32)
+
+
+class MaskBank:
+    """Shipped single-bit masks plus a cache of masks fitted on the fly.
+
+    Shipped masks come from ``masks.safetensors`` with keys ``"<bit name>=<0|1>"`` → (128,) float32.
+    """
+
+    def __init__(self, shipped: Mapping[str, NDArray[np.floating]] | None = None) -> None:
+        self._shipped: dict[str, F32] = {
+            key: np.asarray(value, dtype=np.float32).reshape(-1) for key, value in (shipped or {}).items()
+        }
+        self._fitted: dict[Conditions, F32] = {}
+
+    @classmethod
+    def load(cls, path: str | Path) -> MaskBank:
+        """Read a masks ``.safetensors`` file (numpy, no code execution); CheckpointError if unreadable."""
+        from safetensors.numpy import load_file
+
+        try:
+            return cls(load_file(str(path)))
+        except Exception as exc:  # safetensors raises several unrelated types for a bad file
+            raise CheckpointError(f"The mask file cannot be read ({exc}).", path=path) from exc
+
+    def __len__(self) -> int:
+        return len(self._shipped)
+
+    def shipped(self, name: str, value: int) -> F32 | None:
+        """The shipped mask for one posebit value, or None."""
+        return self._shipped.get(f"{name}={int(value)}")
+
+    def mask_for(self, conditions: Conditions, fit: Callable[[], F32]) -> F32:
+        """Mask for ``conditions`` ((name, value), ...): shipped for one bit, else ``fit()`` (cached)."""
+        key = tuple(sorted((name, int(value)) for name, value in conditions))
+        if not key:
+            raise QueryError("A mask query needs at least one posebit set to 'is' or 'is not'.")
+        if len(key) == 1:
+            shipped = self.shipped(*key[0])
+            if shipped is not None:
+                return shipped
+        if key not in self._fitted:
+            self._fitted[key] = np.asarray(fit(), dtype=np.float32)
+        return self._fitted[key]

@@ -1,0 +1,211 @@
+"""The headless commands on a tiny on-disk gallery with tiny saved models (RetrievalEngine.open)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from core_fakes import posebit_world
+from PIL import Image
+
+from posebrowser.core import command
+from posebrowser.core.engine import RetrievalEngine
+from posebrowser.data.gallery_format import save_annotations, write_manifest
+from posebrowser.nets.checkpoint import ModelCard, save_model
+from posebrowser.nets.registry import build_net
+from posebrowser.pose.posebits import get_vocabulary
+
+N, BITS = 48, 4
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli")
+    gallery = root / "gallery"
+    (gallery / "images").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(N):
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(
+            gallery / "images" / f"{i}.png"
+        )
+    vocabulary = get_vocabulary()
+    posebits, _ = posebit_world(N, bits=BITS, seed=1)
+    split = np.array([0] * 24 + [1] * 8 + [2] * 16, dtype=np.uint8)
+    save_annotations(
+        gallery / "annotations.npz",
+        {
+            "files": np.array([f"images/{i}.png" for i in range(N)]),
+            "ids": np.arange(500, 500 + N),
+            "split": split,
+            "posebits": posebits,
+            "posebit_names": np.array(vocabulary.names[:BITS]),
+        },
+    )
+    write_manifest(gallery, name="tiny", image_size=40, posebit_version=vocabulary.version)
+    models = root / "models"
+    models.mkdir()
+    torch.manual_seed(0)
+    image_config = {"width": 0.125, "embedding_dim": 128}
+    save_model(
+        models / "image_net",
+        build_net("compact_resnet", **image_config),
+        ModelCard(net="compact_resnet", config=image_config, kind="image", preprocessing={"input_size": 32}),
+    )
+    posebit_config = {"num_bits": BITS, "hidden": 16, "hidden2": 16, "embedding_dim": 128}
+    save_model(
+        models / "posebit_net",
+        build_net("posebit_mlp", **posebit_config),
+        ModelCard(
+            net="posebit_mlp",
+            config=posebit_config,
+            kind="posebit",
+            posebit_version=vocabulary.version,
+            posebit_names=list(vocabulary.names[:BITS]),
+        ),
+    )
+    return root
+
+
+def run(workspace: Path, *argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers())
+    common = [
+        "--gallery",
+        str(workspace / "gallery"),
+        "--models",
+        str(workspace / "models"),
+        "--device",
+        "cpu",
+        "--cache-dir",
+        str(workspace / "cache"),
+    ]
+    args = parser.parse_args([argv[0], *common, *argv[1:]])
+    return int(args.func(args))
+
+
+def test_embed_then_reopen_uses_cache(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(workspace, "embed", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["count"] == N
+    engine = RetrievalEngine.open(workspace / "gallery", workspace / "models", "cpu", workspace / "cache")
+    assert engine.embeddings.shape == (N, 128) and not engine.warnings
+    assert np.allclose(np.linalg.norm(engine.embeddings, axis=1), 1, atol=1e-4)
+    assert len(list((workspace / "cache").glob("*/embeddings.npy"))) == 1
+
+
+def test_query_kinds(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    label = get_vocabulary().labels[0]
+    assert run(workspace, "query", "--id", "503", "--k", "5", "--json") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["results"][0]["id"] == 503 and "gt_hamming" in out["results"][0]
+    for mode in ("full", "conditional", "mask"):
+        assert (
+            run(workspace, "query", "--posebits", f"{label}=1", "--mode", mode, "--split", "test", "--json")
+            == 0
+        )
+        out = json.loads(capsys.readouterr().out)
+        assert len(out["results"]) == 16 and "precision" in out
+    assert run(workspace, "query", "--expr", "2*[img 3] - 0.5*[img 4]", "--k", "3") == 0
+    assert "query: 2*[img 3] - 0.5*[img 4]" in capsys.readouterr().out
+    assert (
+        run(workspace, "query", "--image", str(workspace / "gallery/images/7.png"), "--k", "1", "--json") == 0
+    )
+    assert json.loads(capsys.readouterr().out)["results"][0]["id"] == 507
+
+
+def test_project_and_export(workspace: Path) -> None:
+    assert run(workspace, "project", "--method", "pca", "--out", str(workspace / "map.csv")) == 0
+    lines = (workspace / "map.csv").read_text().splitlines()
+    assert lines[0] == "id,x,y" and len(lines) == N + 1
+    assert run(workspace, "project", "--method", "pca", "--out", str(workspace / "map.npy")) == 0
+    assert np.load(workspace / "map.npy").shape == (N, 2)
+    assert (
+        run(
+            workspace,
+            "export",
+            "--what",
+            "results",
+            "--id",
+            "500",
+            "--k",
+            "4",
+            "--out",
+            str(workspace / "r.json"),
+        )
+        == 0
+    )
+    assert [r["rank"] for r in json.loads((workspace / "r.json").read_text())] == [1, 2, 3, 4]
+    assert run(workspace, "export", "--what", "embeddings", "--out", str(workspace / "e.csv")) == 0
+    assert len((workspace / "e.csv").read_text().splitlines()) == N + 1
+
+
+def test_query_needs_a_query(workspace: Path) -> None:
+    from posebrowser.errors import QueryError
+
+    with pytest.raises(QueryError):
+        run(workspace, "query")
+    with pytest.raises(QueryError):
+        run(workspace, "query", "--id", "9999")
+
+
+def test_torchrun_sharded_embed_matches_single_process(workspace: Path) -> None:
+    import subprocess
+    import sys
+
+    cache = workspace / "cache_sharded"
+    argv = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29533",
+        "-m",
+        "posebrowser",
+        "embed",
+        "--gallery",
+        str(workspace / "gallery"),
+        "--models",
+        str(workspace / "models"),
+        "--device",
+        "cpu",
+        "--cache-dir",
+        str(cache),
+        "--chunk-rows",
+        "16",
+        "--json",
+    ]
+    proc = subprocess.run(
+        argv, capture_output=True, text=True, timeout=180, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"count": N, "ranks": 2}
+    sharded = RetrievalEngine.open(workspace / "gallery", workspace / "models", "cpu", cache)
+    single = RetrievalEngine.open(workspace / "gallery", workspace / "models", "cpu", workspace / "cache")
+    np.testing.assert_allclose(sharded.embeddings, single.embeddings, atol=1e-5)
+
+
+def test_posebit_net_for_another_vocabulary_is_skipped_with_a_warning(
+    workspace: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from posebrowser.core.query import Query
+    from posebrowser.errors import QueryError
+
+    models = tmp_path / "models"
+    shutil.copytree(workspace / "models", models)
+    card = json.loads((models / "posebit_net.json").read_text())
+    card["posebit_version"] = "pb0-older"
+    (models / "posebit_net.json").write_text(json.dumps(card))
+    engine = RetrievalEngine.open(workspace / "gallery", models, "cpu", workspace / "cache")
+    assert engine.posebit_embedder is None and "pb0-older" in engine.warnings[0]
+    name = engine.gallery.posebit_names[0]
+    with pytest.raises(QueryError):
+        engine.search(Query.posebits([(name, 1)], "conditional"))
+    assert len(engine.search(Query.posebits([(name, 1)], "mask"), k=5)) == 5
