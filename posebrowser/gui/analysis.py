@@ -1,0 +1,164 @@
+"""Numpy helpers the session runs on worker threads to prepare what views draw (no Qt here)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from posebrowser.core.query import ImageTerm, PosebitTerm
+from posebrowser.data.gallery_format import SPLITS
+from posebrowser.errors import PosebrowserError, QueryError
+from posebrowser.gui.state import DISTANCE_METRICS, ColourState, ResultsState
+
+Conditions = Sequence[tuple[str, int]]
+
+
+def posebit_column(gallery: Any, name: str) -> np.ndarray | None:
+    """Column ``name`` of ``gallery.posebits`` as (N,) int8 (1 / 0 / -1 unknown), None if absent."""
+    if gallery.posebits is None:
+        return None
+    names = list(gallery.posebit_names)
+    if name not in names:
+        return None
+    return np.asarray(gallery.posebits[:, names.index(name)], dtype=np.int8)
+
+
+def query_conditions(query: Any) -> tuple[tuple[str, int], ...]:
+    """All (name, value) conditions of the posebit terms of ``query`` (first occurrence wins)."""
+    seen: dict[str, int] = {}
+    for term in getattr(query, "terms", ()):
+        if isinstance(term, PosebitTerm):
+            for name, value in term.conditions:
+                seen.setdefault(name, int(value))
+    return tuple(seen.items())
+
+
+def bit_label(vocabulary: Any, name: str) -> str:
+    try:
+        return str(vocabulary.bits[vocabulary.index(name)].label)
+    except Exception:  # an unknown name is shown as itself
+        return name
+
+
+def results_state(engine: Any, query: Any, result: Any) -> ResultsState:
+    """Pair a SearchResult with thumbnail paths and agree/clash chips for the asked posebits."""
+    gallery = engine.gallery
+    indices = np.asarray(result.indices, dtype=np.int64)
+    conditions = query_conditions(query)
+    agree = np.full((len(indices), len(conditions)), -1, dtype=np.int8)
+    for column, (name, value) in enumerate(conditions):
+        values = posebit_column(gallery, name)
+        if values is not None and len(indices):
+            got = values[indices]
+            agree[:, column] = np.where(got < 0, -1, (got == value).astype(np.int8))
+    correct = getattr(result, "correct", None)
+    correct_meaning = "satisfies every asked posebit"
+    anchor = _anchor_index(query)
+    if correct is None and anchor is not None and len(indices):
+        found = true_nearest_correctness(gallery, anchor, indices)
+        if found is not None:
+            correct, correct_meaning = found
+    return ResultsState(
+        result=result,
+        query=query,
+        paths=tuple(str(gallery.image_path(int(i))) for i in indices),
+        chip_names=tuple(name for name, _ in conditions),
+        chip_labels=tuple(bit_label(engine.vocabulary, name) for name, _ in conditions),
+        chip_values=tuple(value for _, value in conditions),
+        chip_agree=agree,
+        correct=None if correct is None else np.asarray(correct, dtype=bool),
+        correct_meaning=correct_meaning,
+    )
+
+
+#: Ground-truth metrics in order of preference for marking image-query results correct.
+CORRECTNESS_METRICS = ("3d", "procrustes", "2d", "hamming")
+
+
+def true_nearest_correctness(gallery: Any, anchor: int, indices: np.ndarray) -> tuple[np.ndarray, str] | None:
+    """For an image query: is each result among the true k nearest poses of gallery item ``anchor``
+    (k = len(indices)) under the first ground-truth metric the gallery has? (k,) bool + a caption."""
+    from posebrowser.pose.similarity import metric_by_name, pairwise_distances
+
+    for name in CORRECTNESS_METRICS:
+        metric = metric_by_name(name)
+        if getattr(gallery, metric.needs, None) is None:
+            continue
+        try:
+            distance = np.asarray(
+                pairwise_distances(name, gallery, np.array([anchor]), np.arange(len(gallery))), np.float32
+            )[0]
+        except PosebrowserError:
+            continue
+        truth = np.argsort(distance, kind="stable")[: len(indices)]
+        caption = f"among the true {len(indices)} nearest poses ({metric.label})"
+        return np.isin(indices, truth), caption
+    return None
+
+
+def visible_indices(gallery: Any, split: str | None, conditions: Conditions) -> np.ndarray:
+    """Gallery rows in ``split`` (None = all) whose posebits satisfy every condition: (M,) int64."""
+    keep = np.ones(len(gallery), dtype=bool)
+    if split is not None and getattr(gallery, "split", None) is not None:
+        keep &= np.asarray(gallery.split) == SPLITS.index(split)
+    for name, value in conditions:
+        values = posebit_column(gallery, name)
+        if values is not None:
+            keep &= values == value
+    return np.flatnonzero(keep).astype(np.int64)
+
+
+def _anchor_index(query: Any) -> int | None:
+    for term in getattr(query, "terms", ()):
+        if isinstance(term, ImageTerm) and term.gallery_index is not None:
+            return int(term.gallery_index)
+    return None
+
+
+def hamming_to(gallery: Any, anchor: int) -> np.ndarray:
+    """Fraction of known posebits that differ from gallery item ``anchor``: (N,) float32, NaN = none known."""
+    bits = np.asarray(gallery.posebits, dtype=np.int8)
+    reference = bits[anchor]
+    known = (bits >= 0) & (reference >= 0)
+    differing = ((bits != reference) & known).sum(axis=1).astype(np.float32)
+    counts = known.sum(axis=1).astype(np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, differing / counts, np.nan).astype(np.float32)
+
+
+def colour_state(engine: Any, spec: str, query: Any, conditions: Conditions) -> ColourState:
+    """Per-point colour values for ``spec`` = "posebit:<name>" or "distance:<metric>"."""
+    gallery = engine.gallery
+    kind, _, name = spec.partition(":")
+    if kind == "posebit":
+        values = posebit_column(gallery, name)
+        if values is None:
+            raise QueryError(f"The gallery has no annotation for the posebit {name!r}.")
+        colours = np.where(values < 0, np.nan, values).astype(np.float32)
+        return ColourState(spec, bit_label(engine.vocabulary, name), colours, categorical=True)
+    if kind != "distance" or name not in dict(DISTANCE_METRICS):
+        raise QueryError(f"Unknown colouring {spec!r}.")
+    anchor = _anchor_index(query)
+    if anchor is None and name == "hamming" and conditions and gallery.posebits is not None:
+        asked = [(posebit_column(gallery, n), v) for n, v in conditions]
+        distance = np.mean([(column != value) for column, value in asked if column is not None], axis=0)
+        return ColourState(spec, "Hamming distance to the asked posebits", distance.astype(np.float32))
+    if anchor is None:
+        raise QueryError("Colouring by ground-truth distance needs a query with a gallery image.")
+    if name == "hamming":
+        if gallery.posebits is None:
+            raise QueryError("The gallery has no posebit annotations for the Hamming distance.")
+        distance = hamming_to(gallery, anchor)
+    else:
+        from posebrowser.pose.similarity import pairwise_distances
+
+        distance = np.asarray(
+            pairwise_distances(name, gallery, np.array([anchor]), np.arange(len(gallery))), dtype=np.float32
+        )[0]
+    top = float(np.nanmax(distance)) if np.isfinite(distance).any() else 1.0
+    normalised = distance / top if top > 0 else distance
+    return ColourState(
+        spec, f"{dict(DISTANCE_METRICS)[name]} distance to the query", normalised.astype(np.float32)
+    )

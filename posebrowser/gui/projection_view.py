@@ -1,0 +1,391 @@
+"""Interactive 2-D map of the gallery embeddings (pyqtgraph).
+
+All gallery points are one :class:`PointCloudItem` (numpy rasterisation, a few ms per frame at
+100k); the small overlays (results, selection, query star) are pyqtgraph ScatterPlotItems. Hover and
+click pick with a scipy cKDTree built on the worker (~0.02 ms per pick at 100k); the lasso is a
+ViewBox drag. The query is a star, its results are ringed, the lasso selection is cyan.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QCursor, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QGraphicsPathItem,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from posebrowser.gui.figures import save_widget_image
+from posebrowser.gui.point_cloud import PointCloudItem, pack_colours
+from posebrowser.gui.state import DISTANCE_METRICS, PROJECTION_METHODS, ColourState, ProjectionState
+from posebrowser.gui.theme import icon
+from posebrowser.gui.thumbnails import ThumbnailLoader
+
+PICK_RADIUS_PX = 8.0
+HOVER_THUMB = 128
+SELECTION_COLOUR = int(pack_colours(np.array([[0, 220, 255, 255]], dtype=np.uint8))[0])
+COLOUR_BINS = 16
+BASE_SIZE = 3
+
+
+def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Even-odd rule: which of ``points`` (N, 2) lie inside ``polygon`` (P, 2)? Returns (N,) bool."""
+    inside = np.zeros(len(points), dtype=bool)
+    if len(polygon) < 3 or len(points) == 0:
+        return inside
+    low, high = polygon.min(axis=0), polygon.max(axis=0)
+    candidates = np.flatnonzero(np.all((points >= low) & (points <= high), axis=1))
+    x, y = points[candidates, 0], points[candidates, 1]
+    hit = np.zeros(len(candidates), dtype=bool)
+    previous = polygon[-1]
+    for current in polygon:
+        (xi, yi), (xj, yj) = current, previous
+        if yi != yj:
+            crosses = ((yi > y) != (yj > y)) & (x < (xj - xi) * (y - yi) / (yj - yi) + xi)
+            hit ^= crosses
+        previous = current
+    inside[candidates] = hit
+    return inside
+
+
+def _colour_ramp(fraction: float) -> QColor:
+    """A perceptual-ish ramp from near (yellow) to far (dark purple)."""
+    stops = ((0.0, (253, 231, 37)), (0.35, (53, 183, 121)), (0.7, (49, 104, 142)), (1.0, (68, 1, 84)))
+    for (f0, c0), (f1, c1) in itertools.pairwise(stops):
+        if fraction <= f1:
+            t = (fraction - f0) / (f1 - f0)
+            return QColor(*(int(a + (b - a) * t) for a, b in zip(c0, c1, strict=True)))
+    return QColor(*stops[-1][1])
+
+
+class LassoViewBox(pg.ViewBox):  # type: ignore[misc]
+    """A ViewBox whose left-drag draws a lasso polygon while ``lasso_enabled``."""
+
+    lasso_finished = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__(lockAspect=True)
+        self.lasso_enabled = False
+        self._points: list[QPointF] = []
+        self._path_item = QGraphicsPathItem()
+        pen = QPen(QColor("#4aa3ff"))
+        pen.setCosmetic(True)
+        pen.setWidth(2)
+        self._path_item.setPen(pen)
+        self._path_item.setZValue(100)
+        self.addItem(self._path_item, ignoreBounds=True)
+
+    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
+        if not self.lasso_enabled or ev.button() != Qt.MouseButton.LeftButton:
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        if ev.isStart():
+            self._points = [self.mapToView(ev.buttonDownPos())]
+        self._points.append(self.mapToView(ev.pos()))
+        path = QPainterPath(self._points[0])
+        for point in self._points[1:]:
+            path.lineTo(point)
+        self._path_item.setPath(path)
+        if ev.isFinish():
+            polygon = np.array([(p.x(), p.y()) for p in self._points], dtype=np.float64)
+            self._path_item.setPath(QPainterPath())
+            self._points = []
+            self.lasso_finished.emit(polygon)
+
+
+class HoverCard(QFrame):
+    """A tooltip-like card with the hovered point's thumbnail (from the shared, async loader)."""
+
+    def __init__(self, loader: ThumbnailLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.ToolTip)
+        self.loader = loader
+        self.image = QLabel(self)
+        self.caption = QLabel(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.image)
+        layout.addWidget(self.caption)
+        self._waiting = ""
+        self._path = ""
+        loader.thumbnail_ready.connect(self._ready)
+
+    def show_item(self, index: int, path: str, global_position: QPoint) -> None:
+        self._path = path
+        pixmap = self.loader.pixmap(path, HOVER_THUMB)
+        if pixmap is None:
+            self._waiting = self.loader.key_for(path, HOVER_THUMB)
+            pixmap = self.loader.placeholder(HOVER_THUMB)
+        self.image.setPixmap(pixmap)
+        self.caption.setText(f"#{index}  {Path(path).name}")
+        self.adjustSize()
+        self.move(global_position + QPoint(16, 16))
+        self.show()
+
+    def _ready(self, key: str) -> None:
+        if key == self._waiting and self.isVisible():
+            self._waiting = ""
+            pixmap = self.loader.pixmap(self._path, HOVER_THUMB)
+            if pixmap is not None:
+                self.image.setPixmap(pixmap)
+
+
+class ProjectionView(QWidget):
+    """The projection map and its controls; emits intents only."""
+
+    method_requested = Signal(str)
+    subspace_requested = Signal(bool)
+    colour_by_requested = Signal(str)
+    image_query_requested = Signal(int)
+    selection_requested = Signal(object)
+    selection_query_requested = Signal()
+    export_selection_requested = Signal()
+
+    def __init__(self, loader: ThumbnailLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.hover_card = HoverCard(loader, self)
+        self.coords = np.zeros((0, 2), dtype=np.float32)
+        self.path_for: Any = None
+        self.last_pick_ms = 0.0
+        self._tree: Any = None
+        self._hovered = -1
+        self._colours = ColourState("none", "plain", None)
+        self._result_indices = np.zeros(0, dtype=np.int64)
+        self._selection = np.zeros(0, dtype=np.int64)
+        self.method = QComboBox(self)
+        for value, label in PROJECTION_METHODS:
+            self.method.addItem(label, value)
+        self.method.setToolTip("Projection method (PCA is instant; t-SNE shows its layout as it optimises)")
+        self.method.currentIndexChanged.connect(
+            lambda _: self.method_requested.emit(str(self.method.currentData()))
+        )
+        self.colour = QComboBox(self)
+        self.colour.setToolTip("Colour points by a posebit, or by ground-truth distance to the query")
+        self.colour.currentIndexChanged.connect(self._colour_chosen)
+        self.subspace = QCheckBox("Subspace", self)
+        self.subspace.setToolTip(
+            "Project the masked embedding of the ticked posebits: the posebit's "
+            "subspace collapses towards the origin"
+        )
+        self.subspace.toggled.connect(self.subspace_requested.emit)
+        self.lasso = QToolButton(self)
+        self.lasso.setIcon(icon("lasso"))
+        self.lasso.setText("Lasso")
+        self.lasso.setCheckable(True)
+        self.lasso.setToolTip("Lasso: drag to select points (L)")
+        self.lasso.toggled.connect(self._lasso_toggled)
+        query_selection = QPushButton("Query selection", self)
+        query_selection.setToolTip("Query with the mean embedding of the selected points")
+        query_selection.clicked.connect(self.selection_query_requested.emit)
+        export_selection = QToolButton(self)
+        export_selection.setIcon(icon("export"))
+        export_selection.setToolTip("Export the selection to CSV")
+        export_selection.clicked.connect(self.export_selection_requested.emit)
+        self.view_box = LassoViewBox()
+        self.view_box.lasso_finished.connect(self.select_polygon)
+        self.plot = pg.PlotWidget(viewBox=self.view_box, background="#1a1d22")
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setMenuEnabled(False)
+        self.points = PointCloudItem(size=BASE_SIZE)
+        self.plot.addItem(self.points)
+        self._results_item = pg.ScatterPlotItem(size=10, pen=pg.mkPen("#ffd43b", width=1.5), brush=None)
+        self.selection_points = PointCloudItem(size=BASE_SIZE + 1)  # a lasso may hold 100k points
+        self._query_item = pg.ScatterPlotItem(
+            size=20, symbol="star", pen=pg.mkPen("#1a1d22"), brush=pg.mkBrush("#ffffff")
+        )
+        for z, item in ((10, self.selection_points), (11, self._results_item), (12, self._query_item)):
+            item.setZValue(z)
+            self.plot.addItem(item)
+        self.plot.scene().sigMouseMoved.connect(self._hover)
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self.legend = QLabel("", self)
+        self.legend.setStyleSheet("color: #8a909b;")
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 4, 4, 0)
+        for widget in (
+            self.method,
+            self.colour,
+            self.subspace,
+            self.lasso,
+            query_selection,
+            export_selection,
+        ):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.legend)
+        self.set_colour_choices({})
+
+    # ------------------------------------------------------------------ inputs from the session
+    def set_colour_choices(self, labels: dict[str, str]) -> None:
+        """Fill the colour-by combo: plain, the four distances, then every posebit (name → label)."""
+        self.colour.blockSignals(True)
+        self.colour.clear()
+        self.colour.addItem("Colour: plain", "none")
+        for name, label in DISTANCE_METRICS:
+            self.colour.addItem(f"Distance to query: {label}", f"distance:{name}")
+        for name, label in sorted(labels.items(), key=lambda item: item[1]):
+            self.colour.addItem(f"Posebit: {label}", f"posebit:{name}")
+        self.colour.blockSignals(False)
+
+    def show_projection(self, state: ProjectionState | None) -> None:
+        if state is None:
+            return
+        changed = state.coords is not self.coords
+        self.coords = np.asarray(state.coords, dtype=np.float32)
+        _select(self.method, state.method)
+        self._tree = state.picker
+        if changed:
+            self._redraw_points()
+            self._redraw_overlays()
+            self.view_box.autoRange(padding=0.02)
+        point = state.query_point
+        if point is None:
+            self._query_item.setData([], [])
+        else:
+            self._query_item.setData([float(point[0])], [float(point[1])])
+        suffix = "" if state.final else "  (optimising…)"
+        self.plot.setTitle(
+            f"{self.method.currentText()}{' — subspace' if state.subspace else ''}{suffix}",
+            color="#8a909b",
+            size="9pt",
+        )
+
+    def show_colours(self, state: ColourState) -> None:
+        self._colours = state
+        _select(self.colour, state.spec)
+        self._redraw_points()
+
+    def show_results(self, indices: np.ndarray) -> None:
+        self._result_indices = np.asarray(indices, dtype=np.int64)
+        self._redraw_overlays()
+
+    def show_selection(self, indices: np.ndarray) -> None:
+        self._selection = np.asarray(indices, dtype=np.int64)
+        self._redraw_overlays()
+
+    # ------------------------------------------------------------------ drawing
+    def _redraw_points(self) -> None:
+        coords, values = self.coords, self._colours.values
+        count = len(coords)
+        rgba = np.empty((count, 4), dtype=np.uint8)
+        order: np.ndarray | None = None
+        if values is None or len(values) != count:
+            rgba[:] = (138, 144, 155, 255)
+            self.legend.setText("")
+        elif self._colours.categorical:
+            rgba[:] = (70, 74, 82, 255)
+            rgba[values == 0] = (125, 131, 142, 255)
+            rgba[values == 1] = (235, 80, 80, 255)
+            order = np.argsort(np.nan_to_num(values, nan=-1.0), kind="stable")
+            self.legend.setText(f"red: {self._colours.label}   grey: not   dark: unknown")
+        else:
+            ramp = np.array(
+                [_colour_ramp(b / (COLOUR_BINS - 1)).getRgb() for b in range(COLOUR_BINS)], dtype=np.uint8
+            )
+            bins = np.clip((np.nan_to_num(values, nan=1.0) * COLOUR_BINS).astype(int), 0, COLOUR_BINS - 1)
+            rgba[:] = ramp[bins]
+            order = np.argsort(-np.nan_to_num(values, nan=1.0), kind="stable")
+            self.legend.setText(f"{self._colours.label}: yellow = near, purple = far")
+        self.points.set_points(coords, pack_colours(rgba), order)
+
+    def _redraw_overlays(self) -> None:
+        results = self._result_indices[self._result_indices < len(self.coords)]
+        self._results_item.setData(self.coords[results, 0], self.coords[results, 1])
+        selected = self._selection[self._selection < len(self.coords)]
+        colour = np.full(len(selected), SELECTION_COLOUR, dtype=np.uint32)
+        self.selection_points.set_points(self.coords[selected], colour)
+
+    # ------------------------------------------------------------------ picking
+    def pick(self, x: float, y: float) -> int:
+        """Nearest point to data position (x, y) within PICK_RADIUS_PX pixels, or -1."""
+        if len(self.coords) == 0 or self._tree is None:  # no picking on intermediate t-SNE layouts
+            return -1
+        start = time.perf_counter()
+        distance, index = self._tree.query((x, y))
+        self.last_pick_ms = (time.perf_counter() - start) * 1000.0
+        pixel = self.view_box.viewPixelSize()
+        if distance > PICK_RADIUS_PX * max(pixel[0], pixel[1]):
+            return -1
+        return int(index)
+
+    def scene_position_of(self, index: int) -> QPointF:
+        """Scene position of point ``index`` (for tests and tooltips)."""
+        point = QPointF(float(self.coords[index, 0]), float(self.coords[index, 1]))
+        return QPointF(self.view_box.mapViewToScene(point))
+
+    def _hover(self, scene_position: QPointF) -> None:
+        if len(self.coords) == 0 or not self.view_box.sceneBoundingRect().contains(scene_position):
+            self._hovered = -1
+            self.hover_card.hide()
+            return
+        point = self.view_box.mapSceneToView(scene_position)
+        index = self.pick(point.x(), point.y())
+        if index == self._hovered:
+            return
+        self._hovered = index
+        if index < 0 or self.path_for is None:
+            self.hover_card.hide()
+            return
+        self.hover_card.show_item(index, str(self.path_for(index)), QCursor.pos())
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._hovered = -1
+        self.hover_card.hide()
+        super().leaveEvent(event)
+
+    def _clicked(self, event: Any) -> None:
+        if self.view_box.lasso_enabled or event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = self.view_box.mapSceneToView(event.scenePos())
+        index = self.pick(point.x(), point.y())
+        if index >= 0:
+            event.accept()
+            self.image_query_requested.emit(index)
+
+    def select_polygon(self, polygon: np.ndarray) -> None:
+        """Select the points inside ``polygon`` ((P, 2) data coordinates) and emit them."""
+        polygon = np.asarray(polygon, dtype=np.float64)
+        if len(polygon) > 256:
+            polygon = polygon[np.linspace(0, len(polygon) - 1, 256).astype(int)]
+        inside = np.flatnonzero(points_in_polygon(self.coords.astype(np.float64), polygon))
+        self.selection_requested.emit(inside.astype(np.int64))
+
+    def _lasso_toggled(self, enabled: bool) -> None:
+        self.view_box.lasso_enabled = enabled
+        self.plot.setCursor(Qt.CursorShape.CrossCursor if enabled else Qt.CursorShape.ArrowCursor)
+
+    def _colour_chosen(self, _position: int) -> None:
+        self.colour_by_requested.emit(str(self.colour.currentData()))
+
+    # ------------------------------------------------------------------ export
+    def export_image(self, path: str) -> None:
+        """Write the map as PNG or SVG (chosen by the suffix)."""
+        save_widget_image(self.plot, path, "posebrowser projection")
+
+
+def _select(combo: QComboBox, data: str) -> None:
+    position = combo.findData(data)
+    if position >= 0 and position != combo.currentIndex():
+        combo.blockSignals(True)
+        combo.setCurrentIndex(position)
+        combo.blockSignals(False)

@@ -1,0 +1,332 @@
+"""Saving and restoring a whole session (JSON), and exporting results and selections.
+
+Session files are written atomically (a crash never leaves half a file). On load every field is
+validated; a relative path is resolved against the session file's folder and may not escape it
+(``../../etc/passwd`` is refused), gallery indices must be in range, unknown posebits are refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from posebrowser.core.query import ImageTerm, PosebitTerm, Query
+from posebrowser.data.gallery_format import SPLITS
+from posebrowser.errors import DataError, UnsafeFileError
+from posebrowser.fileio import atomic_write_bytes
+from posebrowser.gui.query_edit import posebit_mode
+from posebrowser.gui.session import Session
+from posebrowser.gui.state import DISTANCE_METRICS, PARTIAL_METHODS, PROJECTION_METHODS
+
+SESSION_FORMAT = "posebrowser-session"
+SESSION_VERSION = 1
+MAX_SESSION_BYTES = 20 * 1024 * 1024
+MAX_RESULTS = 1000
+
+
+def _portable_path(path: str, base: Path) -> str:
+    """``path`` relative to ``base`` when inside it (sessions travel with their data), else absolute."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(resolved)
+
+
+def resolve_session_path(value: object, base: Path, session_file: Path) -> str:
+    """Validate a path stored in a session: absolute, or relative and staying inside ``base``."""
+    if not isinstance(value, str) or not value or "\x00" in value:
+        raise DataError("The session file holds an invalid path.", path=session_file)
+    candidate = Path(value)
+    if candidate.is_absolute():
+        return str(candidate)
+    resolved = (base / candidate).resolve()
+    if not resolved.is_relative_to(base.resolve()):
+        raise UnsafeFileError(
+            f"The session file refers to {value!r}, outside its own folder; refusing it.", path=session_file
+        )
+    return str(resolved)
+
+
+def session_to_dict(session: Session, base: Path) -> dict[str, Any]:
+    terms: list[dict[str, Any]] = []
+    for term in session.query.terms if session.query is not None else ():
+        if isinstance(term, ImageTerm):
+            terms.append(
+                {
+                    "type": "image",
+                    "weight": float(term.weight),
+                    "gallery_index": None if term.gallery_index is None else int(term.gallery_index),
+                    "path": None if term.path is None else _portable_path(term.path, base),
+                }
+            )
+        else:
+            terms.append(
+                {
+                    "type": "posebits",
+                    "weight": float(term.weight),
+                    "mode": term.mode,
+                    "conditions": [[name, int(value)] for name, value in term.conditions],
+                }
+            )
+    settings = session.settings
+    return {
+        "format": SESSION_FORMAT,
+        "version": SESSION_VERSION,
+        "gallery": None if session.gallery_path is None else _portable_path(session.gallery_path, base),
+        "query": terms,
+        "conditions": {name: int(value) for name, value in session.ordered_conditions()},
+        "settings": {
+            "partial_method": settings.partial_method,
+            "split": settings.split,
+            "filter_by_posebits": settings.filter_by_posebits,
+            "k": settings.k,
+            "projection_method": settings.projection_method,
+            "subspace": settings.subspace,
+            "colour_by": settings.colour_by,
+        },
+        "selection": [int(i) for i in session.selection],
+    }
+
+
+def save_session(session: Session, path: str | Path) -> None:
+    path = Path(path)
+    data = session_to_dict(session, path.parent)
+    atomic_write_bytes(path, json.dumps(data, indent=2).encode("utf-8"))
+
+
+def read_session(path: str | Path) -> dict[str, Any]:
+    """Read and validate a session file; returns it with paths resolved to absolute strings."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_SESSION_BYTES:
+            raise DataError("The session file is too large to be a posebrowser session.", path=path)
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise DataError(f"The session file cannot be read ({error}).", path=path) from error
+    if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
+        raise DataError("This is not a posebrowser session file.", path=path)
+    if data.get("version") != SESSION_VERSION:
+        raise DataError(f"Unsupported session version {data.get('version')!r}.", path=path)
+    _check_structure(data, path)
+    base = path.parent
+    if data.get("gallery") is not None:
+        data["gallery"] = resolve_session_path(data["gallery"], base, path)
+    settings = data.get("settings", {})
+    allowed: dict[str, list[str | None]] = {
+        "partial_method": [m for m, _ in PARTIAL_METHODS],
+        "projection_method": [m for m, _ in PROJECTION_METHODS],
+        "split": [None, *SPLITS],
+    }
+    if not isinstance(settings, dict) or any(
+        settings.get(key, values[0]) not in values for key, values in allowed.items()
+    ):
+        raise DataError("The session file holds invalid settings.", path=path)
+    colour = str(settings.get("colour_by", "none"))
+    if not (
+        colour == "none"
+        or colour.startswith("posebit:")
+        or colour.removeprefix("distance:") in dict(DISTANCE_METRICS)
+    ):
+        raise DataError(f"The session file holds an invalid colouring {colour!r}.", path=path)
+    for term in data.get("query", []):
+        if not isinstance(term, dict) or term.get("type") not in ("image", "posebits"):
+            raise DataError("The session file holds an invalid query term.", path=path)
+        if term.get("type") == "image" and term.get("path") is not None:
+            term["path"] = resolve_session_path(term["path"], base, path)
+    return data
+
+
+def _check_structure(data: dict[str, Any], path: Path) -> None:
+    """Refuse a session whose fields have the wrong JSON types (lists, pairs, numbers, flags)."""
+
+    def bad(what: str) -> DataError:
+        return DataError(f"The session file holds an invalid {what}.", path=path)
+
+    def is_condition(name: object, value: object) -> bool:
+        return isinstance(name, str) and not isinstance(value, bool) and value in (0, 1)
+
+    def is_number(value: object) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    query = data.get("query", [])
+    if not isinstance(query, list):
+        raise bad("query")
+    for term in query:
+        if not isinstance(term, dict) or not is_number(term.get("weight", 1.0)):
+            raise bad("query term")
+        index = term.get("gallery_index")
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
+            raise bad("gallery index")
+        pairs = term.get("conditions", [])
+        if not isinstance(pairs, list) or not all(
+            isinstance(pair, list) and len(pair) == 2 and is_condition(*pair) for pair in pairs
+        ):
+            raise bad("posebit term")
+        if not isinstance(term.get("mode", "conditional"), str):
+            raise bad("posebit mode")
+    conditions = data.get("conditions", {})
+    if not isinstance(conditions, dict) or not all(is_condition(k, v) for k, v in conditions.items()):
+        raise bad("posebit selection")
+    selection = data.get("selection", [])
+    if not isinstance(selection, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in selection
+    ):
+        raise bad("selection")
+    settings = data.get("settings", {})
+    if not isinstance(settings, dict):
+        raise bad("settings")
+    if not is_number(settings.get("k", 50)) or not isinstance(settings.get("colour_by", "none"), str):
+        raise bad("settings")
+    if not all(isinstance(settings.get(flag, False), bool) for flag in ("filter_by_posebits", "subspace")):
+        raise bad("settings")
+
+
+def apply_session(session: Session, data: dict[str, Any], session_file: Path) -> None:
+    """Restore ``data`` (from :func:`read_session`) into a session whose engine is loaded."""
+    engine = session.engine
+    size = len(engine.gallery)
+    names = set(engine.vocabulary.names)
+
+    def index(value: object) -> int:
+        if not isinstance(value, int) or not 0 <= value < size:
+            raise DataError(
+                f"The session refers to gallery item {value!r}, which does not exist.", path=session_file
+            )
+        return value
+
+    def conditions(pairs: Any) -> tuple[tuple[str, int], ...]:
+        result = tuple((str(name), int(value)) for name, value in pairs)
+        unknown = [name for name, value in result if name not in names or value not in (0, 1)]
+        if unknown:
+            raise DataError(
+                f"The session asks for unknown posebits: {', '.join(unknown)}.", path=session_file
+            )
+        return result
+
+    terms: list[Any] = []
+    for term in data.get("query", []):
+        weight = _number(term.get("weight", 1.0), -100.0, 100.0, session_file)
+        if term["type"] == "image":
+            gallery_index = term.get("gallery_index")
+            terms.append(
+                ImageTerm(
+                    gallery_index=None if gallery_index is None else index(gallery_index),
+                    path=term.get("path"),
+                    weight=weight,
+                )
+            )
+        else:
+            terms.append(
+                PosebitTerm(
+                    conditions=conditions(term.get("conditions", [])),
+                    mode=posebit_mode(str(term.get("mode", "conditional"))),
+                    weight=weight,
+                )
+            )
+    chosen = dict(conditions(dict(data.get("conditions", {})).items()))
+    selection = [index(i) for i in data.get("selection", [])]
+    settings = data.get("settings", {})
+    session.settings.partial_method = settings.get("partial_method", "conditional")
+    session.settings.split = settings.get("split")
+    session.settings.filter_by_posebits = bool(settings.get("filter_by_posebits", False))
+    session.settings.k = int(_number(settings.get("k", 50), 1, MAX_RESULTS, session_file))
+    session.settings_changed.emit()
+    session.conditions = chosen
+    session.conditions_changed.emit(dict(chosen))
+    session.refresh_filter_and_count()
+    session.request_projection(
+        settings.get("projection_method", "pca"), bool(settings.get("subspace", False))
+    )
+    session.set_selection(selection)
+    session.request_query(Query(tuple(terms)) if terms else None)
+    session.set_colour_by(str(settings.get("colour_by", "none")))
+
+
+def restore_session(session: Session, path: str | Path) -> None:
+    """Read ``path`` and restore it, re-opening the engine first when the gallery differs."""
+    path = Path(path)
+    data = read_session(path)
+    gallery = data.get("gallery")
+    same = gallery is None or (
+        session.gallery_path is not None and Path(gallery).resolve() == Path(session.gallery_path).resolve()
+    )
+    if session.engine is not None and same:
+        apply_session(session, data, path)
+    else:
+        session.load(gallery, on_loaded=lambda: apply_session(session, data, path))
+
+
+def results_table(session: Session) -> list[dict[str, Any]]:
+    state = session.results
+    if state is None:
+        return []
+    rows = []
+    gallery_ids = getattr(state.result, "ids", None)
+    for rank, (index, distance) in enumerate(zip(state.indices, state.distances, strict=True)):
+        row: dict[str, Any] = {
+            "rank": rank + 1,
+            "index": int(index),
+            "id": None if gallery_ids is None else int(np.asarray(gallery_ids)[rank]),
+            "file": state.paths[rank],
+            "distance": float(distance),
+        }
+        if state.correct is not None:
+            row["correct"] = bool(state.correct[rank])
+        for column, name in enumerate(state.chip_names):
+            row[f"agrees:{name}"] = int(state.chip_agree[rank, column])
+        rows.append(row)
+    return rows
+
+
+def export_results(session: Session, path: str | Path) -> int:
+    """Write the ranked results as CSV or JSON (by suffix); returns the number of rows."""
+    path = Path(path)
+    rows = results_table(session)
+    if path.suffix.lower() == ".json":
+        query = session.query
+        expression = ""
+        if query is not None:
+            try:
+                expression = query.to_expr()
+            except Exception:  # a file-path term has no expression form; the rows still describe it
+                expression = ""
+        payload = {"query": expression, "results": rows}
+        atomic_write_bytes(path, json.dumps(payload, indent=2).encode("utf-8"))
+    else:
+        atomic_write_bytes(path, _csv_bytes(rows))
+    return len(rows)
+
+
+def export_selection(session: Session, path: str | Path) -> int:
+    """Write the lasso selection (index, file, x, y of the current projection) as CSV."""
+    coords = session.projection.coords if session.projection is not None else None
+    rows = []
+    for index in session.selection:
+        row: dict[str, Any] = {"index": int(index), "file": session.image_path(int(index))}
+        if coords is not None:
+            row["x"], row["y"] = float(coords[index, 0]), float(coords[index, 1])
+        rows.append(row)
+    atomic_write_bytes(Path(path), _csv_bytes(rows))
+    return len(rows)
+
+
+def _number(value: object, low: float, high: float, session_file: Path) -> float:
+    """A finite number in [low, high] from a session file, else a DataError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= float(value) <= high:
+        raise DataError(f"The session file holds an invalid number {value!r}.", path=session_file)
+    return float(value)
+
+
+def _csv_bytes(rows: list[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")

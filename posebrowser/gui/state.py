@@ -1,0 +1,94 @@
+"""Immutable snapshots the session hands to views (views redraw from these, never from core)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+PARTIAL_METHODS = (("conditional", "Conditional completion"), ("mask", "Mask origin (warping)"))
+PROJECTION_METHODS = (("pca", "PCA"), ("tsne", "t-SNE"), ("umap", "UMAP"))
+DISTANCE_METRICS = (
+    ("2d", "2D joints"),
+    ("3d", "3D joints"),
+    ("procrustes", "Procrustes"),
+    ("hamming", "Hamming (posebits)"),
+)
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the status bar shows about the loaded engine."""
+
+    gallery_name: str
+    gallery_size: int
+    model_name: str
+    device: str
+    device_reason: str
+    index_kind: str
+
+
+@dataclass(frozen=True)
+class ResultsState:
+    """A search answer ready to draw.
+
+    ``chip_agree`` (k, C) int8: 1 = result has the asked value of condition c, 0 = it clashes,
+    -1 = unknown; C = len(chip_names). ``correct`` (k,) bool or None (no ground truth); what it means
+    is ``correct_meaning`` (asked posebits satisfied, or among the true k nearest poses).
+    """
+
+    result: Any
+    query: Any
+    paths: tuple[str, ...]
+    chip_names: tuple[str, ...]
+    chip_labels: tuple[str, ...]
+    chip_values: tuple[int, ...]
+    chip_agree: np.ndarray
+    correct: np.ndarray | None
+    correct_meaning: str = "satisfies every asked posebit"
+
+    @property
+    def indices(self) -> np.ndarray:
+        return np.asarray(self.result.indices, dtype=np.int64)
+
+    @property
+    def distances(self) -> np.ndarray:
+        return np.asarray(self.result.distances, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class ProjectionState:
+    """``coords`` (N, 2) float32 layout of the gallery (or an intermediate t-SNE layout); ``picker`` a
+    scipy cKDTree over ``coords`` built on the worker (None for intermediate layouts)."""
+
+    method: str
+    subspace: tuple[tuple[str, int], ...]
+    coords: np.ndarray
+    final: bool = True
+    query_point: np.ndarray | None = None
+    picker: Any = None
+
+
+@dataclass(frozen=True)
+class ColourState:
+    """Per-point colour values: ``values`` (N,) float32 in [0, 1] (NaN = unknown), or None = plain."""
+
+    spec: str
+    label: str
+    values: np.ndarray | None
+    categorical: bool = False
+
+
+@dataclass
+class ViewSettings:
+    """Mutable user choices the session remembers and saves."""
+
+    partial_method: str = "conditional"
+    split: str | None = None
+    filter_by_posebits: bool = False
+    k: int = 50
+    projection_method: str = "pca"
+    subspace: bool = False
+    colour_by: str = "none"
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,136 @@
+"""Composition root: entry-point routing, fast window, exception hooks, and the real engine."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from posebrowser import __main__ as entry
+from posebrowser.app import build, install_exception_hooks, real_engine_factory
+from posebrowser.errors import CorruptFileError
+from posebrowser.gui.notifications import Notifier
+from posebrowser.gui.settings_store import SettingsStore
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_entry_point_routes_commands_to_the_cli_and_options_to_the_gui(monkeypatch: Any) -> None:
+    seen: list[tuple[str, list[str]]] = []
+    fake_cli = types.ModuleType("posebrowser.cli")
+    fake_cli.main = lambda argv=None: seen.append(("cli", list(argv))) or 3  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "posebrowser.cli", fake_cli)
+    monkeypatch.setattr("posebrowser.app.main", lambda argv=None: seen.append(("gui", list(argv))) or 0)
+    assert entry.main(["query", "--json"]) == 3
+    assert entry.main(["--device", "cpu"]) == 0
+    assert entry.main([]) == 0
+    assert seen == [("cli", ["query", "--json"]), ("gui", ["--device", "cpu"]), ("gui", [])]
+
+
+def test_window_is_shown_before_the_engine_opens(qtbot: Any, tmp_path: Path) -> None:
+    started = time.perf_counter()
+    window, session, _ = build(real_engine_factory(None, "cpu", None), SettingsStore(tmp_path / "s.ini"))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert time.perf_counter() - started < 5.0
+    assert session.engine is None, "the engine opens after the window is shown"
+    window.close()
+
+
+def test_gui_start_up_does_not_import_heavy_libraries() -> None:
+    import subprocess
+
+    code = (
+        "import sys, posebrowser.app; "
+        "print(sorted(m for m in ('torch', 'faiss', 'openTSNE', 'scipy') if m in sys.modules))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert output.stdout.strip() == "[]"
+
+
+def test_uncaught_exceptions_reach_the_notifier(qtbot: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    notifier = Notifier()
+    relay = install_exception_hooks(notifier)
+    sys.excepthook(CorruptFileError, CorruptFileError("truncated", path="x.jpg"), None)
+    assert notifier.history[-1][1] == "x.jpg: truncated"
+    worker = threading.Thread(target=lambda: 1 / 0)
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: "ZeroDivisionError" in notifier.history[-1][1], timeout=2000)
+    relay.deleteLater()
+
+
+@pytest.mark.skipif(
+    not (REPO / "resources" / "gallery").is_dir()
+    or not (REPO / "models" / "image_net.safetensors").is_file(),
+    reason="the built-in gallery or the shipped models are missing",
+)
+def test_real_engine_click_to_results(qtbot: Any, tmp_path: Path) -> None:
+    window, session, notifier = build(
+        real_engine_factory(None, "cpu", None), SettingsStore(tmp_path / "s.ini")
+    )
+    qtbot.addWidget(window)
+    window.show()
+    session.load()
+    qtbot.waitUntil(
+        lambda: session.engine is not None or any(level.value == "error" for level, _ in notifier.history),
+        timeout=240_000,
+    )
+    assert session.engine is not None, notifier.history
+    assert window.gallery_view.model.rowCount() == len(session.engine.gallery)
+    session.request_image_query(0)
+    qtbot.waitUntil(lambda: session.results is not None, timeout=30_000)
+    assert int(session.results.indices[0]) == 0
+    if not (REPO / "models" / "posebit_net.safetensors").is_file():
+        session.set_partial_method("mask")  # conditional completion needs the posebit network
+    name = session.engine.vocabulary.names[0]
+    window.posebit_panel.set_bit(name, 1)
+    qtbot.waitUntil(
+        lambda: (
+            session.query is not None
+            and len(session.query.terms) == 1
+            and session.results is not None
+            and session.results.chip_names == (name,)
+        ),
+        timeout=30_000,
+    )
+    qtbot.waitUntil(lambda: session.projection is not None, timeout=60_000)
+    window.close()
+
+
+def test_window_over_the_real_engine_class(make_window: Any, tmp_path: Path, qtbot: Any) -> None:
+    """The real RetrievalEngine (faiss index, core projection) over in-memory embeddings."""
+    import numpy as np
+    from fake_engine import make_engine
+
+    from posebrowser.core.engine import RetrievalEngine
+
+    fake = make_engine(tmp_path / "real", count=300)
+    engine = RetrievalEngine.from_arrays(fake.gallery, fake.embeddings, vocabulary=fake.vocabulary)
+    window = make_window(engine, synchronous=False)
+    session = window.session
+    qtbot.waitUntil(lambda: session.projection is not None, timeout=20_000)
+    assert session.projection.coords.shape == (300, 2)
+    name = fake.vocabulary.names[0]
+    window.posebit_panel.set_bit(name, 1)
+    expected = int((fake.gallery.posebits[:, 0] == 1).sum())
+    qtbot.waitUntil(
+        lambda: window.posebit_panel.count_label.text().startswith(f"{expected:,} "), timeout=5000
+    )
+    session.request_image_query(11)
+    qtbot.waitUntil(
+        lambda: session.results is not None and session.projection.query_point is not None, timeout=10_000
+    )
+    assert int(session.results.indices[0]) == 11
+    np.testing.assert_allclose(session.projection.query_point, session.projection.coords[11], atol=1e-4)
+    assert "index" in window.engine_status.label.text()

@@ -1,0 +1,192 @@
+"""Query by image, posebits (tri-state, both partial methods, debounce), arithmetic and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from posebrowser.core.query import ImageTerm, PosebitTerm
+from posebrowser.gui.main_window import MainWindow
+from posebrowser.gui.posebit_panel import IS_COLUMN, NOT_COLUMN
+
+
+def _click_gallery(window: MainWindow, qtbot: Any, row: int) -> None:
+    view = window.gallery_view
+    rect = view.list.visualRect(view.index_at_row(row))
+    qtbot.mouseClick(view.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_click_result_requeries_and_history_goes_back(window: MainWindow, qtbot: Any) -> None:
+    _click_gallery(window, qtbot, 5)
+    state = window.results_view.model.state
+    assert state is not None and int(state.indices[0]) == 5
+    bits = window.session.engine.gallery.posebits
+    known = (bits >= 0) & (bits[5] >= 0)
+    hamming = ((bits != bits[5]) & known).sum(axis=1) / known.sum(axis=1)
+    truth = np.argsort(hamming, kind="stable")[:50]
+    np.testing.assert_array_equal(state.correct, np.isin(state.indices, truth))
+    assert "true 50 nearest" in state.correct_meaning
+    second = int(state.indices[1])
+    rect = window.results_view.list.visualRect(window.results_view.model.index(1, 0))
+    qtbot.mouseClick(window.results_view.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert int(window.results_view.model.state.indices[0]) == second
+    assert window.back_action.isEnabled()
+    window.back_action.trigger()
+    assert int(window.results_view.model.state.indices[0]) == 5
+    assert window.forward_action.isEnabled() and not window.back_action.isEnabled()
+    window.forward_action.trigger()
+    assert int(window.results_view.model.state.indices[0]) == second
+
+
+def test_posebit_burst_triggers_exactly_one_search(window: MainWindow, qtbot: Any) -> None:
+    engine, panel = window.session.engine, window.posebit_panel
+    names = engine.vocabulary.names
+    before = engine.calls.count("search")
+    panel.set_bit(names[0], 1)
+    panel.set_bit(names[1], 0)
+    panel.set_bit(names[2], 1)
+    panel.set_bit(names[2], None)
+    assert engine.calls.count("search") == before, "searches must wait for the debounce"
+    qtbot.waitUntil(lambda: engine.calls.count("search") == before + 1, timeout=2000)
+    qtbot.wait(300)
+    assert engine.calls.count("search") == before + 1
+    query = window.session.query
+    assert query is not None and len(query.terms) == 1
+    term = query.terms[0]
+    assert isinstance(term, PosebitTerm) and dict(term.conditions) == {names[0]: 1, names[1]: 0}
+    expected = int(((engine.gallery.posebits[:, 0] == 1) & (engine.gallery.posebits[:, 1] == 0)).sum())
+    assert panel.count_label.text().startswith(f"{expected:,} ")
+    state = window.results_view.model.state
+    assert state is not None and state.chip_agree.shape == (len(state.paths), 2)
+    # correctness frame = every asked bit agrees (the engine's ground truth)
+    np.testing.assert_array_equal(state.correct, np.all(state.chip_agree == 1, axis=1))
+
+
+def test_tristate_columns_are_exclusive(window: MainWindow, qtbot: Any) -> None:
+    panel = window.posebit_panel
+    name = window.session.engine.vocabulary.names[3]
+    item = panel._items[name]
+    item.setCheckState(IS_COLUMN, Qt.CheckState.Checked)
+    assert panel.conditions() == {name: 1}
+    item.setCheckState(NOT_COLUMN, Qt.CheckState.Checked)
+    assert item.checkState(IS_COLUMN) == Qt.CheckState.Unchecked
+    assert panel.conditions() == {name: 0}
+    item.setCheckState(NOT_COLUMN, Qt.CheckState.Unchecked)
+    assert panel.conditions() == {}
+    qtbot.wait(250)
+    assert window.session.query is None and window.results_view.model.state is None
+
+
+def test_both_partial_methods_and_mask_strip(window: MainWindow, qtbot: Any) -> None:
+    panel, session = window.posebit_panel, window.session
+    name = session.engine.vocabulary.names[0]
+    panel.set_bit(name, 1)
+    qtbot.waitUntil(lambda: session.query is not None, timeout=2000)
+    assert session.query.terms[0].mode == "conditional"
+    assert window.mask_view.values is None
+    panel.method.setCurrentIndex(panel.method.findData("mask"))
+    qtbot.waitUntil(lambda: session.query.terms[0].mode == "mask", timeout=2000)
+    assert window.mask_view.values is not None and window.mask_view.values.shape == (16,)
+    assert np.all((window.mask_view.values >= 0) & (window.mask_view.values <= 1))
+    collapsed = window.mask_view.collapsed_dimensions()
+    np.testing.assert_array_equal(collapsed, np.flatnonzero(window.mask_view.values <= 0.3))
+    everything = {bit: 1 for bit in session.engine.vocabulary.names}
+    session.request_conditions(everything)
+    qtbot.waitUntil(lambda: session.query.terms[0].mode == "full", timeout=2000)
+
+
+def test_arithmetic_terms_by_clicking_and_typing(window: MainWindow, qtbot: Any) -> None:
+    session = window.session
+    _click_gallery(window, qtbot, 10)
+    window.results_view.add_term_requested.emit(20, -1.0)
+    terms = session.query.terms
+    assert [(t.gallery_index, t.weight) for t in terms] == [(10, 1.0), (20, -1.0)]
+    assert len(window.query_bar.chips) == 2
+    chip = window.query_bar.chips[1]
+    chip.weight.setValue(-0.5)
+    chip.weight.editingFinished.emit()
+    assert session.query.terms[1].weight == -0.5
+    name = session.engine.vocabulary.names[1]
+    window.posebit_panel.set_bit(name, 1)
+    qtbot.waitUntil(lambda: len(session.query.terms) == 3, timeout=2000)
+    assert isinstance(session.query.terms[2], PosebitTerm), "a composed query keeps its image terms"
+    window.query_bar.remove_requested.emit(0)
+    assert [type(t) for t in session.query.terms] == [ImageTerm, PosebitTerm]
+    bar = window.query_bar.expression
+    bar.setText("2*[img 3] - 0.5*[img 7]")
+    qtbot.keyClick(bar, Qt.Key.Key_Return)
+    assert [(t.gallery_index, t.weight) for t in session.query.terms] == [(3, 2.0), (7, -0.5)]
+    expected = 2 * session.engine.embeddings[3] - 0.5 * session.engine.embeddings[7]
+    expected /= np.linalg.norm(expected)
+    np.testing.assert_allclose(session.results.result.query_vector, expected, atol=1e-5)
+
+
+def test_bad_expression_is_a_message_not_a_crash(window: MainWindow, qtbot: Any) -> None:
+    window.query_bar.expression.setText("[no such posebit=1] +")
+    qtbot.keyClick(window.query_bar.expression, Qt.Key.Key_Return)
+    levels = [level.value for level, _ in window.notifier.history]
+    assert "error" in levels
+    assert window.banner.isVisible()
+
+
+def test_image_file_query_and_unreadable_file(window: MainWindow, tmp_path: Any) -> None:
+    path = window.session.image_path(0)
+    window.session.request_image_file(path)
+    assert window.results_view.model.state is not None
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    window.session.request_image_file(str(broken))
+    assert any("broken.png" in text for _, text in window.notifier.history)
+
+
+def test_split_filter_restricts_gallery_and_results(window: MainWindow) -> None:
+    engine = window.session.engine
+    window.gallery_view.list.setCurrentIndex(window.gallery_view.index_at_row(150))
+    window.session.request_conditions({engine.vocabulary.names[0]: 1})
+    assert window.gallery_view.list.currentIndex().row() == 150, "ticking without the filter keeps the view"
+    window.gallery_view.posebit_filter.setChecked(True)
+    np.testing.assert_array_equal(
+        window.gallery_view.model.indices, np.flatnonzero(engine.gallery.posebits[:, 0] == 1)
+    )
+    window.gallery_view.posebit_filter.setChecked(False)
+    window.gallery_view.split_combo.setCurrentIndex(window.gallery_view.split_combo.findData("test"))
+    expected = np.flatnonzero(engine.gallery.split == 2)
+    np.testing.assert_array_equal(window.gallery_view.model.indices, expected)
+    window.session.request_image_query(int(expected[0]))
+    assert set(window.results_view.model.state.indices.tolist()) <= set(expected.tolist())
+
+
+def test_paste_image_and_posebit_search_box(window: MainWindow, qtbot: Any) -> None:
+    from PySide6.QtGui import QGuiApplication, QImage
+
+    image = QImage(window.session.image_path(2))
+    QGuiApplication.clipboard().setImage(image)
+    window.paste_image()
+    term = window.session.query.terms[0]
+    assert term.path is not None and term.path.endswith(".png") and window.session.results is not None
+    panel = window.posebit_panel
+    panel.search.setText("legs angle")
+    visible = [name for name, item in panel._items.items() if not item.isHidden()]
+    assert visible == [n for n in window.session.engine.vocabulary.names if n.startswith("legs_angle")]
+    panel.search.clear()
+    assert all(not item.isHidden() for item in panel._items.values())
+
+
+def test_dropping_an_image_file_queries_it(window: MainWindow) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(window.session.image_path(6))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    term = window.session.query.terms[0]
+    assert term.path == window.session.image_path(6) and window.session.results is not None
