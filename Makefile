@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: run test lint test-only models gallery bench fuzz-full package clean-venv
+.PHONY: run test lint test-only models gallery bench package trust trust-full clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,8 @@ test: lint test-only
 
 # Reproduce the shipped models from the built-in gallery (uses CUDA when present).
 models: $(STAMP)
-	$(PY) -m posebrowser train all --gallery resources/gallery --out models --device auto --seed 0
+	$(PY) -m posebrowser train all --gallery resources/gallery --out models --device auto --seed 0 \
+		--epochs 25 --metric hamming --miner batch-all
 
 # Regenerate the built-in gallery with the project's own generator (fixed seed).
 gallery: $(STAMP)
@@ -38,6 +39,19 @@ gallery: $(STAMP)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done
+
+# Build the PyInstaller folder app into dist/posebrowser and smoke-test it (offscreen start + a query).
+package: $(STAMP)
+	PY=$(PY) packaging/build.sh
+
+# The trust suite at the size `make test` uses (under a minute on 2 cores).
+trust: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q tests/trust
+
+# Full-size fuzzing, kills and GUI soak, with the report (inputs, crashes, hangs, kills, corrupt files,
+# soak actions, memory growth); exits non-zero when anything failed.
+trust-full: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/trust_report.py --full
 
 clean-venv:
 	rm -rf $(VENV)

@@ -181,7 +181,11 @@ def _read_coco(
     image_row: dict[Any, int] = {}
     missing = 0
     for entry in document["images"]:
-        if not isinstance(entry, dict) or "id" not in entry or not isinstance(entry.get("file_name"), str):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("id"), int | str)
+            or not isinstance(entry.get("file_name"), str)
+        ):
             raise AnnotationError("Every entry of 'images' needs an 'id' and a 'file_name'.", path=path)
         name = entry["file_name"].replace("\\", "/").removeprefix("./")
         candidates = [row_of[name]] if name in row_of else by_basename.get(name.rsplit("/", 1)[-1], [])
@@ -193,15 +197,21 @@ def _read_coco(
         warnings.append(f"{path.name}: {missing} image(s) are not (uniquely) in the folder and were ignored.")
     best: dict[int, tuple[tuple[int, float], NDArray[np.float64]]] = {}
     for number, ann in enumerate(document["annotations"]):
-        if not isinstance(ann, dict) or ann.get("iscrowd", 0) or ann.get("image_id") not in image_row:
+        if (
+            not isinstance(ann, dict)
+            or ann.get("iscrowd", 0)
+            or not isinstance(ann.get("image_id"), int | str)
+            or ann["image_id"] not in image_row
+        ):
             continue
         try:
             keypoints = np.asarray(ann["keypoints"], dtype=np.float64).reshape(COCO_KEYPOINTS, 3)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise AnnotationError(f"Annotation {number} has no valid 17×3 'keypoints' list.",
+            area = float(ann.get("area", 0.0) or 0.0)
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise AnnotationError(f"Annotation {number} has no valid 17×3 'keypoints' list or 'area'.",
                                   path=path) from exc
         row = image_row[ann["image_id"]]
-        rank = (int((keypoints[:, 2] > 0).sum()), float(ann.get("area", 0.0) or 0.0))
+        rank = (int((keypoints[:, 2] > 0).sum()), area)
         if row not in best or rank > best[row][0]:
             best[row] = (rank, keypoints)
     joints = np.full((len(files), sk.NUM_JOINTS, 2), np.nan, dtype=np.float32)

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from numpy.typing import NDArray
 
 from posebrowser.data import gallery_format as fmt
@@ -34,6 +33,7 @@ from posebrowser.errors import (
     GalleryFormatError,
     JobCancelledError,
 )
+from posebrowser.fileio import load_npz_checked
 
 REQUIRED_MANIFEST_FIELDS: tuple[str, ...] = ("format", "format_version", "count", "content_hash")
 _ARRAY_FIELDS = ("ids", "split", "posebits", "joints_3d", "joints_2d", "visibility", "camera_rotation",
@@ -117,9 +117,7 @@ def read_annotations(path: Path) -> dict[str, NDArray[Any]]:
     if not path.is_file():
         raise GalleryFormatError("The gallery has no annotations.npz.", path=path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            known = set(fmt.REQUIRED_FIELDS) | set(fmt.OPTIONAL_FIELDS)
-            arrays = {name: np.asarray(archive[name]) for name in archive.files if name in known}
+        arrays = load_npz_checked(path, set(fmt.REQUIRED_FIELDS) | set(fmt.OPTIONAL_FIELDS))
     except ValueError as exc:
         if "pickle" in str(exc).lower():
             raise AnnotationError("The annotations hold Python objects (pickles), which posebrowser does not "

@@ -35,6 +35,7 @@ from PIL import Image, UnidentifiedImageError
 
 from posebrowser.data.gallery import Gallery, check_relative_path
 from posebrowser.errors import AnnotationError, CorruptFileError, GalleryFormatError
+from posebrowser.fileio import load_npy_checked
 from posebrowser.pose.skeleton import NUM_JOINTS
 
 THESIS_SPLITS: tuple[str, ...] = ("train", "valtest")
@@ -87,7 +88,7 @@ def parse_split_file(path: Path) -> list[str]:
 def load_npy(path: Path) -> NDArray[Any]:
     """``np.load`` without pickles; damaged files raise CorruptFileError, pickled ones AnnotationError."""
     try:
-        return np.asarray(np.load(path, allow_pickle=False))
+        return load_npy_checked(path)
     except ValueError as exc:
         if "pickle" in str(exc).lower():
             raise AnnotationError("The array holds Python objects (a pickle), which posebrowser does not "

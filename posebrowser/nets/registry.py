@@ -119,5 +119,5 @@ def build_net(name: str, **config: Any) -> nn.Module:
     spec = get_spec(name)
     try:
         return spec.build(**config)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, RuntimeError, OverflowError, MemoryError) as error:
         raise CheckpointError(f"Network {name!r} cannot be built with config {config!r}: {error}") from error

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from posebrowser.errors import CheckpointError, UnsafeFileError
+from posebrowser.fileio import load_npy_checked
 from posebrowser.nets.checkpoint import check_state_dict_matches
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ def load_thesis_mask(path: str | Path) -> EmbeddingMask:
     path = Path(path)
     if path.suffix.lower() == ".npy":
         try:
-            array = np.load(path, allow_pickle=False)
+            array = load_npy_checked(path)
         except ValueError as error:
             if "allow_pickle" in str(error):
                 raise UnsafeFileError(

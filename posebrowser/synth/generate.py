@@ -25,6 +25,7 @@ from PIL import Image
 
 from posebrowser.data import gallery_format as fmt
 from posebrowser.errors import DataError, JobCancelledError
+from posebrowser.fileio import remove_stale_temporaries
 
 PARTS_DIR = ".parts"
 CONFIG_NAME = "config.json"
@@ -131,6 +132,9 @@ def _check_folder(out: Path) -> None:
     ours = {fmt.IMAGES_DIR, PARTS_DIR, fmt.MANIFEST_NAME, fmt.ANNOTATIONS_NAME}
     if out.exists() and not out.is_dir():
         raise DataError("The output path is a file, not a folder.", path=out)
+    if out.is_dir():  # a kill during a merge leaves temporaries of our own writers: they are garbage
+        for folder in (out, out / fmt.IMAGES_DIR, out / PARTS_DIR):
+            remove_stale_temporaries(folder)
     if out.exists() and any(entry.name not in ours for entry in out.iterdir()):
         raise DataError("The output folder holds other files; choose an empty or new folder.", path=out)
 

@@ -8,10 +8,9 @@ are loaded with ``weights_only=True`` (plain tensors, numbers, strings and conta
 
 from __future__ import annotations
 
-import os
+import io
 import pickle
 import random
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 
 from posebrowser.errors import CheckpointError, DeviceError, JobCancelledError
+from posebrowser.fileio import atomic_write_bytes, remove_stale_temporaries
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
@@ -107,15 +107,10 @@ def save_training_state(
         "rng": _rng_state(numpy_rng),
         "config": config,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(handle)
-    try:
-        torch.save(state, temp_name)
-        os.replace(temp_name, path)
-    finally:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+    remove_stale_temporaries(path.parent, older_than_s=3600)  # left by earlier runs that were killed
 
 
 def load_training_state(

@@ -1,0 +1,69 @@
+"""Packaging files: the desktop entry and AppStream metainfo validate, the icon renders, the spec
+finds everything it bundles, and the launcher starts the app (offscreen) and the command line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGING = ROOT / "packaging"
+APP_ID = "io.github.posebrowser.PoseBrowser"
+
+
+def run(*command: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
+
+
+def test_desktop_file_validates() -> None:
+    if shutil.which("desktop-file-validate") is None:
+        pytest.skip("desktop-file-validate is not installed (apt-get install desktop-file-utils)")
+    done = run("desktop-file-validate", str(PACKAGING / f"{APP_ID}.desktop"))
+    assert done.returncode == 0 and "error" not in done.stdout, done.stdout + done.stderr
+
+
+def test_metainfo_validates() -> None:
+    if shutil.which("appstreamcli") is None:
+        pytest.skip("appstreamcli is not installed (apt-get install appstream)")
+    done = run("appstreamcli", "validate", "--no-net", str(PACKAGING / f"{APP_ID}.metainfo.xml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_icon_renders_to_a_256_px_png(tmp_path: Path) -> None:
+    from PIL import Image
+
+    target = tmp_path / "icon.png"
+    done = run(sys.executable, "-c", "import sys; sys.path.insert(0, 'packaging'); import render_icon; "
+               f"render_icon.render(png=__import__('pathlib').Path({str(target)!r}))")
+    assert done.returncode == 0, done.stderr
+    with Image.open(target) as image:
+        assert image.size == (256, 256) and image.mode == "RGBA"
+        assert image.getextrema()[3] == (0, 255)  # transparent corners, opaque icon
+
+
+def test_spec_bundles_files_that_exist() -> None:
+    import importlib.util
+
+    spec_of = importlib.util.find_spec("torchvision")  # located, not imported (torch is slow to import)
+    assert spec_of is not None and spec_of.origin is not None
+    folder = Path(spec_of.origin).parent
+    for name in ("_C_stable.so", "image_stable.so"):
+        assert (folder / name).exists(), f"torchvision has no {name}: update packaging/posebrowser.spec"
+    spec = (PACKAGING / "posebrowser.spec").read_text()
+    for needed in ("_C_stable.so", "image_stable.so", '"resources"', '"models"', "vocabulary.json",
+                   "launcher.py", 'collect_submodules("posebrowser")'):
+        assert needed in spec
+    assert (ROOT / "resources" / "icons" / "posebrowser.svg").exists()
+
+
+def test_launcher_runs_the_command_line_and_the_app() -> None:
+    done = run(sys.executable, str(PACKAGING / "launcher.py"), "--version")
+    assert done.returncode == 0 and done.stdout.strip(), done.stderr
+    done = run(sys.executable, str(PACKAGING / "launcher.py"), "gui", "--quit-after-shown")
+    assert done.returncode == 0 and "window shown" in done.stdout, done.stderr[-2000:]

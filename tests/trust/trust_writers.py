@@ -1,0 +1,342 @@
+"""Writers to kill, and how to check what they leave behind.
+
+Run as a script (``python trust_writers.py WRITER FOLDER``) this is a small fork server: it imports the
+writer's modules once (torch takes seconds), then for every ``go`` line on stdin forks a child that prints
+``ready <pid>`` and writes forever (or until its work is finished), so that the parent can SIGKILL that
+child at a random moment of real writing; the server reaps it and prints ``done <wait status>``.
+
+:data:`VERIFIERS` (in-process) check the folder after a kill: every file must be complete and hold one
+of the versions the writer wrote; resumable writers must then finish the work and produce exactly what
+an uninterrupted run produces. Verifiers return the number of corrupt
+files found (0 expected) and raise nothing for a consistent folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import shutil
+import sys
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PAYLOAD_BYTES = 2 << 20
+CACHE_COUNT, CACHE_DIM, CACHE_CHUNK = 600, 128, 50
+SYNTH_COUNT, SYNTH_SIZE, SYNTH_SEED = 24, 32, 5
+
+
+def payload(version: int) -> bytes:
+    """Version ``version`` of the atomic-write payload: 8-byte header + pseudo-random body."""
+    body = np.random.default_rng(version).integers(0, 256, PAYLOAD_BYTES, dtype=np.uint8).tobytes()
+    return version.to_bytes(8, "little") + body
+
+
+def expected_rows(generation: int, start: int, stop: int) -> np.ndarray:
+    rows = np.arange(start, stop, dtype=np.float64)[:, None] * CACHE_DIM + np.arange(CACHE_DIM)
+    return np.sin(rows + generation).astype(np.float32)
+
+
+def open_cache(folder: Path, generation: int) -> Any:
+    """The embedding cache of one generation (each generation is a different gallery hash)."""
+    from posebrowser.core.cache import CacheKey, EmbeddingCache
+
+    return EmbeddingCache(folder, CacheKey("model", f"g{generation}"), CACHE_COUNT, CACHE_DIM, CACHE_CHUNK)
+
+
+# ------------------------------------------------------------------------------------------ writers
+def write_atomic_bytes(folder: Path) -> None:
+    from posebrowser.data.gallery_format import atomic_write_bytes
+
+    versions = [payload(v) for v in range(4)]
+    for step in range(10**9):
+        atomic_write_bytes(folder / "target.bin", versions[step % 4])
+
+
+def write_annotations(folder: Path) -> None:
+    from posebrowser.data.gallery_format import save_annotations
+
+    for step in range(10**9):
+        count = 20000 + step % 7
+        save_annotations(folder / "annotations.npz", {
+            "files": np.array([f"images/{i:06d}.jpg" for i in range(count)]),
+            "ids": np.arange(count, dtype=np.int64) + step,
+            "joints_3d": np.full((count, 16, 3), step, dtype=np.float32)})
+
+
+def write_settings(folder: Path) -> None:
+    from posebrowser.settings import Settings, save_settings
+
+    for step in range(10**9):
+        save_settings(Settings(results_k=1 + step % 1000, last_gallery="x" * (step % 5000)),
+                      folder / "settings.json")
+
+
+def write_session(folder: Path) -> None:
+    from posebrowser.core.query import ImageTerm, Query
+    from posebrowser.gui.session_io import save_session
+
+    for step in range(10**9):
+        fake = types.SimpleNamespace(
+            query=Query((ImageTerm(gallery_index=step % 50, path=None, weight=1.0),)),
+            settings=types.SimpleNamespace(partial_method="conditional", split=None, filter_by_posebits=False,
+                                           k=1 + step % 100, projection_method="pca", subspace=False,
+                                           colour_by="none"),
+            ordered_conditions=lambda: (), selection=np.arange(step % 20000), gallery_path=None)
+        save_session(fake, folder / "state.pbsession")  # type: ignore[arg-type]
+
+
+def write_cache(folder: Path) -> None:
+    for generation in range(10**6):
+        cache = open_cache(folder, generation)
+        cache.fill(lambda start, stop, g=generation: expected_rows(g, start, stop))
+
+
+def write_training(folder: Path) -> None:
+    import torch
+
+    from posebrowser.training.loop import LossHistory, load_training_state, save_training_state
+
+    model = torch.nn.Linear(512, 512)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    rng = np.random.default_rng(0)
+    path = folder / "train.pt"
+    epoch = 0
+    if path.exists():
+        epoch, _, _ = load_training_state(path, model=model, optimizer=optimizer, scheduler=None,
+                                          numpy_rng=rng)
+    while True:
+        with torch.no_grad():
+            model.weight.fill_(float(epoch))
+        save_training_state(path, epoch=epoch, model=model, optimizer=optimizer, scheduler=None,
+                            history=LossHistory(train=[float(e) for e in range(epoch + 1)]), numpy_rng=rng,
+                            config={"epoch_written": epoch})
+        epoch += 1
+
+
+def write_synth(folder: Path) -> None:
+    from posebrowser.synth.generate import generate_gallery
+
+    generate_gallery(folder / "gallery", SYNTH_COUNT, seed=SYNTH_SEED, size=SYNTH_SIZE, workers=1)
+
+
+WRITERS: dict[str, Callable[[Path], None]] = {
+    "atomic_write_bytes": write_atomic_bytes, "save_annotations": write_annotations,
+    "settings": write_settings, "session": write_session, "embedding_cache": write_cache,
+    "training_checkpoint": write_training, "synth_generator": write_synth,
+}
+#: The module each writer needs (the kill test skips writers whose module does not exist yet).
+WRITER_MODULES: dict[str, str] = {
+    "atomic_write_bytes": "posebrowser.data.gallery_format",
+    "save_annotations": "posebrowser.data.gallery_format",
+    "settings": "posebrowser.settings", "session": "posebrowser.gui.session_io",
+    "embedding_cache": "posebrowser.core.cache", "training_checkpoint": "posebrowser.training.loop",
+    "synth_generator": "posebrowser.synth.generate",
+}
+
+
+# ---------------------------------------------------------------------------------------- verifiers
+def verify_atomic_bytes(folder: Path, state: dict[str, Any]) -> int:
+    path = folder / "target.bin"
+    if not path.exists():
+        return 0
+    data = path.read_bytes()
+    version = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
+    return 0 if 0 <= version < 4 and data == payload(version) else 1
+
+
+def verify_annotations(folder: Path, state: dict[str, Any]) -> int:
+    path = folder / "annotations.npz"
+    if not path.exists():
+        return 0
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            files, ids, joints = archive["files"], archive["ids"], archive["joints_3d"]
+    except Exception:
+        return 1
+    step = int(ids[0])
+    ok = len(files) == len(ids) == len(joints) == 20000 + step % 7 and bool((joints == step).all())
+    return 0 if ok else 1
+
+
+def verify_settings(folder: Path, state: dict[str, Any]) -> int:
+    from posebrowser.settings import load_settings
+
+    path = folder / "settings.json"
+    if not path.exists():
+        return 0
+    try:
+        raw = json.loads(path.read_text())
+    except ValueError:
+        return 1
+    loaded = load_settings(path)
+    return 0 if raw["results_k"] == loaded.results_k and loaded.last_gallery == raw["last_gallery"] else 1
+
+
+def verify_session(folder: Path, state: dict[str, Any]) -> int:
+    from posebrowser.errors import PosebrowserError
+    from posebrowser.gui.session_io import read_session
+
+    path = folder / "state.pbsession"
+    if not path.exists():
+        return 0
+    try:
+        data = read_session(path)
+    except PosebrowserError:
+        return 1
+    return 0 if data["query"][0]["gallery_index"] < 50 else 1
+
+
+def verify_cache(folder: Path, state: dict[str, Any]) -> int:
+    """Every present chunk / merged file holds exactly the expected rows; then resume each generation."""
+    from posebrowser.core.cache import MERGED_NAME, CacheKey
+
+    corrupt = 0
+    generation = 0
+    while (folder / CacheKey("model", f"g{generation}").folder_name()).exists():
+        cache = open_cache(folder, generation)
+        if (cache.directory / MERGED_NAME).exists():
+            merged = np.load(cache.directory / MERGED_NAME, allow_pickle=False)
+            corrupt += int(not np.array_equal(merged, expected_rows(generation, 0, CACHE_COUNT)))
+        for chunk in range(cache.chunk_count):
+            if cache.chunk_path(chunk).exists():
+                start, stop = cache.chunk_range(chunk)
+                try:
+                    rows = np.load(cache.chunk_path(chunk), allow_pickle=False)
+                    corrupt += int(not np.array_equal(rows, expected_rows(generation, start, stop)))
+                except ValueError:
+                    corrupt += 1
+        generation += 1
+    # Resuming is cheap here: finish the work after every kill (the next writer starts a new generation).
+    state["resumed"] = state.get("resumed", 0) + resume_cache(folder, generation)
+    return corrupt
+
+
+def resume_cache(folder: Path, generations: int) -> int:
+    """Finish every cache generation in-process; checks only missing chunks are recomputed."""
+    resumed = 0
+    for generation in range(generations):
+        cache = open_cache(folder, generation)
+        missing = len(cache.missing_chunks())
+        incomplete = not cache.is_complete
+        calls: list[int] = []
+
+        def compute(start: int, stop: int, g: int = generation, log: list[int] = calls) -> np.ndarray:
+            log.append(start)
+            return expected_rows(g, start, stop)
+
+        result = cache.fill(compute)
+        assert result is not None and np.array_equal(result, expected_rows(generation, 0, CACHE_COUNT))
+        assert len(calls) <= missing, (len(calls), missing)
+        resumed += int(incomplete)
+    return resumed
+
+
+def verify_training(folder: Path, state: dict[str, Any]) -> int:
+    import torch
+
+    from posebrowser.errors import CheckpointError
+    from posebrowser.training.loop import load_training_state
+
+    path = folder / "train.pt"
+    if not path.exists():
+        return 0
+    model = torch.nn.Linear(512, 512)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    try:
+        next_epoch, history, config = load_training_state(path, model=model, optimizer=optimizer,
+                                                          scheduler=None, numpy_rng=np.random.default_rng(0))
+    except CheckpointError:
+        return 1
+    epoch = next_epoch - 1
+    ok = config["epoch_written"] == epoch and len(history.train) == epoch + 1 and \
+        bool((model.weight == float(epoch)).all())
+    ok = ok and epoch >= state.get("last_epoch", -1)
+    state["last_epoch"] = epoch
+    return 0 if ok else 1
+
+
+def verify_synth(folder: Path, state: dict[str, Any]) -> int:
+    """Images and shards present are complete; with ``resume`` the run is finished in-process and must
+    equal the uninterrupted reference gallery (``state["reference"]``)."""
+    from PIL import Image
+
+    corrupt = 0
+    for image in sorted((folder / "gallery" / "images").glob("*.jpg")):
+        try:
+            with Image.open(image) as handle:
+                handle.load()
+        except OSError:
+            corrupt += 1
+    for shard in (folder / "gallery" / ".parts").glob("*.npz"):
+        try:
+            with np.load(shard, allow_pickle=False) as archive:
+                _ = [archive[name] for name in archive.files]
+        except Exception:
+            corrupt += 1
+    if state.get("finished") and not state.get("resume"):
+        shutil.rmtree(folder / "gallery")  # finished before the kill: start afresh to catch it mid-work
+        return corrupt
+    if state.get("resume"):
+        from posebrowser.data.loading import open_gallery
+        from posebrowser.synth.generate import generate_gallery
+
+        generate_gallery(folder / "gallery", SYNTH_COUNT, seed=SYNTH_SEED, size=SYNTH_SIZE, workers=1)
+        gallery = open_gallery(folder / "gallery", verify=True)
+        reference = state.get("reference")
+        if reference is not None and gallery_digest(folder / "gallery") != reference:
+            corrupt += 1
+        state["resumed"] = state.get("resumed", 0) + 1
+        assert len(gallery) == SYNTH_COUNT
+    return corrupt
+
+
+def gallery_digest(root: Path) -> str:
+    """sha256 of a gallery's annotation arrays and image bytes (not the manifest's timestamps)."""
+    digest = hashlib.sha256()
+    with np.load(root / "annotations.npz", allow_pickle=False) as archive:
+        for name in sorted(archive.files):
+            digest.update(name.encode() + np.ascontiguousarray(archive[name]).tobytes())
+    for image in sorted((root / "images").glob("*")):
+        digest.update(image.read_bytes())
+    return digest.hexdigest()
+
+
+VERIFIERS: dict[str, Callable[[Path, dict[str, Any]], int]] = {
+    "atomic_write_bytes": verify_atomic_bytes, "save_annotations": verify_annotations,
+    "settings": verify_settings, "session": verify_session, "embedding_cache": verify_cache,
+    "training_checkpoint": verify_training, "synth_generator": verify_synth,
+}
+
+
+def serve(writer: str, folder: Path) -> None:
+    """The fork server (see the module docstring)."""
+    importlib.import_module(WRITER_MODULES[writer])
+    if writer == "training_checkpoint":
+        importlib.import_module("torch")
+    print("server-ready", flush=True)
+    for line in sys.stdin:
+        if line.strip() != "go":
+            break
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                print(f"ready {os.getpid()}", flush=True)
+                WRITERS[writer](folder)
+            except BaseException as error:
+                print(f"error {error!r}", file=sys.stderr, flush=True)
+                code = 1
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        print(f"done {status}", flush=True)
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], Path(sys.argv[2]))
