@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from posebrowser.core.cache import CacheKey
 from posebrowser.core.conditional import ConditionalPosebyteModel
 from posebrowser.core.device import DeviceChoice, configure_threads, resolve_device
 from posebrowser.core.index import RetrievalIndex
@@ -31,9 +32,25 @@ from posebrowser.core.query import (
 from posebrowser.errors import CacheError, QueryError, UnknownPosebitError, VocabularyMismatchError
 
 F32 = NDArray[np.float32]
+SHIPPED_EMBEDDINGS_DIR = "embeddings"  # under the models folder: the built-in gallery, embedded once
 Progress = Callable[[int, int], None]
 ConditionsLike = Mapping[str, int] | Sequence[tuple[str, int]]
 SPLITS = ("train", "val", "test")
+
+
+def shipped_embeddings(models: Path, key: CacheKey, count: int) -> F32 | None:
+    """The embeddings shipped next to the models (``<models>/embeddings/``, a read-only cache) when they
+    were made by exactly this model for exactly this gallery and vocabulary; else None."""
+    from posebrowser.core.cache import EmbeddingCache
+
+    folder = models / SHIPPED_EMBEDDINGS_DIR
+    if not (folder / key.folder_name()).is_dir():
+        return None
+    try:
+        cache = EmbeddingCache(folder, key, count, read_only=True)
+        return cache.load() if cache.is_complete else None
+    except (CacheError, OSError):
+        return None
 
 
 def default_models_dir() -> Path:
@@ -154,13 +171,15 @@ class RetrievalEngine:
         def compute(start: int, stop: int) -> F32:
             return embedder.embed_images(gallery, indices=range(start, stop), cancel=cancel)
 
-        root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        dim = int(compute(0, min(1, len(gallery))).shape[1]) if len(gallery) else 128
-        try:
-            cache = EmbeddingCache(root, key, len(gallery), dim, chunk_rows)
-            embeddings = cache.fill(compute, progress, cancel)
-        except OSError:  # unwritable cache folder: still usable, just not cached
-            embeddings = compute(0, len(gallery))
+        embeddings = shipped_embeddings(models, key, len(gallery))
+        if embeddings is None:
+            root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+            dim = int(compute(0, min(1, len(gallery))).shape[1]) if len(gallery) else 128
+            try:
+                cache = EmbeddingCache(root, key, len(gallery), dim, chunk_rows)
+                embeddings = cache.fill(compute, progress, cancel)
+            except OSError:  # unwritable cache folder: still usable, just not cached
+                embeddings = compute(0, len(gallery))
         assert embeddings is not None
         engine = cls(
             gallery,

@@ -57,6 +57,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--fit-masks", action="store_true", help="also fit masks for posebits without a shipped mask (slow)"
     )
+    parser.add_argument(
+        "--no-untrained",
+        action="store_true",
+        help="skip the untrained-network baseline (same architecture, fresh initialisation)",
+    )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo chance estimate")
     parser.add_argument("--out", type=Path, default=None, help="write report.json and report.png here")
@@ -91,6 +96,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         min_count=args.min_count,
         fit_masks=args.fit_masks,
         seed=args.seed,
+        untrained_baseline=not args.no_untrained,
     )
     if args.out is not None:
         json_path, png_path = write_report(report, args.out)
@@ -110,6 +116,7 @@ def evaluate_engine(
     min_count: int = 5,
     fit_masks: bool = False,
     seed: int = 0,
+    untrained_baseline: bool = False,
 ) -> dict[str, Any]:
     """Report dict for a RetrievalEngine-like object (``gallery``, ``embeddings``, ``posebit_embedder``,
     ``masks``, ``mask_for``, ``term_vector``): ``query_split`` items query the ``split`` items."""
@@ -143,8 +150,24 @@ def evaluate_engine(
     tables: list[MetricTable] = evaluate_retrieval(
         query_sets, embeddings[db_rows], gt_tables, ks, threshold, thesis_off_by_one, units, seed
     )
+    both = np.concatenate([query_rows, db_rows])
+    untrained = untrained_embeddings(engine, both, seed) if untrained_baseline else None
+    if untrained is not None:
+        baseline = evaluate_retrieval(
+            {UNTRAINED: untrained[: len(query_rows)]},
+            untrained[len(query_rows) :],
+            gt_tables,
+            ks,
+            threshold,
+            thesis_off_by_one,
+            units,
+            seed,
+        )
+        _merge_series(tables, baseline)
     if gallery.posebits is not None:
-        methods = posebit_question_rankings(engine, db_rows, query_rows, max(ks), min_count, fit_masks)
+        methods = posebit_question_rankings(
+            engine, db_rows, query_rows, max(ks), min_count, fit_masks, posebyte_queries
+        )
         if methods:
             tables.append(
                 evaluate_posebit_questions(
@@ -166,6 +189,41 @@ def evaluate_engine(
         "ground_truth_metrics": sorted(gt_tables),
     }
     return build_report(tables, meta)
+
+
+UNTRAINED = "image query (untrained net)"
+
+
+def untrained_embeddings(engine: Any, rows: NDArray[np.int64], seed: int) -> NDArray[np.float32] | None:
+    """Embeddings of gallery ``rows`` by a freshly initialised copy of the engine's image net (the same
+    architecture and preprocessing, no training): the baseline that shows what training added."""
+    import copy
+
+    import torch
+
+    from posebrowser.core.embedder import Embedder
+
+    embedder = getattr(engine, "image_embedder", None)
+    if embedder is None or not hasattr(embedder, "module"):
+        return None
+    module = copy.deepcopy(embedder.module).float()
+    torch.manual_seed(seed)
+    for layer in module.modules():
+        reset = getattr(layer, "reset_parameters", None)
+        if callable(reset):
+            reset()
+    fresh = Embedder(module, embedder.preprocessing, embedder.device, precision="fp32")
+    return np.asarray(fresh.embed_images(engine.gallery, indices=rows), dtype=np.float32)
+
+
+def _merge_series(tables: list[MetricTable], extra: list[MetricTable]) -> None:
+    """Add the non-chance series of ``extra`` tables to the tables with the same key."""
+    by_key = {table.key: table for table in tables}
+    for table in extra:
+        if table.key in by_key:
+            by_key[table.key].series.update(
+                {label: values for label, values in table.series.items() if not label.startswith("chance")}
+            )
 
 
 def _ground_truth_posebyte_queries(engine: Any, query_rows: NDArray[np.int64]) -> NDArray[np.float32] | None:
@@ -193,12 +251,15 @@ def posebit_question_rankings(
     k: int,
     min_count: int = 5,
     fit_masks: bool = False,
+    posebyte_queries: NDArray[np.float32] | None = None,
 ) -> dict[str, dict[Condition, NDArray[np.int64]]]:
     """Rankings (gallery rows, best first) per method and single-condition question (bit name, value).
 
     Methods: "mask (origin query)" ranks by ``‖mask ⊙ e_t‖`` (shipped masks, or fitted with
     ``fit_masks``); "posebyte query (conditional)" embeds the completed posebyte with the posebit net;
-    "example image query" uses each query-split image holding the value as a query (baseline).
+    "example image query" uses each query-split image holding the value as a query (baseline);
+    "mean query (full posebyte)" uses the posebit-net embedding of each such image's whole ground-truth
+    posebyte (``posebyte_queries``, the thesis' mean-query baseline).
     """
     from posebrowser.core.query import PosebitTerm
 
@@ -206,6 +267,10 @@ def posebit_question_rankings(
     embeddings = np.asarray(engine.embeddings, dtype=np.float64)
     database = embeddings[db_rows]
     example_top = db_rows[top_k_indices(embeddings[query_rows], database, k)]
+    posebyte_top = (
+        None if posebyte_queries is None else db_rows[top_k_indices(posebyte_queries, database, k)]
+    )
+    full_posebytes: dict[Condition, NDArray[np.int64]] = {}
     masks: dict[Condition, NDArray[np.int64]] = {}
     conditional: dict[Condition, NDArray[np.int64]] = {}
     examples: dict[Condition, NDArray[np.int64]] = {}
@@ -218,6 +283,8 @@ def posebit_question_rankings(
             holders = values[query_rows] == value
             if holders.any():
                 examples[condition] = example_top[holders]
+                if posebyte_top is not None:
+                    full_posebytes[condition] = posebyte_top[holders]
             mask = _mask_or_none(engine, condition, fit_masks)
             if mask is not None:
                 norms = np.linalg.norm(database * mask[None, :], axis=1)
@@ -232,6 +299,7 @@ def posebit_question_rankings(
         "mask (origin query)": masks,
         "posebyte query (conditional)": conditional,
         "example image query": examples,
+        "mean query (full posebyte)": full_posebytes,
     }
     return {label: rankings for label, rankings in methods.items() if rankings}
 

@@ -209,3 +209,39 @@ def test_posebit_net_for_another_vocabulary_is_skipped_with_a_warning(
     with pytest.raises(QueryError):
         engine.search(Query.posebits([(name, 1)], "conditional"))
     assert len(engine.search(Query.posebits([(name, 1)], "mask"), k=5)) == 5
+
+
+def test_shipped_embeddings_next_to_the_models_are_used_not_recomputed(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from posebrowser.core.embedder import Embedder
+
+    models = tmp_path / "models"
+    shutil.copytree(workspace / "models", models)
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers())
+    args = parser.parse_args(["embed", "--gallery", str(workspace / "gallery"), "--models", str(models),
+                              "--device", "cpu", "--cache-dir", str(models / "embeddings")])
+    assert args.func(args) == 0
+    reference = np.array(RetrievalEngine.open(workspace / "gallery", models, "cpu", tmp_path / "c1").embeddings)
+    calls: list[int] = []
+    original = Embedder.embed_images
+
+    def counting(self: Embedder, *a: object, **k: object) -> np.ndarray:
+        calls.append(1)
+        return original(self, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Embedder, "embed_images", counting)
+    engine = RetrievalEngine.open(workspace / "gallery", models, "cpu", tmp_path / "c2")
+    np.testing.assert_array_equal(engine.embeddings, reference)
+    assert len(calls) == 0 and not (tmp_path / "c2").exists()
+    # Embeddings of another model are not taken: a retrained net gets its own, recomputed cache.
+    (models / "embeddings").rename(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere" / next(p.name for p in (tmp_path / "elsewhere").iterdir())).rename(
+        tmp_path / "elsewhere" / "0123456789abcdef0123"
+    )
+    (tmp_path / "elsewhere").rename(models / "embeddings")
+    RetrievalEngine.open(workspace / "gallery", models, "cpu", tmp_path / "c3")
+    assert len(calls) > 0

@@ -179,3 +179,43 @@ def test_command_runs_with_patched_engine(
     printed = json.loads(capsys.readouterr().out)
     assert printed["meta"]["threshold"] == 2 and printed["meta"]["ks"] == [1, 2, 3]
     assert (tmp_path / "report.json").is_file() and (tmp_path / "report.png").is_file()
+
+
+def test_mean_query_baseline_is_reported_for_posebit_questions() -> None:
+    report = evaluate_engine(_fake_engine(), ks=(1, 2, 3), threshold=3)
+    series = report["tables"][2]["series"]
+    assert "mean query (full posebyte)" in series and "example image query" in series
+
+
+def test_untrained_baseline_is_a_fresh_copy_of_the_same_net(tmp_path: Path) -> None:
+    import torch
+    from PIL import Image
+
+    from posebrowser.core.embedder import Embedder
+    from posebrowser.evaluation.command import untrained_embeddings
+    from posebrowser.nets.preprocessing import compact_preprocessing
+    from posebrowser.nets.registry import build_net
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(6):
+        paths.append(tmp_path / f"{i}.png")
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(paths[-1])
+    torch.manual_seed(1)
+    net = build_net("compact_resnet", width=0.125, embedding_dim=128)
+    with torch.no_grad():
+        for parameter in net.parameters():  # "trained": far from any fresh initialisation
+            parameter.add_(torch.randn_like(parameter))
+    before = [p.detach().clone() for p in net.parameters()]
+    embedder = Embedder(net, compact_preprocessing(32), "cpu", precision="fp32")
+    gallery = type("G", (), {"__len__": lambda self: 6, "image_path": lambda self, i: paths[i]})()
+    engine = SimpleNamespace(image_embedder=embedder, gallery=gallery)
+    rows = np.arange(6)
+    fresh = untrained_embeddings(engine, rows, seed=0)
+    assert fresh is not None and fresh.shape == (6, 128)
+    np.testing.assert_allclose(np.linalg.norm(fresh, axis=1), 1, atol=1e-4)
+    np.testing.assert_allclose(fresh, untrained_embeddings(engine, rows, seed=0), atol=1e-6)  # seeded
+    trained = embedder.embed_images(gallery, indices=rows)
+    assert not np.allclose(fresh, trained, atol=1e-3)
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))  # untouched
+    assert untrained_embeddings(SimpleNamespace(image_embedder=None), rows, 0) is None
