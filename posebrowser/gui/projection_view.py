@@ -253,6 +253,10 @@ class ProjectionView(QWidget):
         changed = state.coords is not self.coords
         self.coords = np.asarray(state.coords, dtype=np.float32)
         _select(self.method, state.method)
+        if self.subspace.isChecked() != bool(state.subspace):  # e.g. after a session restore
+            self.subspace.blockSignals(True)
+            self.subspace.setChecked(bool(state.subspace))
+            self.subspace.blockSignals(False)
         self._tree = state.picker
         if changed:
             self._redraw_points()

@@ -138,7 +138,9 @@ class HintListView(QListView):
         if model is None or model.rowCount() == 0:
             painter = QPainter(self.viewport())
             painter.setPen(MUTED_COLOUR)
-            painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, self.hint)
+            area = self.viewport().rect().adjusted(24, 0, -24, 0)
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            painter.drawText(area, int(flags), self.hint)
             painter.end()
 
 

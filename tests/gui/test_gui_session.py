@@ -21,7 +21,7 @@ def _rich_state(window: MainWindow, qtbot: Any) -> None:
     session.request_conditions({names[0]: 1, names[4]: 0})
     qtbot.waitUntil(lambda: session.query is not None, timeout=2000)
     session.request_add_result_term(12, -1.0)
-    session.request_projection("tsne", subspace=False)
+    session.request_projection("tsne", subspace=True)
     session.set_selection([3, 1, 2])
     session.set_colour_by(f"posebit:{names[1]}")
     session.set_split("train")
@@ -42,6 +42,7 @@ def test_save_then_restore_gives_the_same_state(
         assert session_io.session_to_dict(second.session, path.parent)[key] == saved[key]
     assert second.posebit_panel.conditions() == first.posebit_panel.conditions()
     assert second.projection_view.method.currentData() == "tsne"
+    assert second.projection_view.subspace.isChecked()  # restored, not just remembered
     assert second.gallery_view.split_combo.currentData() == "train"
     np.testing.assert_array_equal(
         second.results_view.model.state.indices, first.results_view.model.state.indices

@@ -1,0 +1,103 @@
+"""Screenshots of the real window for the README (run under Xvfb; dev tool, not shipped).
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tools/take_screenshots.py resources/screenshots
+
+Each scene is a session file restored into the app exactly as ``python -m posebrowser --session F``
+would; the window is grabbed once its jobs (query, projection, mask fit) have finished.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+
+SCENES: dict[str, dict[str, Any]] = {
+    # Click a gallery image: ranked results, projection coloured by 3-D distance to the query.
+    "image-query": {
+        "query": [{"type": "image", "weight": 1.0, "gallery_index": 4207, "path": None}],
+        "conditions": {},
+        "settings": {"projection_method": "pca", "colour_by": "distance:3d", "split": "test", "k": 50},
+    },
+    # Tick two posebits, answered by a mask fitted on the fly (origin query) in the masked subspace.
+    "posebit-mask-query": {
+        "query": [
+            {
+                "type": "posebits",
+                "weight": 1.0,
+                "mode": "mask",
+                "conditions": [["right_wrist_above_upper_neck", 1], ["left_knee_bent", 1]],
+            }
+        ],
+        "conditions": {"right_wrist_above_upper_neck": 1, "left_knee_bent": 1},
+        "settings": {
+            "partial_method": "mask",
+            "projection_method": "tsne",
+            "subspace": True,
+            "colour_by": "posebit:right_wrist_above_upper_neck",
+            "k": 50,
+        },
+    },
+}
+
+
+def session_document(scene: dict[str, Any], gallery: str | None) -> dict[str, Any]:
+    return {"format": "posebrowser-session", "version": 1, "gallery": gallery, "selection": [], **scene}
+
+
+def main(out_dir: str, models: str | None = None, wait_s: float = 120.0) -> int:
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from posebrowser.app import build, real_engine_factory
+    from posebrowser.gui.session_io import restore_session
+    from posebrowser.gui.settings_store import SettingsStore
+    from posebrowser.gui.theme import apply_dark_theme
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    apply_dark_theme(app)
+    work = Path(tempfile.mkdtemp(prefix="pb-shots-"))
+    window, session, _ = build(real_engine_factory(models, "cpu", None), SettingsStore(work / "s.ini"))
+    window.resize(1560, 940)
+    window.show()
+
+    def settle(seconds: float) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        loop.exec()
+
+    def idle() -> None:
+        waited = 0.0
+        while waited < wait_s and session.workers.is_busy():
+            settle(0.5)
+            waited += 0.5
+        settle(3.0)  # thumbnails decode and the scatter repaints
+
+    loaded: list[bool] = []
+    session.load(None, on_loaded=lambda: loaded.append(True))
+    waited = 0.0
+    while not loaded and waited < wait_s * 3:
+        settle(0.5)
+        waited += 0.5
+    for name, scene in SCENES.items():
+        path = work / f"{name}.pbsession.json"
+        path.write_text(json.dumps(session_document(scene, None)))
+        restore_session(session, path)
+        idle()
+        target = out / f"{name}.png"
+        window.grab().save(str(target))
+        print(f"wrote {target}")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "resources/screenshots", *sys.argv[2:3]))
