@@ -37,8 +37,9 @@ models: $(STAMP)
 gallery: $(STAMP)
 	$(PY) -m posebrowser synth --count 5000 --seed 2018 --out resources/gallery
 
+# Every benchmark at its default size (tens of minutes on 2 cores); each prints ratios to a same-run baseline.
 bench: $(STAMP)
-	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done
+	for b in benchmarks/bench_*.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(PY) $$b || exit 1; done
 
 # Build the PyInstaller folder app into dist/posebrowser and smoke-test it (offscreen start + a query).
 package: $(STAMP)
