@@ -117,6 +117,8 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
     distances = pairwise_distances(args.metric, data.gallery, data.rows, data.rows).astype(np.float32)
     spec = get_spec(args.net)
     net_config = dict(TINY_NET_CONFIG) if args.tiny else dict(spec.default_config)
+    if args.neck is not None and args.net == "compact_resnet":
+        net_config["neck"] = args.neck
     preprocessing = (
         compact_preprocessing(TINY_INPUT_SIZE)
         if args.tiny
@@ -136,6 +138,7 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         device=args.device,
         seed=args.seed,
         trunk_lr_factor=0.1 if args.optimizer == "sgd" else 1.0,
+        uniformity=args.uniformity,
         n_neg=20 if args.tiny else 105,
     )
     work = Path(args.out) / "training"
@@ -323,6 +326,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         choices=("thin-slicing", "batch-hard", "batch-all", "distance-weighted"),
     )
     parser.add_argument("--loss", default="triplet", choices=("triplet", "contrastive"))
+    parser.add_argument(
+        "--uniformity", type=float, default=0.0, help="weight of the uniformity regulariser (default 0)"
+    )
+    parser.add_argument(
+        "--neck",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="BatchNorm on the embedding before the L2 norm (compact_resnet; default: the registry's)",
+    )
     parser.add_argument("--net", default="compact_resnet", help="image architecture (nets registry name)")
     parser.add_argument("--optimizer", default="adamw", choices=("adamw", "sgd"))
     parser.add_argument("--lr", type=float, default=None, help="base lr (default 1e-3 adamw, 1e-2 sgd)")

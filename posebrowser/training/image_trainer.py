@@ -37,7 +37,7 @@ from posebrowser.training.loop import (
     save_training_state,
     seed_everything,
 )
-from posebrowser.training.losses import ContrastiveLoss, TripletMarginLoss
+from posebrowser.training.losses import ContrastiveLoss, TripletMarginLoss, uniformity_loss
 from posebrowser.training.miners import ThinSlicingMiner, build_miner
 from posebrowser.training.sampling import NeighbourGroupSampler, ThinSlicingSampler
 
@@ -63,6 +63,7 @@ class ImageTrainConfig:
     n_neg: int = 105
     pos_rank_max: int = 30
     margin: float = 0.2
+    uniformity: float = 0.0
     contrastive_neg_margin: float = 0.5
     optimizer: str = "adamw"
     lr: float = 1e-3
@@ -220,6 +221,8 @@ def train_image_net(
             negative = torch.from_numpy(batch.negative).to(device)
             triplets = miner.mine(embeddings, positive, negative)
             loss = loss_fn(embeddings, triplets)
+            if config.uniformity > 0:
+                loss = loss + config.uniformity * uniformity_loss(embeddings)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -9,6 +9,8 @@ triplet set gives a zero loss that is still connected to the graph (so ``backwar
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
@@ -167,3 +169,15 @@ class BidirectionalRankingLoss(nn.Module):
                 within, neighbours & ~eye, ~neighbours & ~eye, self.margin
             )
         return loss
+
+
+def uniformity_loss(embeddings: torch.Tensor, t: float = 2.0) -> torch.Tensor:
+    """Wang & Isola (2020) uniformity: ``log mean_{i<j} exp(−t‖e_i − e_j‖²)`` over a batch of unit vectors.
+
+    Lower is more spread over the sphere; added to a ranking loss it keeps the embedding from settling in
+    a narrow cone. 0-d tensor; a batch of fewer than two rows gives 0.
+    """
+    if embeddings.shape[0] < 2:
+        return embeddings.sum() * 0.0
+    squared = torch.pdist(embeddings.float(), p=2).pow(2)
+    return torch.logsumexp(-t * squared, dim=0) - math.log(squared.numel())

@@ -225,7 +225,8 @@ def test_shipped_embeddings_next_to_the_models_are_used_not_recomputed(
     args = parser.parse_args(["embed", "--gallery", str(workspace / "gallery"), "--models", str(models),
                               "--device", "cpu", "--cache-dir", str(models / "embeddings")])
     assert args.func(args) == 0
-    reference = np.array(RetrievalEngine.open(workspace / "gallery", models, "cpu", tmp_path / "c1").embeddings)
+    first = RetrievalEngine.open(workspace / "gallery", models, "cpu", tmp_path / "c1")
+    reference = np.array(first.embeddings)
     calls: list[int] = []
     original = Embedder.embed_images
 

@@ -142,3 +142,17 @@ def test_bad_config_is_a_checkpoint_error() -> None:
         build_net("thesis_vggs", lrn="bogus")
     with pytest.raises(CheckpointError):
         build_net("embedding_mask", nonsense=3)
+
+
+def test_compact_neck_is_optional_and_recorded_in_the_config() -> None:
+    import torch
+
+    from posebrowser.nets.registry import build_net
+
+    plain = build_net("compact_resnet", width=0.125, embedding_dim=128)
+    necked = build_net("compact_resnet", width=0.125, embedding_dim=128, neck=True)
+    assert plain.config["neck"] is False and plain.neck is None
+    assert necked.config["neck"] is True and isinstance(necked.neck, torch.nn.BatchNorm1d)
+    assert "neck.running_mean" in necked.state_dict() and "neck.running_mean" not in plain.state_dict()
+    out = necked.eval()(torch.randn(3, 3, 64, 64))
+    assert out.shape == (3, 128) and torch.allclose(out.norm(dim=1), torch.ones(3), atol=1e-5)

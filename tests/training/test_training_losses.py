@@ -125,3 +125,18 @@ def test_bidirectional_ranking_gradient_is_finite_with_identical_rows() -> None:
     loss = BidirectionalRankingLoss()(x, y, cross, cross, cross)
     loss.backward()
     assert x.grad is not None and bool(torch.isfinite(x.grad).all())
+
+
+def test_uniformity_loss_matches_pair_loop_and_prefers_spread() -> None:
+
+    from posebrowser.training.losses import uniformity_loss
+
+    torch.manual_seed(0)
+    x = torch.nn.functional.normalize(torch.randn(7, 5), dim=1)
+    pairs = [(i, j) for i in range(7) for j in range(i + 1, 7)]
+    total = sum(math.exp(-2.0 * float((x[i] - x[j]).pow(2).sum())) for i, j in pairs)
+    expected = math.log(total / len(pairs))
+    assert abs(float(uniformity_loss(x)) - expected) < 1e-5
+    cone = torch.nn.functional.normalize(torch.randn(7, 5) * 0.05 + torch.tensor([1.0, 0, 0, 0, 0]), dim=1)
+    assert float(uniformity_loss(cone)) > float(uniformity_loss(x))  # a narrow cone is penalised
+    assert float(uniformity_loss(x[:1])) == 0.0
