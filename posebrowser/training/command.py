@@ -139,6 +139,7 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         seed=args.seed,
         trunk_lr_factor=0.1 if args.optimizer == "sgd" else 1.0,
         uniformity=args.uniformity,
+        aux_posebits=args.aux_posebits,
         n_neg=20 if args.tiny else 105,
     )
     work = Path(args.out) / "training"
@@ -152,6 +153,8 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         resume=args.resume,
         show_bar=not args.quiet,
         validation=load_validation(args, data),
+        posebits=None if data.gallery.posebits is None else np.asarray(data.gallery.posebits[data.rows]),
+        posebit_names=tuple(data.gallery.posebit_names),
     )
     card = ModelCard(
         net=args.net,
@@ -168,7 +171,8 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
             "train_images_per_second": round(result.images_per_second, 1),
         },
         notes=f"metric={args.metric} miner={args.miner} loss={args.loss} optimizer={args.optimizer} "
-        f"epochs={args.epochs} seed={args.seed}",
+        f"epochs={args.epochs} seed={args.seed} uniformity={args.uniformity} "
+        f"aux_posebits={args.aux_posebits} neck={net_config.get('neck', False)}",
     )
     save_model(Path(args.out) / "image_net", net.cpu().eval(), card)
     _report(args, "image_net", result.history.train)
@@ -328,6 +332,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--loss", default="triplet", choices=("triplet", "contrastive"))
     parser.add_argument(
         "--uniformity", type=float, default=0.0, help="weight of the uniformity regulariser (default 0)"
+    )
+    parser.add_argument(
+        "--aux-posebits",
+        type=float,
+        default=0.0,
+        help="weight of the auxiliary posebit-classification loss on the embedding (default 0)",
     )
     parser.add_argument(
         "--neck",

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from torch import Tensor, nn
 
 from posebrowser.errors import CheckpointError
-from posebrowser.training.augment import AugmentConfig, augment_batch
+from posebrowser.training.augment import AugmentConfig, augment_batch, flip_posebits, mirror_permutation
 from posebrowser.training.loop import (
     Cancel,
     LossHistory,
@@ -45,7 +45,7 @@ ToTensor = Callable[[Sequence[NDArray[np.uint8]]], Tensor]
 STATE_FILE = "image_train_state.pt"
 CURVE_FILE = "image_loss.png"
 #: Settings that must match to resume a run (the rest, e.g. epochs, may change).
-RESUME_KEYS = ("metric", "miner", "loss", "optimizer", "schedule", "seed")
+RESUME_KEYS = ("metric", "miner", "loss", "optimizer", "schedule", "seed", "aux_posebits")
 
 
 @dataclass
@@ -64,6 +64,7 @@ class ImageTrainConfig:
     pos_rank_max: int = 30
     margin: float = 0.2
     uniformity: float = 0.0
+    aux_posebits: float = 0.0
     contrastive_neg_margin: float = 0.5
     optimizer: str = "adamw"
     lr: float = 1e-3
@@ -158,26 +159,35 @@ def train_image_net(
     progress: Progress | None = None,
     cancel: Cancel | None = None,
     validation: tuple[NDArray[np.uint8], NDArray[np.float32]] | None = None,
+    posebits: NDArray[np.int8] | None = None,
+    posebit_names: tuple[str, ...] = (),
 ) -> TrainResult:
     """Train ``net`` ((N,3,S,S) → (N,D) unit rows) in place on ``images`` (N, H, W, 3) uint8 with
     ground-truth ``distances`` (N, N) float32. Writes a resumable checkpoint and the loss-curve PNG into
     ``work_dir`` after every epoch; with ``resume`` continues after the last saved epoch.
 
     ``validation`` = (images (M, H, W, 3) uint8, distances (M, M) float32) of a held-out split: after each
-    epoch :func:`validation_loss` is appended to ``history.val`` (drawn in the loss curve)."""
+    epoch :func:`validation_loss` is appended to ``history.val`` (drawn in the loss curve).
+
+    With ``config.aux_posebits > 0`` and ``posebits`` (N, B) int8 (−1 unknown) an auxiliary linear head
+    reads every posebit off the embedding (binary cross-entropy on the known bits, labels mirrored with a
+    flipped batch, weight ``aux_posebits``): a dense, pose-only signal next to the ranking loss that makes
+    the embedding linearly encode the posebits. The head is trained here and discarded."""
     if len(images) != len(distances) or distances.shape != (len(images), len(images)):
         raise ValueError(f"images ({len(images)}) and distances {distances.shape} do not match")
     numpy_rng = seed_everything(config.seed)
     device = choose_device(config.device)
     net.to(device)
     optimizer = build_optimizer(net, config)
+    aux = AuxPosebitHead.build(net, config, posebits, posebit_names, device, optimizer)
+    state_model: nn.Module = net if aux is None else nn.ModuleDict({"net": net, "aux": aux.head})
     scheduler = build_scheduler(optimizer, config, config.epochs)
     history = LossHistory()
     start_epoch = 0
     state_path = work_dir / STATE_FILE
     if resume and state_path.exists():
         start_epoch, history, saved = load_training_state(
-            state_path, model=net, optimizer=optimizer, scheduler=scheduler, numpy_rng=numpy_rng
+            state_path, model=state_model, optimizer=optimizer, scheduler=scheduler, numpy_rng=numpy_rng
         )
         changed = [k for k in RESUME_KEYS if saved.get(k) != getattr(config, k)]
         if changed:
@@ -210,9 +220,9 @@ def train_image_net(
             offset=(epoch - start_epoch) * per_epoch,
             grand_total=(config.epochs - start_epoch) * per_epoch,
         ):
-            pixels = images[batch.indices]
+            pixels, flipped = images[batch.indices], False
             if config.augment:
-                pixels, _ = augment_batch(pixels, config.augment_config, numpy_rng)
+                pixels, flipped = augment_batch(pixels, config.augment_config, numpy_rng)
             inputs = to_tensor(list(pixels)).to(device, non_blocking=True)
             with autocast_context(device, amp):
                 embeddings = net(inputs)
@@ -223,6 +233,8 @@ def train_image_net(
             loss = loss_fn(embeddings, triplets)
             if config.uniformity > 0:
                 loss = loss + config.uniformity * uniformity_loss(embeddings)
+            if aux is not None:
+                loss = loss + config.aux_posebits * aux.loss(embeddings, batch.indices, flipped)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -235,7 +247,7 @@ def train_image_net(
         save_training_state(
             state_path,
             epoch=epoch,
-            model=net,
+            model=state_model,
             optimizer=optimizer,
             scheduler=scheduler,
             history=history,
@@ -245,6 +257,47 @@ def train_image_net(
         save_loss_curve(history, work_dir / CURVE_FILE, f"image net ({config.metric}, {config.miner})")
     net.eval()
     return TrainResult(history, start_epoch, time.perf_counter() - began, images_seen)
+
+
+class AuxPosebitHead:
+    """Linear(D → B) on the unit embedding (fixed gain 8); BCE on the known posebits."""
+
+    def __init__(
+        self, head: nn.Linear, posebits: NDArray[np.int8], mirror: Any, device: torch.device
+    ) -> None:
+        self.head = head
+        self.bits = torch.from_numpy(np.asarray(posebits, dtype=np.int8))
+        self.mirrored = torch.from_numpy(flip_posebits(posebits, mirror)) if mirror is not None else None
+        self.device = device
+
+    @classmethod
+    def build(
+        cls,
+        net: nn.Module,
+        config: ImageTrainConfig,
+        posebits: NDArray[np.int8] | None,
+        names: tuple[str, ...],
+        device: torch.device,
+        optimizer: torch.optim.Optimizer,
+    ) -> AuxPosebitHead | None:
+        if config.aux_posebits <= 0 or posebits is None or posebits.shape[1] == 0:
+            return None
+        dim = int(getattr(net, "config", {}).get("embedding_dim", 128))
+        generator_state = torch.random.get_rng_state()
+        head = nn.Linear(dim, posebits.shape[1]).to(device)
+        torch.random.set_rng_state(generator_state)  # the net's batches stay as without the head
+        optimizer.add_param_group({"params": list(head.parameters()), "lr": config.lr, "weight_decay": 0.0})
+        mirror = mirror_permutation(list(names)) if names else None
+        return cls(head, posebits, mirror, device)
+
+    def loss(self, embeddings: Tensor, rows: NDArray[np.int64], flipped: bool) -> Tensor:
+        source = self.mirrored if flipped and self.mirrored is not None else self.bits
+        targets = source[torch.from_numpy(np.asarray(rows, dtype=np.int64))].to(self.device)
+        known = targets >= 0
+        if not bool(known.any()):
+            return embeddings.sum() * 0.0
+        logits = self.head(embeddings * 8.0)  # unit rows: a fixed gain lets the logits reach ±several
+        return nn.functional.binary_cross_entropy_with_logits(logits[known], targets[known].float())
 
 
 def _make_sampler(

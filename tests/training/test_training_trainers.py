@@ -235,3 +235,36 @@ def test_thesis_image_net_head_initialises_thesis_sized_posebit_net() -> None:
     assert init_from_image_head(posebit, image)
     assert torch.equal(posebit.fc3.weight, image.fc7.weight)
     assert not init_from_image_head(build_net("posebit_mlp", num_bits=5, hidden=64, hidden2=32), image)
+
+
+def test_auxiliary_posebit_head_learns_mirrors_and_resumes(tmp_path: Path) -> None:
+    from posebrowser.training.image_trainer import AuxPosebitHead
+
+    images, gt, latent = make_data(seed=4)
+    names = ("left_knee_bent", "right_knee_bent", "pelvis_high")
+    bits = (latent > 0.5).astype(np.int8)
+    bits[0, 2] = -1  # unknown bits are left out of the loss
+    config = _config(epochs=8, aux_posebits=1.0)
+    torch.manual_seed(0)
+    net = TinyImageNet()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    probe = AuxPosebitHead.build(net, config, bits, names, torch.device("cpu"), optimizer)
+    assert probe is not None and len(optimizer.param_groups) == 2
+    assert probe.mirrored is not None
+    np.testing.assert_array_equal(probe.mirrored[:, 0].numpy(), bits[:, 1])  # left ↔ right knee
+    assert AuxPosebitHead.build(net, _config(), bits, names, torch.device("cpu"), optimizer) is None
+
+    def aux_loss(model: nn.Module, head: AuxPosebitHead) -> float:
+        with torch.no_grad():
+            return float(head.loss(model.eval()(to_tensor(list(images))), np.arange(len(images)), False))
+
+    torch.manual_seed(0)
+    net = TinyImageNet()
+    result = train_image_net(net, images, gt, to_tensor, config, tmp_path, posebits=bits, posebit_names=names)
+    assert all(np.isfinite(result.history.train))
+    state = torch.load(tmp_path / "image_train_state.pt", weights_only=True)
+    assert "aux.weight" in state["model"] and "net.fc7.weight" in state["model"]
+    head = AuxPosebitHead(nn.Linear(128, 3), bits, None, torch.device("cpu"))
+    head.head.load_state_dict({"weight": state["model"]["aux.weight"], "bias": state["model"]["aux.bias"]})
+    fresh = AuxPosebitHead(nn.Linear(128, 3), bits, None, torch.device("cpu"))
+    assert aux_loss(net, head) < aux_loss(net, fresh)  # the trained head reads the bits off the embedding
