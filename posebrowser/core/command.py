@@ -78,9 +78,12 @@ def register(subparsers: Any) -> None:
 def _progress_bar(description: str) -> Any:
     from tqdm import tqdm
 
-    bar = tqdm(desc=description, unit="img", file=sys.stderr, leave=False)
+    bars: list[Any] = []  # created on the first report: a cache hit prints nothing
 
     def update(done: int, total: int) -> None:
+        if not bars:
+            bars.append(tqdm(desc=description, unit="img", file=sys.stderr, leave=False, total=total))
+        bar = bars[0]
         bar.total = total
         bar.n = done
         bar.refresh()

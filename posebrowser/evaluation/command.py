@@ -24,6 +24,7 @@ from posebrowser.evaluation.report import (
     build_report,
     evaluate_posebit_questions,
     evaluate_retrieval,
+    format_report_markdown,
     format_report_text,
     write_report,
 )
@@ -66,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo chance estimate")
     parser.add_argument("--out", type=Path, default=None, help="write report.json and report.png here")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--markdown", action="store_true", help="print Markdown tables at k = 1, 5, 10")
     parser.set_defaults(func=run_evaluate)
 
 
@@ -102,7 +104,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         json_path, png_path = write_report(report, args.out)
         if not args.json:
             print(f"wrote {json_path} and {png_path}", file=sys.stderr)
-    print(json.dumps(report, indent=2) if args.json else format_report_text(report))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report_markdown(report) if args.markdown else format_report_text(report))
     return 0
 
 

@@ -6,6 +6,7 @@ Percentages (hit@k, precision@k) are stored ×100; distances in the units of the
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,7 @@ from posebrowser.evaluation.metrics import (
     precision_at_k,
     retrieval_scores,
 )
+from posebrowser.fileio import atomic_write_bytes
 
 REPORT_FORMAT = "posebrowser-evaluation"
 REPORT_VERSION = 1
@@ -235,16 +237,52 @@ def plot_report(report: Mapping[str, Any], path: str | Path) -> Path:
         axes.set_ylabel(table["unit"] or "value")
         axes.grid(alpha=0.3)
         axes.legend(fontsize=7, framealpha=0.7)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
+    atomic_write_bytes(path, buffer.getvalue())
     return path
 
 
+def format_report_markdown(report: Mapping[str, Any], ks: Sequence[int] = (1, 5, 10)) -> str:
+    """Markdown tables at a few k: one for hit@k (a row per series, a column group per ground-truth
+    metric) and one per remaining table kind (posebit questions); distance tables are left out."""
+    tables = list(report["tables"])
+    hits = [t for t in tables if t["key"].startswith("hit@k/")]
+    lines: list[str] = []
+
+    def cells(table: Mapping[str, Any], label: str) -> list[str]:
+        values = table["series"].get(label)
+        if values is None:
+            return ["–"] * len(ks)
+        return [f"{values[list(table['ks']).index(k)]:.1f}" if k in table["ks"] else "–" for k in ks]
+
+    if hits:
+        metrics = [t["key"].split("/", 1)[1] for t in hits]
+        labels = [label for label in hits[0]["series"] if label != f"{CHANCE} (Monte Carlo)"]
+        head = " | ".join(f"{m} @{k}" for m in metrics for k in ks)
+        lines += [f"| hit@k [%] | {head} |", "|---" * (1 + len(metrics) * len(ks)) + "|"]
+        for label in labels:
+            row = [cell for table in hits for cell in cells(table, label)]
+            lines.append(f"| {label} | " + " | ".join(row) + " |")
+        lines.append("")
+    for table in tables:
+        if table["key"].startswith(("hit@k/", "distance@k/")):
+            continue
+        unit = f" [{table['unit']}]" if table["unit"] else ""
+        lines += [f"| {table['title']}{unit} | " + " | ".join(f"k={k}" for k in ks) + " |",
+                  "|---" * (1 + len(ks)) + "|"]
+        for label in table["series"]:
+            lines.append(f"| {label} | " + " | ".join(cells(table, label)) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def write_report(report: Mapping[str, Any], out_dir: str | Path) -> tuple[Path, Path]:
-    """Write ``report.json`` and ``report.png`` into ``out_dir``; returns both paths."""
+    """Write ``report.json``, ``report.md`` and ``report.png`` into ``out_dir`` (each atomically);
+    returns the JSON and PNG paths."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     json_path = out / "report.json"
-    json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    atomic_write_bytes(json_path, (json.dumps(report, indent=2) + "\n").encode("utf-8"))
+    atomic_write_bytes(out / "report.md", (format_report_markdown(report) + "\n").encode("utf-8"))
     return json_path, plot_report(report, out / "report.png")

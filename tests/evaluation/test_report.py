@@ -219,3 +219,19 @@ def test_untrained_baseline_is_a_fresh_copy_of_the_same_net(tmp_path: Path) -> N
     assert not np.allclose(fresh, trained, atol=1e-3)
     assert all(torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))  # untouched
     assert untrained_embeddings(SimpleNamespace(image_embedder=None), rows, 0) is None
+
+
+def test_markdown_tables_and_report_files(tmp_path: Path) -> None:
+    from posebrowser.evaluation.report import format_report_markdown, write_report
+
+    report = evaluate_engine(_fake_engine(), ks=(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), threshold=3)
+    text = format_report_markdown(report)
+    lines = text.splitlines()
+    assert lines[0].startswith("| hit@k [%] | hamming @1 | hamming @5 | hamming @10 |")
+    image_row = next(line for line in lines if line.startswith("| image query |"))
+    hit = report["tables"][0]["series"]["image query"]
+    assert image_row == f"| image query | {hit[0]:.1f} | {hit[4]:.1f} | {hit[9]:.1f} |"
+    assert any(line.startswith("| posebit questions: precision@k [%] |") for line in lines)
+    assert "Monte Carlo" not in text and "distance" not in text
+    write_report(report, tmp_path / "out")
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {"report.json", "report.md", "report.png"}
