@@ -239,7 +239,6 @@ def _subspace_mask(engine: Any, conditions: str | None) -> Any:
 
 
 def run_project(args: argparse.Namespace) -> int:
-    import numpy as np
 
     engine = open_engine(args)
     params = {} if args.method != "tsne" else {"perplexity": args.perplexity, "n_iter": args.iterations}
@@ -247,7 +246,7 @@ def run_project(args: argparse.Namespace) -> int:
         args.method, params, _subspace_mask(engine, args.subspace), progress=_progress_bar(args.method)
     )
     if args.out.suffix == ".npy":
-        np.save(args.out, coords)
+        _write_npy(args.out, coords)
     else:
         _write_table(
             args.out,
@@ -260,8 +259,18 @@ def run_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_npy(path: Path, array: Any) -> None:
+    import numpy as np
+
+    from posebrowser.fileio import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
 def _write_table(path: Path, rows: list[dict[str, Any]]) -> None:
-    from posebrowser.data.gallery_format import atomic_write_bytes
+    from posebrowser.fileio import atomic_write_bytes
 
     if path.suffix == ".json":
         text = json.dumps(rows, indent=2)
@@ -281,7 +290,7 @@ def run_export(args: argparse.Namespace) -> int:
     engine = open_engine(args)
     if args.what == "embeddings":
         if args.out.suffix == ".npy":
-            np.save(args.out, np.asarray(engine.embeddings))
+            _write_npy(args.out, np.asarray(engine.embeddings))
         else:
             _write_table(
                 args.out,

@@ -1,22 +1,33 @@
 """Writing a widget as a PNG (pixels at the screen's device-pixel ratio) or an SVG (vector where Qt
-paints vectors: text, frames, overlays; embedded images for thumbnails and the point raster)."""
+paints vectors: text, frames, overlays; embedded images for thumbnails and the point raster).
+
+Both are rendered into memory and written atomically: a crash never leaves half an image behind."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView, QWidget
+
+from posebrowser.fileio import atomic_write_bytes
+
+RASTER_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".webp": "WEBP"}
 
 
 def save_widget_image(widget: QWidget, path: str | Path, title: str = "posebrowser") -> None:
     """Render ``widget`` to ``path``; the format follows the suffix (.svg, else a raster format)."""
-    path = str(path)
-    if path.lower().endswith(".svg"):
+    path = Path(path)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    suffix = path.suffix.lower()
+    if suffix == ".svg":
         from PySide6.QtSvg import QSvgGenerator
 
         generator = QSvgGenerator()
-        generator.setFileName(path)
+        generator.setOutputDevice(buffer)
         generator.setSize(widget.size())
         generator.setViewBox(widget.rect())
         generator.setTitle(title)
@@ -26,5 +37,7 @@ def save_widget_image(widget: QWidget, path: str | Path, title: str = "posebrows
             painter.end()
         else:
             widget.render(generator)
-    elif not widget.grab().save(path):
-        raise OSError(f"Could not write the image {path}.")
+    elif not widget.grab().save(buffer, RASTER_FORMATS.get(suffix, "PNG")):
+        raise OSError(f"Could not encode the image {path}.")
+    buffer.close()
+    atomic_write_bytes(path, bytes(data.data()))

@@ -191,5 +191,6 @@ def save_loss_curve(history: LossHistory, path: Path, title: str) -> None:
     axes.grid(alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
+    image = io.BytesIO()
+    figure.savefig(image, format="png")
+    atomic_write_bytes(path, image.getvalue())

@@ -170,29 +170,20 @@ def save_masks(
     """
     import hashlib
     import json
-    import os
-    import tempfile
     from datetime import datetime
 
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
-    stem.parent.mkdir(parents=True, exist_ok=True)
+    from posebrowser.fileio import atomic_write_bytes
+
     weights = stem.with_name(stem.name + ".safetensors")
     card_path = stem.with_name(stem.name + ".json")
-    handle, temp = tempfile.mkstemp(dir=stem.parent, prefix=weights.name, suffix=".tmp")
-    os.close(handle)
-    try:
-        save_file(
-            {key: np.ascontiguousarray(value, dtype=np.float32) for key, value in result.masks.items()},
-            temp,
-            metadata={"kind": "mask"},
-        )
-        digest = hashlib.sha256(Path(temp).read_bytes()).hexdigest()
-        os.chmod(temp, 0o644)  # mkstemp creates 0600; shipped files must be world-readable
-        os.replace(temp, weights)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    payload = save(
+        {key: np.ascontiguousarray(value, dtype=np.float32) for key, value in result.masks.items()},
+        metadata={"kind": "mask"},
+    )
+    digest = hashlib.sha256(payload).hexdigest()
+    atomic_write_bytes(weights, payload)
     dim = len(next(iter(result.masks.values()))) if result.masks else 128
     card = {
         "net": "embedding_mask",
@@ -210,9 +201,5 @@ def save_masks(
         "split; "
         "precision_at_k = fraction of the k train items nearest the warped origin with the bit value",
     }
-    handle, temp = tempfile.mkstemp(dir=stem.parent, prefix=card_path.name, suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(json.dumps(card, indent=2, sort_keys=True) + "\n")
-    os.chmod(temp, 0o644)
-    os.replace(temp, card_path)
+    atomic_write_bytes(card_path, (json.dumps(card, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return weights
