@@ -31,7 +31,9 @@ test: lint test-only
 # Reproduce the shipped models from the built-in gallery (uses CUDA when present).
 models: $(STAMP)
 	$(PY) -m posebrowser train all --gallery resources/gallery --out models --device auto --seed 0 \
-		--epochs 25 --metric hamming --miner batch-all
+		--epochs 30 --metric hamming --miner batch-all --aux-posebits 3.0 --posebit-loss ranking
+	$(PY) -m posebrowser embed --models models --cache-dir models/embeddings
+	$(PY) -m posebrowser evaluate --models models --out models/evaluation
 
 # Regenerate the built-in gallery with the project's own generator (fixed seed).
 gallery: $(STAMP)
