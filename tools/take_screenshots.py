@@ -31,15 +31,15 @@ SCENES: dict[str, dict[str, Any]] = {
                 "type": "posebits",
                 "weight": 1.0,
                 "mode": "mask",
-                "conditions": [["right_wrist_above_upper_neck", 1], ["left_knee_bent", 1]],
+                "conditions": [["left_knee_bent", 1], ["right_knee_bent", 1]],
             }
         ],
-        "conditions": {"right_wrist_above_upper_neck": 1, "left_knee_bent": 1},
+        "conditions": {"left_knee_bent": 1, "right_knee_bent": 1},
         "settings": {
             "partial_method": "mask",
             "projection_method": "tsne",
             "subspace": True,
-            "colour_by": "posebit:right_wrist_above_upper_neck",
+            "colour_by": "posebit:left_knee_bent",
             "k": 50,
         },
     },
