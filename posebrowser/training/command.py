@@ -4,6 +4,10 @@
 ``models/``): ``image_net``, ``posebit_net`` (``.safetensors`` + ``.json`` model cards), ``masks.safetensors``
 + ``masks.json``; resumable states and loss-curve PNGs go to ``<out>/training/``. ``--tiny`` is a preset for
 tests and smoke runs (≤ 48 train images, 1 epoch, a narrow one-block-per-stage compact net at 64 px).
+
+The defaults are the recipe of the shipped models (batch-all triplets on the Hamming ground truth with the
+auxiliary posebit head, 30 epochs; ranking-loss posebit net). The thesis' recipe is
+``--miner thin-slicing --aux-posebits 0 --optimizer sgd --posebit-loss cosine`` (with ``--net thesis_vggs``).
 """
 
 from __future__ import annotations
@@ -321,12 +325,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--gallery", default=None, help="gallery folder (default: the built-in gallery)")
     parser.add_argument("--out", default="models", help="output folder for models (default: models/)")
     parser.add_argument(
-        "--epochs", type=int, default=None, help="image-net epochs (default 7; 1 with --tiny)"
+        "--epochs", type=int, default=None, help="image-net epochs (default 30; 1 with --tiny)"
     )
     parser.add_argument("--metric", default="hamming", choices=("2d", "3d", "procrustes", "hamming"))
     parser.add_argument(
         "--miner",
-        default="thin-slicing",
+        default="batch-all",
         choices=("thin-slicing", "batch-hard", "batch-all", "distance-weighted"),
     )
     parser.add_argument("--loss", default="triplet", choices=("triplet", "contrastive"))
@@ -336,8 +340,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--aux-posebits",
         type=float,
-        default=0.0,
-        help="weight of the auxiliary posebit-classification loss on the embedding (default 0)",
+        default=3.0,
+        help="weight of the auxiliary posebit-classification loss on the embedding (default 3; 0 = off)",
     )
     parser.add_argument(
         "--neck",
@@ -358,7 +362,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--batch-size", type=int, default=64, help="batch size of the non-thin-slicing miners"
     )
     parser.add_argument("--amp", action="store_true", help="bf16 autocast (CPU or CUDA)")
-    parser.add_argument("--posebit-loss", default="cosine", choices=("cosine", "ranking"))
+    parser.add_argument(
+        "--posebit-loss",
+        default="ranking",
+        choices=("cosine", "ranking"),
+        help="ranking: bidirectional ranking + structure (default); cosine: the thesis' alignment",
+    )
     parser.add_argument("--posebit-epochs", type=int, default=None)
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--seed", type=int, default=0)
@@ -372,7 +381,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run_train(args: argparse.Namespace) -> int:
     """Entry point of ``posebrowser train``: fills preset defaults, then trains."""
     if args.epochs is None:
-        args.epochs = 1 if args.tiny else 7
+        args.epochs = 1 if args.tiny else 30
     if args.lr is None:
         args.lr = 1e-2 if args.optimizer == "sgd" else 1e-3
     if args.schedule is None:
