@@ -40,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument("--gallery", type=Path, default=None, help="gallery folder (default: built-in)")
     parser.add_argument("--models", type=Path, default=None, help="models folder (default: shipped models)")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="embedding cache folder")
     parser.add_argument("--split", choices=SPLIT_NAMES, default="test", help="database split (default test)")
     parser.add_argument("--queries", choices=SPLIT_NAMES, default="val", help="query split (default val)")
     parser.add_argument("--k-max", type=int, default=10, help="evaluate k = 1..K (default 10)")
@@ -85,7 +86,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        engine = RetrievalEngine.open(args.gallery, args.models, device=args.device, progress=progress)
+        engine = RetrievalEngine.open(
+            args.gallery, args.models, device=args.device, cache_dir=args.cache_dir, progress=progress
+        )
     finally:
         bar.close()
     report = evaluate_engine(

@@ -78,6 +78,25 @@ def test_train_all_tiny_writes_loadable_models(tmp_path: Path) -> None:
     masks_card = json.loads((out / "masks.json").read_text())
     assert masks_card["kind"] == "mask" and (out / "masks.safetensors").stat().st_mode & 0o044 == 0o044
     assert (out / "training" / "image_loss.png").exists()
+    # … then embed and evaluate with the models just trained (the whole loop on CPU).
+    from posebrowser.core.command import register as register_core
+    from posebrowser.evaluation.command import register as register_evaluate
+
+    parser = argparse.ArgumentParser()
+    commands = parser.add_subparsers(dest="command")
+    register_core(commands)
+    register_evaluate(commands)
+    common = ["--gallery", str(gallery), "--models", str(out), "--device", "cpu"]
+    common += ["--cache-dir", str(tmp_path / "cache")]
+    embed = parser.parse_args(["embed", *common, "--json"])
+    assert embed.func(embed) == 0
+    assert len(list((tmp_path / "cache").glob("*/embeddings.npy"))) == 1
+    evaluate = parser.parse_args(["evaluate", *common, "--k-max", "5", "--out", str(tmp_path / "report")])
+    assert evaluate.func(evaluate) == 0
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    hits = next(t for t in report["tables"] if t["key"] == "hit@k/3d")
+    assert {"image query", "image query (untrained net)", "chance"} <= set(hits["series"])
+    assert report["meta"]["database_size"] == 10 and report["meta"]["query_count"] == 12
 
 
 def test_train_reports_missing_ground_truth(tmp_path: Path) -> None:
