@@ -9,11 +9,10 @@ Goals: core query ≤ 1.5× bare IndexFlatIP at 100k; approximate 1M query ≤ 5
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
-from collections.abc import Callable
 
 import numpy as np
+from timing import median_ms
 
 
 def clustered(n: int, dim: int = 128, clusters: int = 1000, seed: int = 0) -> np.ndarray:
@@ -29,15 +28,6 @@ def clustered(n: int, dim: int = 128, clusters: int = 1000, seed: int = 0) -> np
         out[start:stop] = block / np.linalg.norm(block, axis=1, keepdims=True)
     return out
 
-
-def median_ms(fn: Callable[[int], object], repeats: int) -> float:
-    fn(0)  # warm-up
-    times = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        fn(i)
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
 
 
 def main() -> None:

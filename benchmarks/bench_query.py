@@ -10,22 +10,10 @@ each as a ratio to a bare ``IndexFlatIP.search`` measured in the same run (goal 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-
-
-def median_ms(fn: Callable[[int], object], repeats: int) -> float:
-    fn(0)
-    times = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        fn(i)
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+from timing import median_ms
 
 
 def main() -> None:
