@@ -56,6 +56,11 @@ class PosebitPanel(QWidget):
         )
         self.count_label = QLabel("", self)
         self.count_label.setToolTip("Gallery images whose annotations satisfy every ticked posebit")
+        self.ticked_only = QPushButton("Ticked only", self)
+        self.ticked_only.setCheckable(True)
+        self.ticked_only.setToolTip("Show only the posebits set to 'is' or 'not' (Ctrl+T)")
+        self.ticked_only.setShortcut("Ctrl+T")
+        self.ticked_only.toggled.connect(lambda _: self._filter(self.search.text()))
         clear = QPushButton("Clear", self)
         clear.setToolTip("Set every posebit to don't care")
         clear.clicked.connect(self.clear)
@@ -77,6 +82,7 @@ class PosebitPanel(QWidget):
         self.tree.customContextMenuRequested.connect(self._context_menu)
         top = QHBoxLayout()
         top.addWidget(self.method, 1)
+        top.addWidget(self.ticked_only)
         top.addWidget(clear)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -134,6 +140,7 @@ class PosebitPanel(QWidget):
         item.setCheckState(IS_COLUMN, Qt.CheckState.Checked if value == 1 else Qt.CheckState.Unchecked)
         item.setCheckState(NOT_COLUMN, Qt.CheckState.Checked if value == 0 else Qt.CheckState.Unchecked)
         self._updating = False
+        self._mark_ticked()
         self.conditions_requested.emit(self.conditions())
 
     def show_conditions(self, conditions: dict[str, int]) -> None:
@@ -146,6 +153,7 @@ class PosebitPanel(QWidget):
             item.setCheckState(IS_COLUMN, Qt.CheckState.Checked if value == 1 else Qt.CheckState.Unchecked)
             item.setCheckState(NOT_COLUMN, Qt.CheckState.Checked if value == 0 else Qt.CheckState.Unchecked)
         self._updating = False
+        self._mark_ticked()
 
     def show_partial_method(self, method: str) -> None:
         position = self.method.findData(method)
@@ -172,10 +180,23 @@ class PosebitPanel(QWidget):
             self._updating = True
             item.setCheckState(other, Qt.CheckState.Unchecked)
             self._updating = False
+        self._mark_ticked()
         self.conditions_requested.emit(self.conditions())
+
+    def _mark_ticked(self) -> None:
+        """Ticked rows in bold; with "Ticked only" the filter follows the ticks."""
+        chosen = self.conditions()
+        for name, item in self._items.items():
+            font = item.font(0)
+            if font.bold() != (name in chosen):
+                font.setBold(name in chosen)
+                item.setFont(0, font)
+        if self.ticked_only.isChecked():
+            self._filter(self.search.text())
 
     def _filter(self, text: str) -> None:
         needle = text.strip().lower()
+        chosen = self.conditions() if self.ticked_only.isChecked() else None
         for group_row in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(group_row)
             if group is None:
@@ -187,6 +208,7 @@ class PosebitPanel(QWidget):
                     continue
                 name = str(child.data(0, NameRole))
                 hidden = bool(needle) and needle not in child.text(0).lower() and needle not in name
+                hidden = hidden or (chosen is not None and name not in chosen)
                 child.setHidden(hidden)
                 visible += not hidden
             group.setHidden(visible == 0)

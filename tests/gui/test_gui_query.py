@@ -79,6 +79,21 @@ def test_tristate_columns_are_exclusive(window: MainWindow, qtbot: Any) -> None:
     assert window.session.query is None and window.results_view.model.state is None
 
 
+def test_ticked_only_shows_the_set_bits_in_bold(window: MainWindow, qtbot: Any) -> None:
+    panel = window.posebit_panel
+    names = window.session.engine.vocabulary.names
+    panel.set_bit(names[1], 1)
+    panel.set_bit(names[2], 0)
+    qtbot.mouseClick(panel.ticked_only, Qt.MouseButton.LeftButton)
+    shown = [name for name, item in panel._items.items() if not item.isHidden()]
+    assert shown == [names[1], names[2]] and panel._items[names[1]].font(0).bold()
+    panel._items[names[1]].setCheckState(IS_COLUMN, Qt.CheckState.Unchecked)  # a click on the row
+    assert [name for name, item in panel._items.items() if not item.isHidden()] == [names[2]]
+    assert not panel._items[names[1]].font(0).bold()
+    qtbot.mouseClick(panel.ticked_only, Qt.MouseButton.LeftButton)
+    assert all(not item.isHidden() for item in panel._items.values())
+
+
 def test_both_partial_methods_and_mask_strip(window: MainWindow, qtbot: Any) -> None:
     panel, session = window.posebit_panel, window.session
     name = session.engine.vocabulary.names[0]
