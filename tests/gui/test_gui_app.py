@@ -87,7 +87,8 @@ def test_real_engine_click_to_results(qtbot: Any, tmp_path: Path) -> None:
         timeout=240_000,
     )
     assert session.engine is not None, notifier.history
-    assert window.gallery_view.model.rowCount() == len(session.engine.gallery)
+    engine = session.engine
+    qtbot.waitUntil(lambda: window.gallery_view.model.rowCount() == len(engine.gallery), timeout=10_000)
     session.request_image_query(0)
     qtbot.waitUntil(lambda: session.results is not None, timeout=30_000)
     assert int(session.results.indices[0]) == 0
