@@ -31,7 +31,7 @@ test: lint test-only
 # Reproduce the shipped models from the built-in gallery (uses CUDA when present).
 models: $(STAMP)
 	$(PY) -m posebrowser train all --gallery resources/gallery --out models --device auto --seed 0 \
-		--epochs 30 --metric hamming --miner batch-all --aux-posebits 3.0 --posebit-loss ranking  # = defaults
+		--epochs 30 --metric hamming --miner batch-all --aux-posebits 10.0 --posebit-loss ranking  # = defaults
 	$(PY) -m posebrowser embed --models models --cache-dir models/embeddings
 	$(PY) -m posebrowser evaluate --models models --out models/evaluation
 

@@ -340,8 +340,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--aux-posebits",
         type=float,
-        default=3.0,
-        help="weight of the auxiliary posebit-classification loss on the embedding (default 3; 0 = off)",
+        default=10.0,
+        help="weight of the auxiliary posebit-classification loss on the embedding (default 10; 0 = off)",
     )
     parser.add_argument(
         "--neck",
