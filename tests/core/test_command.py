@@ -71,20 +71,17 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def common_args(workspace: Path, cache: Path) -> list[str]:
+    """The options every command takes: the tiny gallery and models on CPU, with this cache folder."""
+    models = workspace / "models"
+    return ["--gallery", str(workspace / "gallery"), "--models", str(models), "--device", "cpu",
+            "--cache-dir", str(cache)]
+
+
 def run(workspace: Path, *argv: str) -> int:
     parser = argparse.ArgumentParser()
     command.register(parser.add_subparsers())
-    common = [
-        "--gallery",
-        str(workspace / "gallery"),
-        "--models",
-        str(workspace / "models"),
-        "--device",
-        "cpu",
-        "--cache-dir",
-        str(workspace / "cache"),
-    ]
-    args = parser.parse_args([argv[0], *common, *argv[1:]])
+    args = parser.parse_args([argv[0], *common_args(workspace, workspace / "cache"), *argv[1:]])
     return int(args.func(args))
 
 
@@ -168,14 +165,7 @@ def test_torchrun_sharded_embed_matches_single_process(workspace: Path) -> None:
         "-m",
         "posebrowser",
         "embed",
-        "--gallery",
-        str(workspace / "gallery"),
-        "--models",
-        str(workspace / "models"),
-        "--device",
-        "cpu",
-        "--cache-dir",
-        str(cache),
+        *common_args(workspace, cache),
         "--chunk-rows",
         "16",
         "--json",
