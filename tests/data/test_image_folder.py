@@ -195,9 +195,8 @@ def standing_front_pose() -> np.ndarray:
 def test_image_plane_posebits_from_2d_joints() -> None:
     posebits = pytest.importorskip("posebrowser.pose.posebits")
     vocabulary = posebits.get_vocabulary()
-    wanted = ("right_wrist_above_head_top", "left_wrist_above_head_top")
-    if any(name not in vocabulary.names for name in wanted):
-        pytest.skip("the shipped vocabulary does not have the wrist-above-head bits")
+    wanted = ("right_wrist_above_upper_neck", "left_wrist_above_upper_neck")
+    assert all(name in vocabulary.names for name in wanted)
     from posebrowser.data.image_folder import image_plane_posebits
 
     missing_wrist = standing_front_pose()
@@ -207,20 +206,19 @@ def test_image_plane_posebits_from_2d_joints() -> None:
     assert result is not None
     bits, names = result
     assert names == tuple(vocabulary.names) and bits.shape == (3, len(names)) and bits.dtype == np.int8
-    assert bits[0, names.index("right_wrist_above_head_top")] == 1
-    assert bits[0, names.index("left_wrist_above_head_top")] == 0
+    assert bits[0, names.index("right_wrist_above_upper_neck")] == 1
+    assert bits[0, names.index("left_wrist_above_upper_neck")] == 0
     depth = [i for i, bit in enumerate(vocabulary.bits) if bit.axis == "fwd" or bit.family == "twist"]
     assert depth and (bits[:, depth] == -1).all()
     assert (bits[1] == -1).all()
-    assert bits[2, names.index("right_wrist_above_head_top")] == -1
-    assert bits[2, names.index("left_wrist_above_head_top")] == 0
+    assert bits[2, names.index("right_wrist_above_upper_neck")] == -1
+    assert bits[2, names.index("left_wrist_above_upper_neck")] == 0
 
 
 def test_coco_posebits_merge_with_metadata(folder: Path) -> None:
     posebits = pytest.importorskip("posebrowser.pose.posebits")
     names = posebits.get_vocabulary().names
-    if "right_wrist_above_head_top" not in names:
-        pytest.skip("the shipped vocabulary does not have right_wrist_above_head_top")
+    assert "right_wrist_above_upper_neck" in names
     pose = standing_front_pose()
     keypoints = np.zeros((17, 3))
     for joint, coco in ((sk.R_SHOULDER, 6), (sk.L_SHOULDER, 5), (sk.R_ELBOW, 8), (sk.L_ELBOW, 7),
@@ -231,11 +229,11 @@ def test_coco_posebits_merge_with_metadata(folder: Path) -> None:
     document = {"images": [{"id": 1, "file_name": "b.png"}],
                 "annotations": [{"image_id": 1, "keypoints": keypoints.reshape(-1).tolist()}]}
     (folder / "keypoints.json").write_text(json.dumps(document))
-    (folder / "metadata.csv").write_text("file,right_wrist_above_head_top,custom\na.JPG,1,0\nb.png,,1\n")
+    (folder / "metadata.csv").write_text("file,right_wrist_above_upper_neck,custom\na.JPG,1,0\nb.png,,1\n")
     g = open_gallery(folder)
     assert g.posebits is not None and g.manifest["posebits_from"] == "coco-image-plane+metadata.csv"
     assert g.posebit_names[-1] == "custom" and len(g.posebit_names) == len(names) + 1
-    np.testing.assert_array_equal(g.posebit_column("right_wrist_above_head_top"), [1, 1, -1])
+    np.testing.assert_array_equal(g.posebit_column("right_wrist_above_upper_neck"), [1, 1, -1])
     np.testing.assert_array_equal(g.posebit_column("custom"), [0, 1, -1])
     assert (g.posebits[2] == -1).all()  # "sub dir/c.webp" has neither keypoints nor metadata
 
