@@ -82,22 +82,14 @@ def fuzz(folder: Path, size: dict[str, Any], tally: Tally) -> None:
 
 def kills(folder: Path, size: dict[str, Any]) -> list[dict[str, Any]]:
     from trust_kill import kill_writer, writer_available
-    from trust_writers import SYNTH_COUNT, SYNTH_SEED, SYNTH_SIZE, WRITERS, gallery_digest
+    from trust_writers import WRITERS, prepare_kill
 
     results = []
     for writer in WRITERS:
         if not writer_available(writer):
             print(f"  kill {writer:22s} skipped (module missing)")
             continue
-        state: dict[str, Any] = {}
-        max_delay_s = None
-        if writer == "synth_generator":
-            from posebrowser.synth.generate import generate_gallery
-
-            started = time.monotonic()
-            generate_gallery(folder / "reference", SYNTH_COUNT, seed=SYNTH_SEED, size=SYNTH_SIZE, workers=1)
-            max_delay_s = 0.8 * (time.monotonic() - started)  # kill while it is still working
-            state["reference"] = gallery_digest(folder / "reference")
+        state, max_delay_s = prepare_kill(writer, folder)
         count = size["kills_slow"] if writer in SLOW_WRITERS else size["kills"]
         stats = kill_writer(writer, folder / writer, count, seed=zlib.crc32(writer.encode()), state=state,
                             max_delay_s=max_delay_s)

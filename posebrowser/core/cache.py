@@ -121,8 +121,7 @@ class EmbeddingCache:
         if self.directory.exists():
             for path in self.directory.glob("*.npy"):
                 path.unlink(missing_ok=True)
-            for path in self.directory.glob(".*.tmp"):
-                path.unlink(missing_ok=True)
+            remove_stale_temporaries(self.directory)
 
     # ------------------------------------------------------------------ chunks
     @property

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from posebrowser.fileio import atomic_write_bytes as atomic_write_bytes
+from posebrowser.fileio import atomic_write_bytes
 
 FORMAT_NAME = "posebrowser-gallery"
 FORMAT_VERSION = 1

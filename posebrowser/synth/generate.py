@@ -25,7 +25,7 @@ from PIL import Image
 
 from posebrowser.data import gallery_format as fmt
 from posebrowser.errors import DataError, JobCancelledError
-from posebrowser.fileio import remove_stale_temporaries
+from posebrowser.fileio import atomic_write_bytes, remove_stale_temporaries
 
 PARTS_DIR = ".parts"
 CONFIG_NAME = "config.json"
@@ -76,7 +76,7 @@ def render_chunk(out: str, seed: int, start: int, stop: int, size: int, supersam
         item = render_sample(seed, index, size=size, supersample=supersample)
         buffer = io.BytesIO()
         Image.fromarray(item.image).save(buffer, format="JPEG", quality=JPEG_QUALITY)
-        fmt.atomic_write_bytes(root / image_name(index), buffer.getvalue())
+        atomic_write_bytes(root / image_name(index), buffer.getvalue())
         rows["files"].append(image_name(index))
         rows["split"].append(item.split)
         rows["joints_3d"].append(item.joints_3d)
@@ -90,7 +90,7 @@ def render_chunk(out: str, seed: int, start: int, stop: int, size: int, supersam
     arrays = _stack_rows(rows)
     buffer = io.BytesIO()
     np.savez(buffer, allow_pickle=False, **arrays)
-    fmt.atomic_write_bytes(_shard_path(root, start, stop), buffer.getvalue())
+    atomic_write_bytes(_shard_path(root, start, stop), buffer.getvalue())
     return stop - start
 
 
@@ -124,7 +124,7 @@ def _check_config(out: Path, config: dict[str, Any]) -> None:
                 path=out,
             )
         return
-    fmt.atomic_write_bytes(path, json.dumps(config, sort_keys=True).encode())
+    atomic_write_bytes(path, json.dumps(config, sort_keys=True).encode())
 
 
 def _check_folder(out: Path) -> None:
@@ -164,7 +164,7 @@ def render_missing_images(out: str, seed: int, indices: list[int], size: int, su
         item = render_sample(seed, index, size=size, supersample=supersample)
         buffer = io.BytesIO()
         Image.fromarray(item.image).save(buffer, format="JPEG", quality=JPEG_QUALITY)
-        fmt.atomic_write_bytes(Path(out) / image_name(index), buffer.getvalue())
+        atomic_write_bytes(Path(out) / image_name(index), buffer.getvalue())
     return len(indices)
 
 

@@ -14,7 +14,7 @@ import pytest
 
 def written_files(folder: Path) -> dict[str, Callable[[], Path]]:
     def gallery_bytes() -> Path:
-        from posebrowser.data.gallery_format import atomic_write_bytes
+        from posebrowser.fileio import atomic_write_bytes
 
         atomic_write_bytes(folder / "manifest.json", b"{}")
         return folder / "manifest.json"

@@ -9,13 +9,12 @@ rendering are slow); ``benchmarks/trust_report.py --full`` kills well over 100 t
 from __future__ import annotations
 
 import os
-import time
 import zlib
 from pathlib import Path
 
 import pytest
 from trust_kill import kill_writer, writer_available
-from trust_writers import SYNTH_COUNT, SYNTH_SEED, SYNTH_SIZE, WRITERS, gallery_digest
+from trust_writers import WRITERS, prepare_kill
 
 KILLS = int(os.environ.get("TRUST_KILLS", "5"))
 FEWER = {"training_checkpoint": 2, "synth_generator": 3}
@@ -25,15 +24,7 @@ FEWER = {"training_checkpoint": 2, "synth_generator": 3}
 def test_writer_survives_sigkill(writer: str, tmp_path: Path) -> None:
     if not writer_available(writer):
         pytest.skip(f"{writer}: its module does not exist yet")
-    state: dict[str, object] = {}
-    max_delay_s = None
-    if writer == "synth_generator":
-        from posebrowser.synth.generate import generate_gallery
-
-        started = time.monotonic()
-        generate_gallery(tmp_path / "reference", SYNTH_COUNT, seed=SYNTH_SEED, size=SYNTH_SIZE, workers=1)
-        max_delay_s = 0.8 * (time.monotonic() - started)  # kill while it is still working
-        state["reference"] = gallery_digest(tmp_path / "reference")
+    state, max_delay_s = prepare_kill(writer, tmp_path)
     kills = min(KILLS, FEWER.get(writer, KILLS)) if "TRUST_KILLS" not in os.environ else KILLS
     stats = kill_writer(writer, tmp_path / "work", kills, seed=zlib.crc32(writer.encode()), state=state,
                         max_delay_s=max_delay_s)

@@ -31,6 +31,21 @@ CACHE_COUNT, CACHE_DIM, CACHE_CHUNK = 600, 128, 50
 SYNTH_COUNT, SYNTH_SIZE, SYNTH_SEED = 24, 32, 5
 
 
+def prepare_kill(writer: str, folder: Path) -> tuple[dict[str, Any], float | None]:
+    """(state for the verifier, latest kill delay or None) before killing ``writer`` in ``folder``: for the
+    synth generator, a reference gallery to compare with and a delay that kills it while it still works."""
+    import time
+
+    if writer != "synth_generator":
+        return {}, None
+    from posebrowser.synth.generate import generate_gallery
+
+    started = time.monotonic()
+    generate_gallery(folder / "reference", SYNTH_COUNT, seed=SYNTH_SEED, size=SYNTH_SIZE, workers=1)
+    max_delay_s = 0.8 * (time.monotonic() - started)
+    return {"reference": gallery_digest(folder / "reference")}, max_delay_s
+
+
 def payload(version: int) -> bytes:
     """Version ``version`` of the atomic-write payload: 8-byte header + pseudo-random body."""
     body = np.random.default_rng(version).integers(0, 256, PAYLOAD_BYTES, dtype=np.uint8).tobytes()
@@ -51,7 +66,7 @@ def open_cache(folder: Path, generation: int) -> Any:
 
 # ------------------------------------------------------------------------------------------ writers
 def write_atomic_bytes(folder: Path) -> None:
-    from posebrowser.data.gallery_format import atomic_write_bytes
+    from posebrowser.fileio import atomic_write_bytes
 
     versions = [payload(v) for v in range(4)]
     for step in range(10**9):
