@@ -24,6 +24,7 @@ from posebrowser.evaluation.report import (
     build_report,
     evaluate_posebit_questions,
     evaluate_retrieval,
+    evaluate_true_neighbours,
     format_report_markdown,
     format_report_text,
     write_report,
@@ -131,6 +132,12 @@ def evaluate_engine(
     from posebrowser.pose.similarity import METRICS, pairwise_distances
 
     gallery = engine.gallery
+    if split == query_split:
+        raise DataError(
+            f"The queries and the database are both the '{split}' split: every query would find itself. "
+            "Choose different splits (default: val queries, test database).",
+            path=getattr(gallery, "root", None),
+        )
     db_rows = np.asarray(gallery.split_indices(split), dtype=np.int64)
     query_rows = np.asarray(gallery.split_indices(query_split), dtype=np.int64)
     for name, rows in ((split, db_rows), (query_split, query_rows)):
@@ -160,10 +167,16 @@ def evaluate_engine(
     )
     both = np.concatenate([query_rows, db_rows])
     untrained = untrained_embeddings(engine, both, seed) if untrained_baseline else None
+    baselines = {PIXELS: pixel_embeddings(gallery, both)}
+    oracle = posebyte_oracle_vectors(gallery, both)
+    if oracle is not None:
+        baselines[ORACLE] = oracle
     if untrained is not None:
+        baselines[UNTRAINED] = untrained
+    for label, vectors in baselines.items():
         baseline = evaluate_retrieval(
-            {UNTRAINED: untrained[: len(query_rows)]},
-            untrained[len(query_rows) :],
+            {label: vectors[: len(query_rows)]},
+            vectors[len(query_rows) :],
             gt_tables,
             ks,
             threshold,
@@ -172,6 +185,11 @@ def evaluate_engine(
             seed,
         )
         _merge_series(tables, baseline)
+    overlap_sets = dict(query_sets)
+    overlap_db = {label: embeddings[db_rows] for label in query_sets}
+    for label, vectors in baselines.items():
+        overlap_sets[label], overlap_db[label] = vectors[: len(query_rows)], vectors[len(query_rows) :]
+    tables.append(_true_neighbour_table(overlap_sets, overlap_db, gt_tables))
     if gallery.posebits is not None:
         methods = posebit_question_rankings(
             engine, db_rows, query_rows, max(ks), min_count, fit_masks, posebyte_queries
@@ -200,6 +218,50 @@ def evaluate_engine(
 
 
 UNTRAINED = "image query (untrained net)"
+PIXELS = "raw pixels (24×24 RGB, cosine)"
+ORACLE = "posebyte oracle (ground-truth bits, no net)"
+PIXEL_SIDE = 24
+
+
+def _true_neighbour_table(
+    query_sets: dict[str, NDArray[np.float32]],
+    databases: dict[str, NDArray[np.float32]],
+    gt_tables: dict[str, NDArray[np.float32]],
+) -> MetricTable:
+    """The top-10-among-true-50 table, each query set against its own database embedding."""
+    tables = [
+        evaluate_true_neighbours({label: q}, databases[label], gt_tables) for label, q in query_sets.items()
+    ]
+    merged = tables[0]
+    for extra in tables[1:]:
+        merged.series.update({k: v for k, v in extra.series.items() if k != "chance"})
+    return merged
+
+
+def pixel_embeddings(gallery: Any, rows: NDArray[np.int64]) -> NDArray[np.float32]:
+    """The raw-pixel baseline: each image resized to 24×24 RGB, centred on its mean and L2-normalised."""
+    from PIL import Image
+
+    vectors = np.zeros((len(rows), PIXEL_SIDE * PIXEL_SIDE * 3), dtype=np.float32)
+    for i, row in enumerate(rows):
+        image = (
+            gallery.load_image(int(row)).convert("RGB").resize((PIXEL_SIDE, PIXEL_SIDE), Image.Resampling.BOX)
+        )
+        values = np.asarray(image, dtype=np.float32).reshape(-1)
+        values -= values.mean()
+        vectors[i] = values / max(float(np.linalg.norm(values)), 1e-6)
+    return vectors
+
+
+def posebyte_oracle_vectors(gallery: Any, rows: NDArray[np.int64]) -> NDArray[np.float32] | None:
+    """The ground-truth-posebyte oracle: known bits as ±1 (unknown 0), L2-normalised, so the embedding
+    distance ranks by posebit Hamming distance (no network involved); None without posebits."""
+    if gallery.posebits is None:
+        return None
+    bits = np.asarray(gallery.posebits[rows], dtype=np.float32)
+    signed = np.where(bits == 1, 1.0, np.where(bits == 0, -1.0, 0.0)).astype(np.float32)
+    norms = np.maximum(np.linalg.norm(signed, axis=1, keepdims=True), 1e-6)
+    return np.asarray(signed / norms, dtype=np.float32)
 
 
 def untrained_embeddings(engine: Any, rows: NDArray[np.int64], seed: int) -> NDArray[np.float32] | None:
@@ -275,9 +337,7 @@ def posebit_question_rankings(
     embeddings = np.asarray(engine.embeddings, dtype=np.float64)
     database = embeddings[db_rows]
     example_top = db_rows[top_k_indices(embeddings[query_rows], database, k)]
-    posebyte_top = (
-        None if posebyte_queries is None else db_rows[top_k_indices(posebyte_queries, database, k)]
-    )
+    posebyte_top = None if posebyte_queries is None else db_rows[top_k_indices(posebyte_queries, database, k)]
     full_posebytes: dict[Condition, NDArray[np.int64]] = {}
     masks: dict[Condition, NDArray[np.int64]] = {}
     conditional: dict[Condition, NDArray[np.int64]] = {}

@@ -247,3 +247,16 @@ def top_k_indices(query_emb: ArrayLike, db_emb: ArrayLike, k: int) -> NDArray[np
         distances = embedding_distances(queries[rows], database)
         out[rows] = np.argsort(distances, axis=1, kind="stable")[:, :k]
     return out
+
+
+def true_neighbour_share(
+    query_emb: ArrayLike, db_emb: ArrayLike, gt_dist: ArrayLike, k: int = 10, true_k: int = 50
+) -> float:
+    """Share (0–1) of each query's top-``k`` retrieved items that are among its ``true_k`` ground-truth
+    nearest database items, averaged over queries (ground-truth ties broken by row order)."""
+    truth = np.asarray(gt_dist, dtype=np.float64)
+    retrieved = top_k_indices(query_emb, db_emb, k)
+    true_k = min(int(true_k), truth.shape[1])
+    nearest = np.argsort(np.where(np.isfinite(truth), truth, np.inf), axis=1, kind="stable")[:, :true_k]
+    shares = [np.isin(found, near).mean() for found, near in zip(retrieved, nearest, strict=True)]
+    return float(np.mean(shares)) if shares else float("nan")

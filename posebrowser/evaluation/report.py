@@ -25,6 +25,7 @@ from posebrowser.evaluation.metrics import (
     chance_precision,
     precision_at_k,
     retrieval_scores,
+    true_neighbour_share,
 )
 from posebrowser.fileio import atomic_write_bytes
 
@@ -124,6 +125,38 @@ def evaluate_retrieval(
     return tables
 
 
+def evaluate_true_neighbours(
+    query_sets: Mapping[str, ArrayLike],
+    db_emb: ArrayLike,
+    gt_tables: Mapping[str, ArrayLike],
+    k: int = 10,
+    true_k: int = 50,
+    seed: int = 0,
+) -> MetricTable:
+    """One table: for each query set and ground-truth metric, the share (×100) of the top-``k`` results
+    that are among the ``true_k`` ground-truth nearest; chance is ``true_k / M``."""
+    series: dict[str, list[float]] = {}
+    metrics = list(gt_tables)
+    for label, queries in query_sets.items():
+        series[label] = [
+            100 * true_neighbour_share(queries, db_emb, gt_tables[m], k, true_k) for m in metrics
+        ]
+    num_db = np.asarray(next(iter(gt_tables.values()))).shape[1] if gt_tables else 1
+    series[CHANCE] = [100 * min(true_k, num_db) / num_db] * len(metrics)
+    return MetricTable(
+        key=f"true{true_k}@{k}",
+        title=f"top-{k} results among the true {true_k} nearest",
+        unit="%",
+        ks=tuple(range(1, len(metrics) + 1)),
+        series=series,
+        definition=(
+            f"Share of each query's top {k} results that are among its {true_k} ground-truth nearest "
+            "database items; one column per ground-truth metric (details.metrics)."
+        ),
+        details={"metrics": metrics, "k": k, "true_k": true_k},
+    )
+
+
 def evaluate_image_retrieval(
     query_emb: ArrayLike,
     db_emb: ArrayLike,
@@ -219,7 +252,7 @@ def plot_report(report: Mapping[str, Any], path: str | Path) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    tables = report["tables"]
+    tables = [t for t in report["tables"] if "metrics" not in t.get("details", {})]
     columns = min(3, max(len(tables), 1))
     rows = max(1, math.ceil(len(tables) / columns))
     figure = Figure(figsize=(4.6 * columns, 3.4 * rows), dpi=100, layout="constrained")
@@ -269,9 +302,21 @@ def format_report_markdown(report: Mapping[str, Any], ks: Sequence[int] = (1, 5,
     for table in tables:
         if table["key"].startswith(("hit@k/", "distance@k/")):
             continue
+        if "metrics" in table.get("details", {}):  # one column per ground-truth metric
+            names = table["details"]["metrics"]
+            lines += [
+                f"| {table['title']} [%] | " + " | ".join(names) + " |",
+                "|---" * (1 + len(names)) + "|",
+            ]
+            for label, values in table["series"].items():
+                lines.append(f"| {label} | " + " | ".join(f"{v:.1f}" for v in values) + " |")
+            lines.append("")
+            continue
         unit = f" [{table['unit']}]" if table["unit"] else ""
-        lines += [f"| {table['title']}{unit} | " + " | ".join(f"k={k}" for k in ks) + " |",
-                  "|---" * (1 + len(ks)) + "|"]
+        lines += [
+            f"| {table['title']}{unit} | " + " | ".join(f"k={k}" for k in ks) + " |",
+            "|---" * (1 + len(ks)) + "|",
+        ]
         for label in table["series"]:
             lines.append(f"| {label} | " + " | ".join(cells(table, label)) + " |")
         lines.append("")

@@ -155,6 +155,12 @@ def compact_preprocessing(input_size: int = 112) -> Preprocessing:
     return Preprocessing(input_size=input_size)
 
 
+def lite_preprocessing(input_size: int = 112) -> Preprocessing:
+    """RGB scaled to [−1, 1] (``(x − 127.5) / 127.5``, the TF EfficientNet-Lite convention), resized to
+    ``input_size`` (the LiteImageNet default)."""
+    return Preprocessing(input_size=input_size, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+
+
 def thesis_preprocessing() -> Preprocessing:
     """Thesis §7: pad colour fix, centre 112 crop of the 144 image, 0–255 minus RGB mean, BGR, no std."""
     return Preprocessing(

@@ -12,7 +12,12 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from posebrowser.errors import CheckpointError
-from posebrowser.nets.preprocessing import Preprocessing, compact_preprocessing, thesis_preprocessing
+from posebrowser.nets.preprocessing import (
+    Preprocessing,
+    compact_preprocessing,
+    lite_preprocessing,
+    thesis_preprocessing,
+)
 
 if TYPE_CHECKING:
     from torch import nn
@@ -48,6 +53,12 @@ def _build_compact(**config: Any) -> nn.Module:
     return CompactImageNet(**config)
 
 
+def _build_lite(**config: Any) -> nn.Module:
+    from posebrowser.nets.efficientnet import LiteImageNet
+
+    return LiteImageNet(**config)
+
+
 def _build_posebit(**config: Any) -> nn.Module:
     from posebrowser.nets.posebit_net import PosebitNet
 
@@ -60,15 +71,23 @@ def _build_mask(**config: Any) -> nn.Module:
     return EmbeddingMask(**config)
 
 
-DEFAULT_IMAGE_NET = "compact_resnet"
+DEFAULT_IMAGE_NET = "efficientnet_lite0"
 
 NETS: Mapping[str, NetSpec] = MappingProxyType(
     {
+        "efficientnet_lite0": NetSpec(
+            name="efficientnet_lite0",
+            kind="image",
+            build=_build_lite,
+            description="timm EfficientNet-Lite0, ImageNet-initialised; GAP → 128 → L2 (default).",
+            default_config=MappingProxyType({"embedding_dim": 128, "drop_rate": 0.0}),
+            preprocessing=lite_preprocessing,
+        ),
         "compact_resnet": NetSpec(
             name="compact_resnet",
             kind="image",
             build=_build_compact,
-            description="Width-scaled ResNet-18 layout, GAP → 128 → L2 (fast on CPU; default).",
+            description="Width-scaled ResNet-18 layout, GAP → 128 → L2 (from scratch; fast on CPU).",
             default_config=MappingProxyType({"width": 0.5, "blocks": (2, 2, 2, 2), "embedding_dim": 128}),
             preprocessing=compact_preprocessing,
         ),

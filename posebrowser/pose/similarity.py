@@ -6,7 +6,10 @@ matrix. Work is split into blocks of pose pairs so that the temporary arrays sta
 
 * :func:`distances_2d` — both poses centred on their centroid, then the mean per-joint Euclidean
   distance in pixels. Joints that are NaN in either pose are left out (of the centroid and the mean).
-* :func:`distances_3d` — the same in 3D, in the unit of the joints (metres for posebrowser galleries).
+* :func:`distances_3d` — the same in 3D, in the unit of the joints (metres for posebrowser galleries), after
+  turning each pose about the vertical (Z) axis so its hips face the same way (:func:`facing_aligned`):
+  the world direction a person faces is arbitrary in a gallery whose cameras orbit the person, so it is
+  not part of the pose (lean, tilt and lying orientation are kept).
 * :func:`distances_procrustes` — both poses centred and scaled to unit RMS size
   (``sqrt(mean_j |x_j|²) = 1``), the second rotated onto the first by the optimal proper rotation
   (Kabsch: SVD of the 3×3 cross-covariance with the det = +1 correction), then the mean per-joint
@@ -32,7 +35,7 @@ _PAIR_BUDGET = 4_000_000  # elements of the largest temporary array per block
 
 __all__ = [
     "METRICS", "GroundTruthMetric", "distances_2d", "distances_3d", "distances_hamming",
-    "distances_procrustes", "metric_by_name", "pairwise_distances",
+    "distances_procrustes", "facing_aligned", "metric_by_name", "pairwise_distances",
 ]
 
 
@@ -84,10 +87,33 @@ def distances_2d(a: ArrayLike, b: ArrayLike) -> NDArray[np.float32]:
     return _aligned_mean_distance(np.asarray(a), np.asarray(b), 2, "2D joints")
 
 
+def facing_aligned(poses: ArrayLike) -> FloatArray:
+    """Z-up 3D poses ``(N, 16, 3)`` turned about the vertical axis so that each one's hip line (right →
+    left hip, else the shoulder line) points along +x: the direction a person faces in the world is not
+    part of their pose. Poses with another joint count, or whose hip and shoulder lines are both vertical,
+    are returned unturned."""
+    array = np.array(poses, dtype=np.float64)
+    if array.ndim != 3 or array.shape[1:] != (16, 3):
+        return array
+    across = array[:, 3] - array[:, 2]  # left hip − right hip (skeleton order)
+    shoulders = array[:, 13] - array[:, 12]
+    flat = np.hypot(across[:, 0], across[:, 1])
+    use_shoulders = ~(flat > 1e-6)
+    across[use_shoulders] = shoulders[use_shoulders]
+    flat = np.hypot(across[:, 0], across[:, 1])
+    angle = np.where(flat > 1e-6, -np.arctan2(across[:, 1], across[:, 0]), 0.0)
+    angle = np.where(np.isfinite(angle), angle, 0.0)
+    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    x, y = array[..., 0].copy(), array[..., 1].copy()
+    array[..., 0] = c * x - s * y
+    array[..., 1] = s * x + c * y
+    return array
+
+
 def distances_3d(a: ArrayLike, b: ArrayLike) -> NDArray[np.float32]:
-    """Centroid-aligned mean per-joint distance ``(N, M)`` float32, in the joints' unit, between
-    ``(N, J, 3)`` and ``(M, J, 3)`` 3D joints."""
-    return _aligned_mean_distance(np.asarray(a), np.asarray(b), 3, "3D joints")
+    """Centroid- and facing-aligned mean per-joint distance ``(N, M)`` float32, in the joints' unit,
+    between ``(N, J, 3)`` and ``(M, J, 3)`` Z-up 3D joints (see :func:`facing_aligned`)."""
+    return _aligned_mean_distance(facing_aligned(a), facing_aligned(b), 3, "3D joints")
 
 
 def _unit_rms(poses: FloatArray) -> FloatArray:
@@ -163,7 +189,7 @@ class GroundTruthMetric:
 
 METRICS: tuple[GroundTruthMetric, ...] = (
     GroundTruthMetric("2d", "2D joint distance", "px", "joints_2d"),
-    GroundTruthMetric("3d", "3D joint distance", "m", "joints_3d"),
+    GroundTruthMetric("3d", "3D joint distance (facing aligned)", "m", "joints_3d"),
     GroundTruthMetric(
         "procrustes", "Procrustes distance (rotation and scale removed)", "× pose size", "joints_3d"),
     GroundTruthMetric("hamming", "Posebit Hamming distance", "fraction of bits", "posebits"),

@@ -26,10 +26,11 @@ from PIL import Image
 from posebrowser.data import gallery_format as fmt
 from posebrowser.errors import DataError, JobCancelledError
 from posebrowser.fileio import atomic_write_bytes, remove_stale_temporaries
+from posebrowser.synth.options import DEFAULT_OPTIONS, SynthOptions
 
 PARTS_DIR = ".parts"
 CONFIG_NAME = "config.json"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 JPEG_QUALITY = 90
 ROW_FIELDS = (
     "files",
@@ -65,15 +66,18 @@ def _shard_path(out: Path, start: int, stop: int) -> Path:
     return out / PARTS_DIR / f"part_{start:07d}_{stop:07d}.npz"
 
 
-def render_chunk(out: str, seed: int, start: int, stop: int, size: int, supersample: int) -> int:
+def render_chunk(
+    out: str, seed: int, start: int, stop: int, size: int, supersample: int, options: dict[str, Any]
+) -> int:
     """Render images ``start..stop-1`` into ``out`` and write their shard; returns the number rendered.
-    Top-level so that spawned worker processes can run it."""
+    Top-level so that spawned worker processes can run it (``options``: :meth:`SynthOptions.to_dict`)."""
     from posebrowser.synth.sample import render_sample
 
     root = Path(out)
+    synth_options = SynthOptions.from_dict(options)
     rows: dict[str, list[Any]] = {field: [] for field in ROW_FIELDS}
     for index in range(start, stop):
-        item = render_sample(seed, index, size=size, supersample=supersample)
+        item = render_sample(seed, index, size=size, supersample=supersample, options=synth_options)
         buffer = io.BytesIO()
         Image.fromarray(item.image).save(buffer, format="JPEG", quality=JPEG_QUALITY)
         atomic_write_bytes(root / image_name(index), buffer.getvalue())
@@ -139,7 +143,9 @@ def _check_folder(out: Path) -> None:
         raise DataError("The output folder holds other files; choose an empty or new folder.", path=out)
 
 
-def _finished_manifest(out: Path, seed: int, size: int, count: int) -> dict[str, Any] | None:
+def _finished_manifest(
+    out: Path, seed: int, size: int, count: int, options: SynthOptions
+) -> dict[str, Any] | None:
     """The manifest of a finished gallery with these settings, None when there is no finished gallery."""
     path = out / fmt.MANIFEST_NAME
     if not path.exists() or (out / PARTS_DIR).exists() or not (out / fmt.ANNOTATIONS_NAME).exists():
@@ -148,20 +154,29 @@ def _finished_manifest(out: Path, seed: int, size: int, count: int) -> dict[str,
         manifest = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    key = (manifest.get("source"), manifest.get("seed"), manifest.get("image_size"), manifest.get("count"))
-    if key != ("synth", int(seed), int(size), int(count)):
+    key = (
+        manifest.get("source"),
+        manifest.get("seed"),
+        manifest.get("image_size"),
+        manifest.get("count"),
+        manifest.get("synth_options"),
+    )
+    if key != ("synth", int(seed), int(size), int(count), options.to_dict()):
         raise DataError(
             "The output folder already holds a different gallery; choose another folder.", path=out
         )
     return dict(manifest)
 
 
-def render_missing_images(out: str, seed: int, indices: list[int], size: int, supersample: int) -> int:
+def render_missing_images(
+    out: str, seed: int, indices: list[int], size: int, supersample: int, options: dict[str, Any]
+) -> int:
     """Re-render only the image files of ``indices`` (rendering is deterministic: annotations hold)."""
     from posebrowser.synth.sample import render_sample
 
+    synth_options = SynthOptions.from_dict(options)
     for index in indices:
-        item = render_sample(seed, index, size=size, supersample=supersample)
+        item = render_sample(seed, index, size=size, supersample=supersample, options=synth_options)
         buffer = io.BytesIO()
         Image.fromarray(item.image).save(buffer, format="JPEG", quality=JPEG_QUALITY)
         atomic_write_bytes(Path(out) / image_name(index), buffer.getvalue())
@@ -182,7 +197,9 @@ def _posebit_fields(joints_3d: NDArray[np.float32]) -> tuple[dict[str, NDArray[A
     }, str(vocabulary.version)
 
 
-def merge_parts(out: Path, count: int, seed: int, size: int, name: str) -> dict[str, Any]:
+def merge_parts(
+    out: Path, count: int, seed: int, size: int, name: str, options: SynthOptions = DEFAULT_OPTIONS
+) -> dict[str, Any]:
     """Merge a finished run's shards into ``annotations.npz`` + ``manifest.json``; returns the manifest."""
     parts: list[dict[str, NDArray[Any]]] = []
     for start, stop in chunks(count):
@@ -201,6 +218,7 @@ def merge_parts(out: Path, count: int, seed: int, size: int, name: str) -> dict[
         seed=int(seed),
         image_size=int(size),
         posebit_version=version,
+        synth_options=options.to_dict(),
         created_by="posebrowser synth",
     )
     shutil.rmtree(out / PARTS_DIR, ignore_errors=True)
@@ -217,8 +235,10 @@ def generate_gallery(
     name: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    options: SynthOptions = DEFAULT_OPTIONS,
 ) -> dict[str, Any]:
-    """Generate (or resume) a synthetic gallery of ``count`` images in ``out``; returns the manifest.
+    """Generate (or resume) a synthetic gallery of ``count`` images in ``out`` drawn from ``options``;
+    returns the manifest.
 
     workers: processes (default: all cores; 1 renders in this process). progress(done, total) is called
     after every chunk; cancel() returning True stops the run (finished chunks are kept for a resume) and
@@ -231,7 +251,8 @@ def generate_gallery(
     out = Path(out)
     _check_folder(out)
     name = name or out.name
-    finished = _finished_manifest(out, seed, size, count)
+    finished = _finished_manifest(out, seed, size, count, options)
+    as_dict = options.to_dict()
     if finished is not None:
         missing = [i for i in range(count) if not (out / image_name(i)).exists()]
         if not missing:
@@ -239,7 +260,7 @@ def generate_gallery(
                 progress(count, count)
             return finished
         tasks: list[tuple[Callable[..., int], tuple[Any, ...]]] = [
-            (render_missing_images, (str(out), seed, missing[i : i + 4], size, supersample))
+            (render_missing_images, (str(out), seed, missing[i : i + 4], size, supersample, as_dict))
             for i in range(0, len(missing), 4)
         ]
         _run_tasks(tasks, workers, count - len(missing), count, progress, cancel)
@@ -250,6 +271,7 @@ def generate_gallery(
             seed=int(seed),
             image_size=int(size),
             posebit_version=finished.get("posebit_version"),
+            synth_options=as_dict,
             created_by="posebrowser synth",
         )
     config = {
@@ -258,15 +280,16 @@ def generate_gallery(
         "seed": int(seed),
         "size": int(size),
         "supersample": int(supersample),
+        "options": as_dict,
     }
     _check_config(out, config)
     for stale in (fmt.MANIFEST_NAME, fmt.ANNOTATIONS_NAME):
         (out / stale).unlink(missing_ok=True)
     (out / fmt.IMAGES_DIR).mkdir(parents=True, exist_ok=True)
     todo = [(a, b) for a, b in chunks(count) if not _shard_path(out, a, b).exists()]
-    tasks = [(render_chunk, (str(out), seed, a, b, size, supersample)) for a, b in todo]
+    tasks = [(render_chunk, (str(out), seed, a, b, size, supersample, as_dict)) for a, b in todo]
     _run_tasks(tasks, workers, count - sum(b - a for a, b in todo), count, progress, cancel)
-    return merge_parts(out, count, seed, size, name)
+    return merge_parts(out, count, seed, size, name, options)
 
 
 def _run_tasks(

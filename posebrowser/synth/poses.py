@@ -9,6 +9,7 @@ joints of exactly the first ``n`` images of ``posebrowser synth --seed S``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 
@@ -18,13 +19,13 @@ from numpy.typing import NDArray
 from posebrowser.pose import skeleton as sk
 from posebrowser.synth import fk
 from posebrowser.synth.assets import MotionClips, load_motions
-from posebrowser.synth.skin import BodyModel, default_body_model, links_to_world
+from posebrowser.synth.options import DEFAULT_OPTIONS, SynthOptions
+from posebrowser.synth.skin import BodyModel, default_body_model, links_to_world, shaped_body_model
 
 FloatArray = NDArray[np.float64]
 
 SOURCE_MIX = (("clip", 0.4), ("perturb", 0.3), ("random", 0.3))
 FREE_ORIENTATION_RATE = 0.15
-SEGMENT_FRAMES = 20  # clip frames per split segment (near-duplicates stay in one split)
 SPLIT_FRACTIONS = (0.70, 0.15, 0.15)
 MAX_TRIES = 30
 
@@ -76,6 +77,13 @@ class PosedBody:
     transforms: FloatArray
     heads: FloatArray
     joints: FloatArray
+    model: BodyModel | None = None  # the (shaped) model ``body`` indexes; None: the default bank
+    bank_body: int | None = None  # the bank mesh a shaped body is based on
+
+    @property
+    def body_id(self) -> int:
+        """The body-bank id of this body (of its base mesh when shaped)."""
+        return self.body if self.bank_body is None else self.bank_body
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,21 @@ def split_of(key: str, salt: str = "posebrowser-synth") -> int:
     """Deterministic split (0 train, 1 val, 2 test) of a split key, 70/15/15 by a salted hash."""
     value = int.from_bytes(hashlib.sha256(f"{salt}:{key}".encode()).digest()[:8], "little") / 2**64
     return 0 if value < SPLIT_FRACTIONS[0] else (1 if value < SPLIT_FRACTIONS[0] + SPLIT_FRACTIONS[1] else 2)
+
+
+#: Clips that show the same kind of motion (takes of one motion, mirror images of each other, or gaits
+#: that share most of their frames) form one family, and a family lies in one split.
+CLIP_FAMILIES: dict[str, str] = {
+    "walk": "gait", "0walk_forward": "gait", "turn_left0": "gait", "turn_left1": "gait",
+    "turn_right0": "gait", "turn_right1": "gait", "run": "gait",
+    "dance_a": "dance", "dance_b": "dance", "getup_facedown": "getup", "getup_faceup": "getup",
+    "kick": "kick", "spinkick": "kick", "spin": "kick",
+}
+
+
+def clip_family(clip: str) -> str:
+    """The split family of a motion clip (the clip itself unless listed in :data:`CLIP_FAMILIES`)."""
+    return CLIP_FAMILIES.get(clip, clip)
 
 
 def _rot(axis: int, angle: float) -> FloatArray:
@@ -140,7 +163,7 @@ def clip_pose(rng: np.random.Generator, motions: MotionClips, perturb: bool) -> 
         local[0] = fk.axis_angle_to_matrix(rng.normal(0, np.radians(5), 3)) @ local[0]
     source = f"{'perturb' if perturb else 'clip'}:{clip}:{frame}" + (":mirror" if mirror else "")
     return PoseSample(
-        local=local, airborne=airborne, source=source, split_key=f"{clip}:{frame // SEGMENT_FRAMES}"
+        local=local, airborne=airborne, source=source, split_key=f"clip:{clip_family(clip)}"
     )
 
 
@@ -229,35 +252,58 @@ def pose_body(model: BodyModel, body: int, sample: PoseSample) -> PosedBody:
     transforms[:, :, 3] += offset
     heads = heads + offset
     return PosedBody(
-        body=body, transforms=transforms, heads=heads, joints=model.joints(body, transforms, heads)
+        body=body,
+        transforms=transforms,
+        heads=heads,
+        joints=model.joints(body, transforms, heads),
+        model=model,
     )
 
 
 def draw_pose(
-    rng: np.random.Generator, index: int, model: BodyModel | None = None, motions: MotionClips | None = None
+    rng: np.random.Generator,
+    index: int,
+    model: BodyModel | None = None,
+    motions: MotionClips | None = None,
+    options: SynthOptions = DEFAULT_OPTIONS,
 ) -> tuple[PoseSample, PosedBody]:
-    """Draw a body and a pose for image ``index``; perturbed and random poses are redrawn until they pass
-    the self-collision test (at most :data:`MAX_TRIES` times)."""
+    """Draw a body shape and a pose for image ``index``; perturbed and random poses are redrawn until they
+    pass the self-collision test (at most :data:`MAX_TRIES` times). ``options`` gives the pose-source shares
+    and the body-shape space (see :mod:`posebrowser.synth.options`)."""
     model = model or default_body_model()
     motions = motions or load_motions()
-    body = int(rng.integers(model.body_count))
+    body, shaped = draw_body(rng, model, options)
     roll = rng.uniform()
     kind = (
         "clip"
-        if roll < SOURCE_MIX[0][1]
-        else ("perturb" if roll < SOURCE_MIX[0][1] + SOURCE_MIX[1][1] else "random")
+        if roll < options.clip_share
+        else ("perturb" if roll < options.clip_share + options.perturb_share else "random")
     )
     for _ in range(MAX_TRIES):
         sample = random_pose(rng, index) if kind == "random" else clip_pose(rng, motions, kind == "perturb")
-        posed = pose_body(model, body, sample)
+        posed = pose_body(shaped, 0, sample)
         if kind == "clip" or not self_collides(posed.joints):
-            return sample, posed
+            return sample, _with_body_id(posed, body)
     sample = clip_pose(rng, motions, perturb=False)
-    return sample, pose_body(model, body, sample)
+    return sample, _with_body_id(pose_body(shaped, 0, sample), body)
 
 
-def sample_poses(n: int, seed: int) -> PoseBatch:
-    """The poses of images ``0..n-1`` of the synthetic gallery with ``seed`` (no rendering; ~2 ms a pose)."""
+def _with_body_id(posed: PosedBody, body: int) -> PosedBody:
+    return dataclasses.replace(posed, bank_body=body)
+
+
+def draw_body(rng: np.random.Generator, model: BodyModel, options: SynthOptions) -> tuple[int, BodyModel]:
+    """(the bank body the shape is based on, a one-body shaped model) for one image."""
+    choices = options.bodies or tuple(range(model.body_count))
+    first, second = (int(choices[i]) for i in rng.integers(len(choices), size=2))
+    weight = float(rng.uniform(0.0, options.shape_blend))
+    height, girth = float(rng.uniform(*options.height)), float(rng.uniform(*options.girth))
+    return first, shaped_body_model(model, first, second, weight, height, girth)
+
+
+def sample_poses(n: int, seed: int, options: SynthOptions = DEFAULT_OPTIONS) -> PoseBatch:
+    """The poses of images ``0..n-1`` of the synthetic gallery with ``seed`` and ``options`` (no rendering;
+    a few ms a pose)."""
     model = default_body_model()
     motions = load_motions()
     joints = np.zeros((n, 16, 3), np.float32)
@@ -265,9 +311,9 @@ def sample_poses(n: int, seed: int) -> PoseBatch:
     sources: list[str] = []
     split = np.zeros(n, np.uint8)
     for index in range(n):
-        sample, posed = draw_pose(pose_rng(seed, index), index, model, motions)
+        sample, posed = draw_pose(pose_rng(seed, index), index, model, motions, options)
         joints[index] = posed.joints
-        bodies[index] = posed.body
+        bodies[index] = posed.body_id
         sources.append(sample.source)
         split[index] = split_of(sample.split_key)
     return PoseBatch(joints_3d=joints, body_id=bodies, source=tuple(sources), split=split)

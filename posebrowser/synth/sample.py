@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
 
 from posebrowser.pose import skeleton as sk
 from posebrowser.synth import appearance
 from posebrowser.synth.assets import MotionClips, load_motions
 from posebrowser.synth.camera import Camera, fit_camera
+from posebrowser.synth.options import DEFAULT_OPTIONS, SynthOptions
 from posebrowser.synth.poses import PosedBody, PoseSample, draw_pose, pose_rng, split_of
 from posebrowser.synth.scene import Rendering, render_scene, vertex_colours
 from posebrowser.synth.skin import BodyModel, default_body_model
@@ -25,9 +27,6 @@ from posebrowser.synth.skin import BodyModel, default_body_model
 VISIBILITY_DEPTH: NDArray[np.float64] = np.array(
     [0.10, 0.12, 0.16, 0.16, 0.12, 0.10, 0.20, 0.18, 0.14, 0.06, 0.08, 0.10, 0.12, 0.12, 0.10, 0.08]
 )
-FILL_RANGE = (0.82, 0.95)
-ELEVATION_RANGE_DEG = (-10.0, 35.0)
-DISTANCE_RANGE_M = (2.2, 7.0)
 NOISE_SIGMA_RANGE = (0.0, 0.025)
 
 
@@ -71,6 +70,32 @@ def joint_visibility(camera: Camera, joints: NDArray[np.floating], rendering: Re
     return visible
 
 
+def random_camera(
+    vertices: NDArray[np.floating], rng: np.random.Generator, size: int, options: SynthOptions
+) -> Camera:
+    """A camera drawn from ``options``' ranges, fitted around ``vertices``, then rolled about its optical
+    axis (the image turns about its centre, so a wide, rolled person may lose a hand or foot at a corner:
+    such joints are marked not visible)."""
+    camera = fit_camera(
+        vertices,
+        azimuth=float(np.radians(rng.uniform(*options.azimuth))),
+        elevation=float(np.radians(rng.uniform(*options.elevation))),
+        distance=float(rng.uniform(*options.distance)),
+        fill=float(rng.uniform(*options.fill)),
+        size=size,
+    )
+    roll = float(np.radians(rng.uniform(*options.roll)))
+    if roll == 0.0:
+        return camera
+    spin = Rotation.from_rotvec([0.0, 0.0, roll]).as_matrix()
+    return Camera(
+        rotation=spin @ camera.rotation,
+        translation=spin @ camera.translation,
+        focal=camera.focal,
+        size=camera.size,
+    )
+
+
 def render_posed(
     model: BodyModel,
     posed: PosedBody,
@@ -78,19 +103,14 @@ def render_posed(
     size: int,
     supersample: int = 2,
     camera: Camera | None = None,
+    options: SynthOptions = DEFAULT_OPTIONS,
 ) -> tuple[Rendering, Camera]:
     """Render a posed body with random camera (unless given), outfit, light, ground and background."""
+    model = posed.model or model
     vertices = model.skin(posed.body, posed.transforms)
     normals = model.vertex_normals(vertices)
     if camera is None:
-        camera = fit_camera(
-            vertices,
-            azimuth=float(rng.uniform(0, 2 * np.pi)),
-            elevation=float(np.radians(rng.uniform(*ELEVATION_RANGE_DEG))),
-            distance=float(rng.uniform(*DISTANCE_RANGE_M)),
-            fill=float(rng.uniform(*FILL_RANGE)),
-            size=size,
-        )
+        camera = random_camera(vertices, rng, size, options)
     arrays = model.arrays
     outfit = appearance.random_outfit(rng, arrays.region_names)
     albedo = vertex_colours(
@@ -119,14 +139,15 @@ def render_sample(
     supersample: int = 2,
     model: BodyModel | None = None,
     motions: MotionClips | None = None,
+    options: SynthOptions = DEFAULT_OPTIONS,
 ) -> SyntheticSample:
-    """Render image ``index`` of the gallery with ``seed`` at ``size × size`` pixels."""
+    """Render image ``index`` of the gallery with ``seed`` and ``options`` at ``size × size`` pixels."""
     model = model or default_body_model()
     motions = motions or load_motions()
     pose: PoseSample
-    pose, posed = draw_pose(pose_rng(seed, index), index, model, motions)
+    pose, posed = draw_pose(pose_rng(seed, index), index, model, motions, options)
     rng = look_rng(seed, index)
-    rendering, camera = render_posed(model, posed, rng, size, supersample)
+    rendering, camera = render_posed(model, posed, rng, size, supersample, options=options)
     joints_2d = camera.project(posed.joints)[:, :2]
     return SyntheticSample(
         image=finish_image(rendering.image, rng),
@@ -134,7 +155,7 @@ def render_sample(
         joints_2d=joints_2d.astype(np.float32),
         visibility=joint_visibility(camera, posed.joints, rendering),
         camera=camera,
-        body_id=posed.body,
+        body_id=posed.body_id,
         source=pose.source,
         split=split_of(pose.split_key),
         mask=rendering.mask,

@@ -9,6 +9,7 @@ Joints and mesh come from the same transforms, so the annotations are exact by c
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -182,6 +183,30 @@ class BodyModel:
         ).astype(np.float64)
         normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
         return normals.astype(np.float32)
+
+
+def shaped_body_model(
+    model: BodyModel, first: int, second: int, weight: float, height: float, girth: float
+) -> BodyModel:
+    """A one-body model from the continuous shape space the bank spans: rest meshes and skeletons of
+    bodies ``first`` and ``second`` blended ``(1 − weight)·first + weight·second`` (same topology and rig),
+    then scaled by ``height`` vertically (from the floor) and ``girth`` horizontally (about the pelvis)."""
+    bank = model.arrays
+    scale = np.array([girth, girth, height], np.float32)
+
+    def blend(values: NDArray[np.float32]) -> NDArray[np.float32]:
+        mixed = (1.0 - weight) * values[first] + weight * values[second]
+        return np.asarray(mixed, np.float32)
+
+    heads = blend(bank.rest_bone_heads)
+    pivot = np.array([heads[0, 0], heads[0, 1], 0.0], np.float32)
+    arrays = dataclasses.replace(
+        bank,
+        rest_vertices=((blend(bank.rest_vertices) - pivot) * scale + pivot)[None],
+        rest_bone_heads=((heads - pivot) * scale + pivot)[None],
+        head_top_vertex=bank.head_top_vertex[first : first + 1],
+    )
+    return BodyModel(arrays)
 
 
 @functools.lru_cache(maxsize=1)

