@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import time
 import zipfile
 from pathlib import Path
@@ -67,3 +68,46 @@ def test_stale_temporaries_are_removed_but_live_ones_and_real_files_stay(tmp_pat
     assert remove_stale_temporaries(tmp_path, older_than_s=3600) == 1
     assert not old.exists() and young.exists() and (tmp_path / "data.bin").read_bytes() == b"x"
     assert remove_stale_temporaries(tmp_path / "missing") == 0
+
+
+def test_atomic_write_never_touches_the_process_umask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: it set the umask to 0 for a moment; folders other threads made then were world-writable."""
+    from posebrowser.fileio import atomic_write_bytes, current_umask
+
+    def forbidden(_mask: int) -> int:
+        raise AssertionError("os.umask changes the mask of every thread")
+
+    expected = 0o666 & ~current_umask()
+    monkeypatch.setattr(os, "umask", forbidden)
+    atomic_write_bytes(tmp_path / "a" / "file.bin", b"data")
+    assert stat.S_IMODE((tmp_path / "a" / "file.bin").stat().st_mode) == expected
+    assert (tmp_path / "a" / "file.bin").read_bytes() == b"data"
+
+
+def test_concurrent_writers_and_folder_makers_never_make_shared_writable_folders(tmp_path: Path) -> None:
+    import threading
+
+    from posebrowser.fileio import atomic_write_bytes
+
+    old = os.umask(0o022)
+    try:
+        stop = threading.Event()
+
+        def write() -> None:
+            for i in range(400):
+                atomic_write_bytes(tmp_path / "files" / f"{i % 7}.bin", b"x")
+            stop.set()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        made = 0
+        while not stop.is_set():
+            (tmp_path / "dirs" / str(made)).mkdir(parents=True)
+            made += 1
+        writer.join()
+        modes = [stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "dirs").iterdir()]
+        assert made > 0 and all(mode & 0o022 == 0 for mode in modes)
+    finally:
+        os.umask(old)

@@ -94,7 +94,7 @@ def _progress_bar(description: str) -> Any:
 def open_engine(args: argparse.Namespace) -> Any:
     from posebrowser.core.engine import RetrievalEngine
 
-    return RetrievalEngine.open(
+    engine = RetrievalEngine.open(
         args.gallery,
         args.models,
         args.device,
@@ -102,6 +102,9 @@ def open_engine(args: argparse.Namespace) -> Any:
         progress=_progress_bar("embedding"),
         chunk_rows=getattr(args, "chunk_rows", 4096),
     )
+    for warning in engine.warnings:  # e.g. unreadable images left out: once, on stderr
+        print(f"warning: {warning}", file=sys.stderr)
+    return engine
 
 
 def build_query(args: argparse.Namespace, engine: Any) -> Any:

@@ -186,7 +186,8 @@ class Embedder:
 
         ``sources``: a sequence of paths / PIL images / uint8 (H, W, 3) arrays, or a gallery (with
         ``indices``, default all rows). An unreadable image raises :class:`CorruptFileError` when ``strict``;
-        otherwise its row is all zeros and ``(row, message)`` is appended to :attr:`failures`.
+        otherwise its row is all NaN (never a vector a search could return) and ``(row, message)`` is
+        appended to :attr:`failures`.
         """
         if hasattr(sources, "image_path"):
             gallery: Any = sources
@@ -209,7 +210,7 @@ class Embedder:
                 out = np.zeros((total, vectors.shape[1]), dtype=np.float32)
             out[start : start + len(batch)] = vectors
             for row, message in failures:
-                out[row] = 0.0
+                out[row] = np.nan
                 self.failures.append((row, message))
             done += len(batch)
             if progress is not None:

@@ -69,6 +69,31 @@ def _conditions(conditions: ConditionsLike) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((str(name), int(value)) for name, value in items))
 
 
+def _without_unreadable(gallery: Any, embeddings: F32, embedder: Any) -> tuple[Any, F32, list[str]]:
+    """Rows the image net could not read are NaN (in the cache too): read them once more (a file may have
+    been repaired), then leave the ones that still fail out of the gallery, the index and the map, with one
+    message naming them."""
+    bad = np.flatnonzero(~np.isfinite(embeddings).all(axis=1))
+    if not len(bad):
+        return gallery, embeddings, []
+    retried = embedder.embed_images(gallery, indices=bad)
+    messages = dict(embedder.failures)
+    embeddings = np.array(embeddings, copy=True)
+    embeddings[bad] = retried
+    still = bad[~np.isfinite(retried).all(axis=1)]
+    if not len(still):
+        return gallery, embeddings, []
+    names = [str(gallery.files[row]) for row in still[:5]]
+    reason = messages.get(0, "")
+    more = f" and {len(still) - 5} more" if len(still) > 5 else ""
+    note = (
+        f"{len(still)} of {len(gallery)} gallery images could not be read and are left out of results and "
+        f"the map: {', '.join(names)}{more}" + (f" ({reason})" if reason else "") + "."
+    )
+    keep = np.isfinite(embeddings).all(axis=1)
+    return gallery.subset(keep), np.ascontiguousarray(embeddings[keep]), [note]
+
+
 class RetrievalEngine:
     """Retrieval over one gallery. Build with :meth:`open` (files) or :meth:`from_arrays` (tests)."""
 
@@ -181,6 +206,8 @@ class RetrievalEngine:
             except OSError:  # unwritable cache folder: still usable, just not cached
                 embeddings = compute(0, len(gallery))
         assert embeddings is not None
+        gallery, embeddings, unreadable = _without_unreadable(gallery, embeddings, embedder)
+        warnings.extend(unreadable)
         engine = cls(
             gallery,
             embeddings,

@@ -2,7 +2,8 @@
 
 Session files are written atomically (a crash never leaves half a file). On load every field is
 validated; a relative path is resolved against the session file's folder and may not escape it
-(``../../etc/passwd`` is refused), gallery indices must be in range, unknown posebits are refused.
+(``../../etc/passwd`` is refused), an absolute path must name an image file or a gallery folder (see
+:func:`resolve_session_path`), gallery indices must be in range, unknown posebits are refused.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +40,40 @@ def _portable_path(path: str, base: Path) -> str:
         return str(resolved)
 
 
-def resolve_session_path(value: object, base: Path, session_file: Path) -> str:
-    """Validate a path stored in a session: absolute, or relative and staying inside ``base``."""
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+_WINDOWS_PATH = re.compile(r"^[A-Za-z]:|\\")
+
+
+def resolve_session_path(value: object, base: Path, session_file: Path, kind: str = "image") -> str:
+    """Validate a path stored in a session (``kind`` "image" or "gallery") and return it resolved.
+
+    The rule: a relative path (POSIX separators) must resolve — symlinks followed — to a place inside the
+    session's folder ``base``. An absolute path (written when the data lay outside that folder) is
+    accepted only for what a session can refer to: an image file with an image suffix, or a gallery
+    folder; anything else (``/etc/passwd``) is refused. Windows-style paths (``C:``, backslashes) are
+    refused everywhere: they cannot mean the same place on this machine.
+    """
     if not isinstance(value, str) or not value or "\x00" in value:
         raise DataError("The session file holds an invalid path.", path=session_file)
-    candidate = Path(value)
-    if candidate.is_absolute():
-        return str(candidate)
-    resolved = (base / candidate).resolve()
-    if not resolved.is_relative_to(base.resolve()):
+    if _WINDOWS_PATH.search(value):
         raise UnsafeFileError(
-            f"The session file refers to {value!r}, outside its own folder; refusing it.", path=session_file
+            f"The session file holds a Windows-style path {value!r}; refusing it.", path=session_file
+        )
+    candidate = Path(value)
+    if not candidate.is_absolute():
+        resolved = (base / candidate).resolve()
+        if not resolved.is_relative_to(base.resolve()):
+            raise UnsafeFileError(
+                f"The session file refers to {value!r}, outside its own folder; refusing it.",
+                path=session_file,
+            )
+        return str(resolved)
+    resolved = candidate.resolve()
+    allowed = resolved.suffix.lower() in IMAGE_SUFFIXES if kind == "image" else not resolved.is_file()
+    if not allowed:
+        what = "an image file" if kind == "image" else "a gallery folder"
+        raise UnsafeFileError(
+            f"The session file refers to {value!r}, which is not {what}; refusing it.", path=session_file
         )
     return str(resolved)
 
@@ -116,7 +141,7 @@ def read_session(path: str | Path) -> dict[str, Any]:
     _check_structure(data, path)
     base = path.parent
     if data.get("gallery") is not None:
-        data["gallery"] = resolve_session_path(data["gallery"], base, path)
+        data["gallery"] = resolve_session_path(data["gallery"], base, path, kind="gallery")
     settings = data.get("settings", {})
     allowed: dict[str, list[str | None]] = {
         "partial_method": [m for m, _ in PARTIAL_METHODS],

@@ -53,7 +53,9 @@ class SynthOptions:
         for name in ("elevation", "azimuth", "roll", "distance", "fill", "height", "girth"):
             low, high = getattr(self, name)
             if not low <= high:
-                raise DataError(f"Invalid synth options: the {name} range must be low ≤ high, not {low}…{high}.")
+                raise DataError(
+                    f"Invalid synth options: the {name} range must be low ≤ high, not {low}…{high}."
+                )
         checks = (
             (self.elevation[0] >= -89.0 and self.elevation[1] <= 89.0, "the elevation within −89…89°"),
             (self.fill[0] >= 0.05 and self.fill[1] <= 1.0, "the person fill within 0.05…1"),
@@ -107,7 +109,5 @@ DEFAULT_OPTIONS = SynthOptions()
 STRESS_SETS: dict[str, SynthOptions] = {
     "random-poses": replace(DEFAULT_OPTIONS, clip_share=0.0, perturb_share=0.0),
     "camera-shift": replace(DEFAULT_OPTIONS, elevation=(40.0, 65.0), roll=(-20.0, 20.0), fill=(0.5, 0.7)),
-    "body-shift": replace(
-        DEFAULT_OPTIONS, bodies=HELD_OUT_BODIES, height=(1.05, 1.15), girth=(1.08, 1.2)
-    ),
+    "body-shift": replace(DEFAULT_OPTIONS, bodies=HELD_OUT_BODIES, height=(1.05, 1.15), girth=(1.08, 1.2)),
 }

@@ -236,3 +236,36 @@ def test_shipped_embeddings_next_to_the_models_are_used_not_recomputed(
     (tmp_path / "elsewhere").rename(models / "embeddings")
     RetrievalEngine.open(workspace / "gallery", models, "cpu", tmp_path / "c3")
     assert len(calls) > 0
+
+
+def test_unreadable_gallery_images_are_left_out_not_zero_vectors(
+    workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: a corrupt image became an all-zero cached row that ranked #1 (d = 0) for every mask query."""
+    import shutil
+
+    from posebrowser.core.query import PosebitTerm, Query
+
+    gallery = tmp_path / "gallery"
+    shutil.copytree(workspace / "gallery", gallery)
+    (gallery / "images" / "30.png").write_bytes(b"\x89PNG not really")  # row 30: a test-split item
+    cache = tmp_path / "cache"
+    engine = RetrievalEngine.open(gallery, workspace / "models", "cpu", cache)
+    assert len(engine.gallery) == N - 1 and 530 not in set(engine.gallery.ids.tolist())
+    assert np.isfinite(engine.embeddings).all()
+    assert len(engine.warnings) == 1 and "images/30.png" in engine.warnings[0]
+    name = engine.vocabulary.names[0]
+    result = engine.search(Query((PosebitTerm(((name, 1),), mode="mask"),)), k=N)
+    assert 530 not in set(result.ids.tolist())
+    stored = np.load(next(cache.glob("*/embeddings.npy")))
+    assert not np.isfinite(stored[30]).any()  # the cache holds no vector for it …
+    assert np.isfinite(np.delete(stored, 30, axis=0)).all()
+    again = RetrievalEngine.open(gallery, workspace / "models", "cpu", cache)  # … and reopening agrees
+    assert len(again.gallery) == N - 1 and again.warnings == engine.warnings
+    args = ["embed", "--gallery", str(gallery), "--models", str(workspace / "models"), "--device", "cpu",
+            "--cache-dir", str(cache)]
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers())
+    parsed = parser.parse_args(args)
+    assert parsed.func(parsed) == 0
+    assert capsys.readouterr().err.count("could not be read") == 1

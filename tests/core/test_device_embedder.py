@@ -61,14 +61,14 @@ def test_embed_images_matches_bare_forward_and_reports(tmp_path: Path) -> None:
     assert np.all(np.sum(bf16 * out[:4], axis=1) > 0.98)
 
 
-def test_bad_files_are_zero_rows_or_raise_when_strict(tmp_path: Path) -> None:
+def test_bad_files_are_nan_rows_or_raise_when_strict(tmp_path: Path) -> None:
     good = tmp_path / "good.png"
     Image.fromarray(np.full((30, 30, 3), 200, np.uint8)).save(good)
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"\xff\xd8 truncated")
     embedder = Embedder(tiny_net(), Preprocessing(input_size=24), "cpu")
     out = embedder.embed_images([good, bad, str(good)])
-    assert np.allclose(out[1], 0) and np.allclose(np.linalg.norm(out[[0, 2]], axis=1), 1, atol=1e-5)
+    assert np.isnan(out[1]).all() and np.allclose(np.linalg.norm(out[[0, 2]], axis=1), 1, atol=1e-5)
     assert [row for row, _ in embedder.failures] == [1] and "bad.jpg" in embedder.failures[0][1]
     with pytest.raises(CorruptFileError):
         embedder.embed_images([bad], strict=True)
