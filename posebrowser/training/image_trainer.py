@@ -207,9 +207,15 @@ def train_image_net(
     history = LossHistory()
     start_epoch = 0
     state_path = work_dir / STATE_FILE
+    generator = torch.Generator().manual_seed(config.seed)  # the miner's: saved with the state
     if resume and state_path.exists():
         start_epoch, history, saved = load_training_state(
-            state_path, model=state_model, optimizer=optimizer, scheduler=scheduler, numpy_rng=numpy_rng
+            state_path,
+            model=state_model,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            numpy_rng=numpy_rng,
+            generators={"miner": generator},
         )
         changed = [k for k in RESUME_KEYS if saved.get(k) != getattr(config, k)]
         if changed:
@@ -219,7 +225,6 @@ def train_image_net(
                 path=state_path,
             )
     sampler = _make_sampler(distances, config)
-    generator = torch.Generator().manual_seed(config.seed)
     miner = build_miner(config.miner, config.margin, generator)
     loss_fn = _make_loss(config)
     per_epoch = sampler.batches_per_epoch()
@@ -277,6 +282,7 @@ def train_image_net(
             history=history,
             numpy_rng=numpy_rng,
             config=config.to_dict(),
+            generators={"miner": generator},
         )
         save_loss_curve(history, work_dir / CURVE_FILE, f"image net ({config.metric}, {config.miner})")
     net.eval()

@@ -96,9 +96,12 @@ def save_training_state(
     history: LossHistory,
     numpy_rng: np.random.Generator,
     config: dict[str, Any],
+    generators: dict[str, torch.Generator] | None = None,
 ) -> None:
-    """Write a resumable checkpoint atomically (see module doc). ``epoch`` = the epoch just finished."""
+    """Write a resumable checkpoint atomically (see module doc). ``epoch`` = the epoch just finished;
+    ``generators`` are extra torch generators (e.g. a miner's) whose states a resume must continue."""
     state = {
+        "generators": {name: g.get_state() for name, g in (generators or {}).items()},
         "epoch": epoch,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -120,8 +123,10 @@ def load_training_state(
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None,
     numpy_rng: np.random.Generator,
+    generators: dict[str, torch.Generator] | None = None,
 ) -> tuple[int, LossHistory, dict[str, Any]]:
-    """Restore model, optimiser, scheduler and RNG states; returns (next epoch, history, saved config)."""
+    """Restore model, optimiser, scheduler and RNG states (and those of ``generators``); returns (next
+    epoch, history, saved config)."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
@@ -132,6 +137,9 @@ def load_training_state(
         if "cuda" in state["rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
         numpy_rng.bit_generator.state = state["rng"]["numpy"]
+        for name, generator in (generators or {}).items():
+            if name in state.get("generators", {}):
+                generator.set_state(state["generators"][name])
         return int(state["epoch"]) + 1, LossHistory.from_dict(state["history"]), dict(state["config"])
     except (
         OSError,

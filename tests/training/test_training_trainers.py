@@ -124,6 +124,28 @@ def test_every_miner_trains_with_augmentation(tmp_path: Path, miner: str, loss: 
     assert len(result.history.train) == 1 and np.isfinite(result.history.train[0])
 
 
+def test_distance_weighted_miner_resumes_exactly(tmp_path: Path) -> None:
+    """Before: the miner's generator was re-seeded on resume, so epoch 3 drew other triplets."""
+    from posebrowser.errors import JobCancelledError
+
+    images, gt, _ = make_data(seed=3)
+    config = _config(epochs=3, miner="distance-weighted")
+    calls = {"n": 0}
+
+    def cancel_in_third_epoch() -> bool:
+        calls["n"] += 1
+        return calls["n"] == 3
+
+    torch.manual_seed(0)
+    with pytest.raises(JobCancelledError):
+        train_image_net(TinyImageNet(), images, gt, to_tensor, config, tmp_path, cancel=cancel_in_third_epoch)
+    resumed = train_image_net(TinyImageNet(), images, gt, to_tensor, config, tmp_path, resume=True)
+    torch.manual_seed(0)
+    straight = train_image_net(TinyImageNet(), images, gt, to_tensor, config, tmp_path / "straight")
+    assert resumed.start_epoch == 2
+    np.testing.assert_allclose(straight.history.train, resumed.history.train, rtol=1e-6, atol=1e-8)
+
+
 def test_resume_continues_from_saved_epoch(tmp_path: Path) -> None:
     from posebrowser.errors import JobCancelledError
 
