@@ -87,7 +87,12 @@ class ImageTerm:
             )
 
     def body(self) -> str:
-        return f"[img {self.gallery_index}]" if self.path is None else f"[file:{self.path}]"
+        if self.path is None:
+            return f"[img {self.gallery_index}]"
+        if any(c in self.path for c in '[]"\\') or self.path != self.path.strip():
+            quoted = self.path.replace("\\", "\\\\").replace('"', '\\"')
+            return f'[file:"{quoted}"]'  # the quoted form spells any path
+        return f"[file:{self.path}]"
 
 
 def _check_weight(weight: float) -> None:

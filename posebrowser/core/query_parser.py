@@ -9,7 +9,8 @@ Grammar (whitespace is free between tokens)::
     mode      := 'full' | 'conditional' | 'mask'
 
 Examples: ``2*[img 17] + [right wrist is above the head] - 0.5*[img 3]``,
-``[file:/photos/x.jpg]``, ``[left knee is bent=1, right knee is bent=0]{mask}``.
+``[file:/photos/x.jpg]`` (``[file:"/photos/a]b.jpg"]`` for a path with brackets or quotes; ``\\"`` and
+``\\\\`` inside the quotes), ``[left knee is bent=1, right knee is bent=0]{mask}``.
 Errors are :class:`QueryError` / :class:`UnknownPosebitError` whose message gives the 1-based column and
 which carry ``position`` (0-based offset) as an attribute.
 """
@@ -29,6 +30,7 @@ from posebrowser.core.query import (
 )
 from posebrowser.errors import QueryError, UnknownPosebitError
 
+_QUOTED_FILE = re.compile(r'\s*file:\s*"((?:[^"\\]|\\.)*)"\s*\]', re.IGNORECASE)
 _NUMBER = re.compile(r"(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _IMG = re.compile(r"\s*img\s+(\d+)\s*$", re.IGNORECASE)
 
@@ -85,6 +87,13 @@ class _Parser:
             found = self.peek() or "the end"
             raise _error(f"Expected '[' to start a term, found '{found}'", self.expr, self.pos)
         start = self.pos + 1
+        quoted = _QUOTED_FILE.match(self.expr, start)
+        if quoted is not None:  # [file:"any path, with \" and \\ escaped"]
+            self.pos = quoted.end()
+            path = re.sub(r"\\(.)", r"\1", quoted.group(1))
+            if not path:
+                raise _error("'file:' needs a path", self.expr, start)
+            return ImageTerm(path=path, weight=sign * weight)
         end = self.expr.find("]", start)
         if end < 0:
             raise _error("A '[' is never closed with ']'", self.expr, self.pos)

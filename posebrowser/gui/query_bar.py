@@ -190,9 +190,4 @@ class QueryBar(QWidget):
 
 
 def _expression(query: Any) -> str:
-    if query is None:
-        return ""
-    try:
-        return str(query.to_expr())
-    except Exception:  # a query the expression language cannot spell (e.g. a file path term)
-        return ""
+    return "" if query is None else str(query.to_expr())

@@ -315,12 +315,7 @@ def export_results(session: Session, path: str | Path) -> int:
     rows = results_table(session)
     if path.suffix.lower() == ".json":
         query = session.query
-        expression = ""
-        if query is not None:
-            try:
-                expression = query.to_expr()
-            except Exception:  # a file-path term has no expression form; the rows still describe it
-                expression = ""
+        expression = "" if query is None else query.to_expr()  # every term, file paths too, has a form
         payload = {"query": expression, "results": rows}
         atomic_write_bytes(path, json.dumps(payload, indent=2).encode("utf-8"))
     else:

@@ -91,3 +91,28 @@ def test_term_validation() -> None:
         PosebitTerm(())
     with pytest.raises(QueryError):
         Query(())
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/photos/a]b.jpg",
+        "/photos/[draft] me.png",
+        'C:\\shots\\say "cheese".jpg',
+        " leading space.png",
+        "/x/y\\]z.png",
+    ],
+)
+def test_file_terms_with_brackets_quotes_and_backslashes_round_trip(path: str) -> None:
+    """Before: a ']' in a file path ended the term early and the expression failed to parse."""
+    query = Query((ImageTerm(path=path, weight=-2.0), ImageTerm(gallery_index=3)))
+    text = query.to_expr()
+    parsed = parse_query(text, VOCAB)
+    assert parsed == query and parsed.terms[0].path == path
+
+
+def test_quoted_file_term_needs_a_path_and_its_closing_bracket() -> None:
+    with pytest.raises(QueryError):
+        parse_query('[file:""]', VOCAB)
+    with pytest.raises(QueryError):
+        parse_query('[file:"/a.png"', VOCAB)
