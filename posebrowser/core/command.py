@@ -6,7 +6,7 @@ Examples::
     torchrun --nproc_per_node 2 -m posebrowser embed --gallery DIR   # sharded over processes / GPUs
     posebrowser query --id 17 --k 10 --json
     posebrowser query --posebits "left knee is bent=1, right knee is bent=0" --mode mask --split test
-    posebrowser query --expr "2*[img 17] + [right wrist is above the head] - 0.5*[img 3]"
+    posebrowser query --expr "2*[img 17] + [right wrist is above the neck] - 0.5*[img 3]"
     posebrowser project --method tsne --out map.csv
     posebrowser export --what results --id 3 --out results.json
 """

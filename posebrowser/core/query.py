@@ -176,7 +176,7 @@ class Query:
         return tuple(sorted(merged.items()))
 
     def to_expr(self, labels: dict[str, str] | None = None) -> str:
-        """The expression text, e.g. ``2*[img 17] + [right wrist is above the head=1] - 0.5*[img 3]``.
+        """The expression text, e.g. ``2*[img 17] + [right wrist is above the neck=1] - 0.5*[img 3]``.
 
         ``labels`` maps bit names to labels for display; either form parses back to the same query.
         """

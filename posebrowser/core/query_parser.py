@@ -8,7 +8,7 @@ Grammar (whitespace is free between tokens)::
     condition := LABEL_OR_NAME ['=' ('0' | '1')]          (omitted value means 1; omitted bit = don't care)
     mode      := 'full' | 'conditional' | 'mask'
 
-Examples: ``2*[img 17] + [right wrist is above the head] - 0.5*[img 3]``,
+Examples: ``2*[img 17] + [right wrist is above the neck] - 0.5*[img 3]``,
 ``[file:/photos/x.jpg]`` (``[file:"/photos/a]b.jpg"]`` for a path with brackets or quotes; ``\\"`` and
 ``\\\\`` inside the quotes), ``[left knee is bent=1, right knee is bent=0]{mask}``.
 Errors are :class:`QueryError` / :class:`UnknownPosebitError` whose message gives the 1-based column and

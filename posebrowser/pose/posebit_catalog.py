@@ -17,7 +17,7 @@ twist        global     shoulder line turned > 25° against the hip line        
 Sideways "beyond" bits point *outwards* (towards the mover's own side) when the reference joint is on the
 same side as the moving joint, and *across* the body otherwise, so that every bit has a mirror image in
 the list ("right wrist is to the right of the right shoulder" ↔ "left wrist is to the left of the left
-shoulder"; "right wrist is to the left of the head" ↔ "left wrist is to the right of the head").
+shoulder"; "right ankle is to the left of the head" ↔ "left ankle is to the right of the head").
 Names swap "left"/"right" exactly under mirroring, which the tests rely on.
 """
 
@@ -77,7 +77,7 @@ class Posebit:
 
     Attributes:
         name: snake_case identifier, e.g. ``"right_wrist_above_head_top"``; stable across versions.
-        label: plain-English statement, e.g. ``"right wrist is above the head"``; unique in the vocabulary.
+        label: plain-English statement, e.g. ``"right wrist is above the neck"``; unique in the vocabulary.
         body_part: one of :data:`BODY_PARTS`.
         kind: one of :data:`KINDS`.
         family: one of :data:`FAMILIES`; selects the margin function.
