@@ -43,14 +43,18 @@ class TrainData:
     embeddings: NDArray[np.float32] | None = None
 
 
-def load_train_split(gallery_dir: str | None, tiny: bool, show_bar: bool) -> TrainData:
-    """Open the gallery and decode its train images once (all resized to the first image's size)."""
+def load_train_split(
+    gallery_dir: str | None, tiny: bool, show_bar: bool, max_images: int | None = None
+) -> TrainData:
+    """Open the gallery and decode its train images once (all resized to the first image's size); the
+    first ``max_images`` train rows only when given (TINY_IMAGES with ``tiny``)."""
     from posebrowser.data.loading import open_gallery
 
     gallery = open_gallery(gallery_dir)
     rows = gallery.split_indices("train")
-    if tiny:
-        rows = rows[:TINY_IMAGES]
+    limit = TINY_IMAGES if tiny else max_images
+    if limit is not None:
+        rows = rows[:limit]
     if len(rows) < 8:
         raise DataError(
             f"The gallery has only {len(rows)} training images; at least 8 are needed.", path=gallery.root
@@ -115,7 +119,7 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
     from posebrowser.pose.similarity import pairwise_distances
     from posebrowser.training.image_trainer import ImageTrainConfig, train_image_net
 
-    data = data or load_train_split(args.gallery, args.tiny, not args.quiet)
+    data = data or load_train_split(args.gallery, args.tiny, not args.quiet, args.max_train_images)
     if not data.gallery.has_ground_truth(args.metric):
         raise DataError(
             f"The gallery has no annotations for the {args.metric!r} metric.", path=data.gallery.root
@@ -238,7 +242,7 @@ def run_posebit(
         train_posebit_net,
     )
 
-    data = data or load_train_split(args.gallery, args.tiny, not args.quiet)
+    data = data or load_train_split(args.gallery, args.tiny, not args.quiet, args.max_train_images)
     bits = _require_posebits(data)
     net_image, preprocessing = image or _load_image_net(args)
     targets = _train_embeddings(args, data, net_image, preprocessing)
@@ -278,7 +282,7 @@ def run_masks(
     """Train every eligible single-bit mask on the image net's train embeddings; write masks.*."""
     from posebrowser.training.mask_trainer import MaskTrainConfig, save_masks, train_masks
 
-    data = data or load_train_split(args.gallery, args.tiny, not args.quiet)
+    data = data or load_train_split(args.gallery, args.tiny, not args.quiet, args.max_train_images)
     bits = _require_posebits(data)
     net_image, preprocessing = image or _load_image_net(args)
     embeddings = _train_embeddings(args, data, net_image, preprocessing)
@@ -300,7 +304,7 @@ def run_masks(
 
 
 def run_all(args: argparse.Namespace) -> None:
-    data = load_train_split(args.gallery, args.tiny, not args.quiet)
+    data = load_train_split(args.gallery, args.tiny, not args.quiet, args.max_train_images)
     image = run_image(args, data)
     run_posebit(args, data, image)
     run_masks(args, data, image)
@@ -363,6 +367,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action=argparse.BooleanOptionalAction,
         default=None,
         help="BatchNorm on the embedding before the L2 norm (compact_resnet; default: the registry's)",
+    )
+    parser.add_argument(
+        "--max-train-images", type=int, default=None, help="use only the first N train images (ablations)"
     )
     parser.add_argument(
         "--val-gallery",

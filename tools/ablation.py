@@ -1,0 +1,133 @@
+"""Ablation of the image-net recipe on validation data only (never the test split).
+
+Each variant trains the image net with one part of the recipe removed, on the first ``--images`` train
+images of the training set for ``--epochs`` epochs (a short, equal budget for every variant), embeds the
+built-in gallery and scores image queries on its **val split only**: the val items are cut into two
+halves by a fixed permutation, one half queries the other (window 51, as ``posebrowser evaluate``).
+
+    python tools/ablation.py --train-gallery build/train-data --images 4000 --epochs 1 \
+        --out build/ablation > models/ablation.md
+
+Prints a Markdown table (hit@1 per ground-truth metric and the share of the top 10 among the true 50
+nearest 3D poses) with chance, raw pixels and the posebyte oracle on the same halves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+VARIANTS: dict[str, list[str]] = {
+    "full recipe (Lite0 ImageNet init, triplets, posebit + 3D + 2D heads)": [],
+    "− 3D and 2D joint heads": ["--aux-joints-3d", "0", "--aux-joints-2d", "0"],
+    "− posebit head": ["--aux-posebits", "0"],
+    "− ImageNet init (Lite0 from scratch)": ["--no-pretrained", "--frozen-blocks", "0"],
+    "compact ResNet from scratch (previous default)": ["--net", "compact_resnet"],
+}
+METRICS = ("2d", "3d", "procrustes", "hamming")
+
+
+def _train(name: str, extra: list[str], args: argparse.Namespace) -> tuple[Path, float]:
+    out = args.out / f"v{list(VARIANTS).index(name)}"
+    command = [
+        sys.executable,
+        "-m",
+        "posebrowser",
+        "train",
+        "image",
+        "--gallery",
+        str(args.train_gallery),
+        "--out",
+        str(out),
+        "--epochs",
+        str(args.epochs),
+        "--max-train-images",
+        str(args.images),
+        "--seed",
+        "0",
+        "--quiet",
+        *extra,
+    ]
+    began = time.perf_counter()
+    if not (out / "image_net.safetensors").exists():
+        subprocess.run(command, check=True)
+    return out, time.perf_counter() - began
+
+
+def _halves(gallery: object) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.asarray(gallery.split_indices("val"))  # type: ignore[attr-defined]
+    order = np.random.default_rng(0).permutation(len(rows))
+    half = len(rows) // 2
+    return rows[order[:half]], rows[order[half:]]
+
+
+def _scores(vectors: np.ndarray, queries: np.ndarray, database: np.ndarray, gallery: object) -> list[float]:
+    from posebrowser.evaluation.metrics import retrieval_scores, true_neighbour_share
+    from posebrowser.pose.similarity import pairwise_distances
+
+    row = []
+    for metric in METRICS:
+        truth = pairwise_distances(metric, gallery, queries, database)
+        scores = retrieval_scores(vectors[queries], vectors[database], truth, (1,), 50, True)
+        row.append(100 * float(scores.hit[0]))
+    truth_3d = pairwise_distances("3d", gallery, queries, database)
+    row.append(100 * true_neighbour_share(vectors[queries], vectors[database], truth_3d))
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--train-gallery", type=Path, default=Path("build/train-data"))
+    parser.add_argument("--gallery", type=Path, default=None, help="validation gallery (default: built-in)")
+    parser.add_argument("--images", type=int, default=4000)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=Path("build/ablation"))
+    args = parser.parse_args()
+
+    from posebrowser.core.engine import RetrievalEngine
+    from posebrowser.evaluation.command import pixel_embeddings, posebyte_oracle_vectors
+    from posebrowser.evaluation.metrics import chance_hit_at_k
+
+    rows: list[tuple[str, list[float], float]] = []
+    gallery = None
+    for name, extra in VARIANTS.items():
+        models, seconds = _train(name, extra, args)
+        engine = RetrievalEngine.open(args.gallery, models, "cpu", args.out / "cache")
+        gallery = engine.gallery
+        queries, database = _halves(gallery)
+        rows.append((name, _scores(engine.embeddings, queries, database, gallery), seconds))
+    assert gallery is not None
+    queries, database = _halves(gallery)
+    everything = np.arange(len(gallery))
+    pixels = np.zeros((len(gallery), 24 * 24 * 3), np.float32)
+    pixels[np.concatenate([queries, database])] = pixel_embeddings(
+        gallery, np.concatenate([queries, database])
+    )
+    oracle = posebyte_oracle_vectors(gallery, everything)
+    chance = 100 * float(chance_hit_at_k(len(database), (1,), 50, True)[0])
+    print(
+        f"Validation only: {len(queries)} val queries → the other {len(database)} val items; "
+        f"{args.images} training images, {args.epochs} epoch(s) per variant.\n"
+    )
+    print(
+        "| variant | hit@1 2D | hit@1 3D | hit@1 Procrustes | hit@1 Hamming | top-10 in true 50 (3D) | train s |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, values, seconds in rows:
+        print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in values) + f" | {seconds:.0f} |")
+    for name, vectors in (("raw pixels", pixels), ("posebyte oracle", oracle)):
+        if vectors is not None:
+            values = _scores(vectors, queries, database, gallery)
+            print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in values) + " | – |")
+    share = 100 * min(50, len(database)) / len(database)
+    print(f"| chance | {chance:.1f} | {chance:.1f} | {chance:.1f} | {chance:.1f} | {share:.1f} | – |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
