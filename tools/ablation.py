@@ -115,7 +115,8 @@ def main() -> int:
         f"{args.images} training images, {args.epochs} epoch(s) per variant.\n"
     )
     print(
-        "| variant | hit@1 2D | hit@1 3D | hit@1 Procrustes | hit@1 Hamming | top-10 in true 50 (3D) | train s |"
+        "| variant | hit@1 2D | hit@1 3D | hit@1 Procrustes | hit@1 Hamming "
+        "| top-10 in true 50 (3D) | train s |"
     )
     print("|---|---|---|---|---|---|---|")
     for name, values, seconds in rows:
