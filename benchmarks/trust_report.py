@@ -81,14 +81,11 @@ def fuzz(folder: Path, size: dict[str, Any], tally: Tally) -> None:
 
 
 def kills(folder: Path, size: dict[str, Any]) -> list[dict[str, Any]]:
-    from trust_kill import kill_writer, writer_available
+    from trust_kill import kill_writer
     from trust_writers import WRITERS, prepare_kill
 
     results = []
     for writer in WRITERS:
-        if not writer_available(writer):
-            print(f"  kill {writer:22s} skipped (module missing)")
-            continue
         state, max_delay_s = prepare_kill(writer, folder)
         count = size["kills_slow"] if writer in SLOW_WRITERS else size["kills"]
         stats = kill_writer(writer, folder / writer, count, seed=zlib.crc32(writer.encode()), state=state,

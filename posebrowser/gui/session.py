@@ -184,19 +184,34 @@ class Session(ProjectionMixin, QObject):
         )
 
     def request_query(self, query: Query | None, push_history: bool = True) -> None:
-        """Make ``query`` current and search it (None clears the results)."""
-        self.query = query
-        if push_history and query is not None:
-            self._history.push(query)
-        self._emit_history()
-        self.query_changed.emit(query)
+        """Search ``query`` (None clears the results). It becomes the current query — and enters the
+        history — only when its search succeeds; a failed query (an unreadable file, say) reports its error
+        and leaves the previous query, results and history as they were."""
         if query is None:
+            self.query = None
+            self._emit_history()
+            self.query_changed.emit(None)
             self.results = None
             self.results_changed.emit(None)
             self.mask_changed.emit(None)
             self._place_query_point()
             return
-        self._search(query)
+        previous = self.query
+        self.query = query
+        self.query_changed.emit(query)
+
+        def succeeded() -> None:
+            if push_history:
+                self._history.push(query)
+            self._emit_history()
+
+        def failed(error: BaseException) -> None:
+            if self.query is query:  # nothing newer was asked meanwhile: put the previous query back
+                self.query = previous
+                self.query_changed.emit(previous)
+            self.error_occurred.emit(error)
+
+        self._search(query, succeeded, failed)
 
     def back(self) -> None:
         query = self._history.back()
@@ -211,7 +226,12 @@ class Session(ProjectionMixin, QObject):
     def _emit_history(self) -> None:
         self.history_changed.emit(self._history.can_go_back, self._history.can_go_forward)
 
-    def _search(self, query: Query) -> None:
+    def _search(
+        self,
+        query: Query,
+        succeeded: Callable[[], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> None:
         engine, k, split = self.engine, self.settings.k, self.settings.split
         if engine is None:
             return
@@ -221,7 +241,12 @@ class Session(ProjectionMixin, QObject):
             result = engine.search(query, k=k, split=split)
             return analysis.results_state(engine, query, result)
 
-        self.workers.submit("search", job, self._on_results, on_error=self.error_occurred.emit)
+        def done(state: ResultsState) -> None:
+            self._on_results(state)
+            if succeeded is not None:
+                succeeded()
+
+        self.workers.submit("search", job, done, on_error=failed or self.error_occurred.emit)
 
     def _on_results(self, state: ResultsState) -> None:
         self.results = state

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("pytestqt")
 sys.path.insert(0, str(Path(__file__).parent))  # fake_engine, whatever pytest's import mode
 
 from fake_engine import FakeEngine, make_engine

@@ -205,3 +205,26 @@ def test_dropping_an_image_file_queries_it(window: MainWindow) -> None:
     window.dropEvent(event)
     term = window.session.query.terms[0]
     assert term.path == window.session.image_path(6) and window.session.results is not None
+
+
+def test_a_failed_query_leaves_the_previous_query_results_and_history(
+    window: MainWindow, qtbot: Any, tmp_path: Any
+) -> None:
+    """Before: the unreadable file became the current query (red-X chip) over the old results, entered the
+    history, and Back re-raised its error."""
+    _click_gallery(window, qtbot, 5)
+    _click_gallery(window, qtbot, 7)
+    session = window.session
+    good, state = session.query, window.results_view.model.state
+    assert window.back_action.isEnabled() and not window.forward_action.isEnabled()
+    fake = tmp_path / "notes.png"
+    fake.write_text("this is a text file")
+    errors: list[Any] = []
+    session.error_occurred.connect(errors.append)
+    session.request_image_file(str(fake))
+    qtbot.waitUntil(lambda: bool(errors), timeout=3000)
+    assert session.query is good and window.results_view.model.state is state
+    assert len(window.query_bar.chips) == 1 and window.query_bar._query is good
+    assert not window.forward_action.isEnabled()
+    window.back_action.trigger()  # back goes to the image query before, not to the dead file
+    assert int(window.results_view.model.state.indices[0]) == 5 and len(errors) == 1

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
-import pytest
 import torch
 from PIL import Image
 
@@ -21,7 +22,7 @@ def _imagenet_input(photo: np.ndarray) -> torch.Tensor:
 
 
 def test_mapped_weights_classify_the_sample_photos() -> None:
-    data = pytest.importorskip("skimage.data", reason="scikit-image is a dev dependency")
+    data = importlib.import_module("skimage.data")
     net = imagenet_classifier()
     with torch.no_grad():
         cat = net(_imagenet_input(data.chelsea())).softmax(1)[0]

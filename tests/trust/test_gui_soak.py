@@ -12,13 +12,10 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("pytestqt")
-pytest.importorskip("posebrowser.gui.main_window", reason="the GUI (posebrowser/gui) does not exist yet")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gui"))
-fake_engine = pytest.importorskip("fake_engine", reason="tests/gui/fake_engine.py does not exist yet")
-
-from soak_files import soak_files  # noqa: E402
-from trust_soak import run_soak  # noqa: E402
+import fake_engine
+from soak_files import soak_files
+from trust_soak import run_soak
 
 ACTIONS = int(os.environ.get("TRUST_SOAK_ACTIONS", "600"))
 #: Allowed resident-memory growth after the warm-up in this short run: it catches runaway leaks only.

@@ -3,15 +3,13 @@ crash, a hang or a leaked file descriptor. Pickles that would run code are refus
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("posebrowser.data.images")
-
 from trust_corpus import BAD_QUERIES, Case, folder_cases, gallery_cases, image_cases, thesis_cases
 from trust_outcome import classify
 
@@ -59,28 +57,28 @@ def test_error_messages_name_the_file(tmp_path: Path) -> None:
 
 
 def test_checkpoints_and_model_cards(tmp_path: Path) -> None:
-    pytest.importorskip("posebrowser.nets.checkpoint")
+    importlib.import_module("posebrowser.nets.checkpoint")
     from trust_untrusted import checkpoint_cases
 
     check_cases(checkpoint_cases(tmp_path))
 
 
 def test_damaged_embedding_caches(tmp_path: Path) -> None:
-    pytest.importorskip("posebrowser.core.cache")
+    importlib.import_module("posebrowser.core.cache")
     from trust_untrusted import cache_cases
 
     check_cases(cache_cases(tmp_path))
 
 
 def test_session_files(tmp_path: Path) -> None:
-    pytest.importorskip("posebrowser.gui.session_io")
+    importlib.import_module("posebrowser.gui.session_io")
     from trust_untrusted import session_cases
 
     check_cases(session_cases(tmp_path))
 
 
 def test_query_expressions() -> None:
-    pytest.importorskip("posebrowser.core.query_parser")
+    importlib.import_module("posebrowser.core.query_parser")
     from posebrowser.core.query_parser import parse_query
     from posebrowser.pose.posebits import get_vocabulary
 
@@ -91,8 +89,8 @@ def test_query_expressions() -> None:
 
 
 def test_malicious_pickle_is_refused_and_runs_no_code(tmp_path: Path) -> None:
-    pytest.importorskip("posebrowser.nets.thesis_checkpoint")
-    pytest.importorskip("posebrowser.training.loop")
+    importlib.import_module("posebrowser.nets.thesis_checkpoint")
+    importlib.import_module("posebrowser.training.loop")
     from trust_untrusted import malicious_cases
 
     marker = tmp_path / "PWNED"

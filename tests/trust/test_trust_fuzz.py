@@ -11,10 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("hypothesis")
-pytest.importorskip("posebrowser.data.loading")
-
 from trust_fuzz import fuzz_targets, run_target
 
 EXAMPLES = int(os.environ.get("TRUST_FUZZ_EXAMPLES", "25"))

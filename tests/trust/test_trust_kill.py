@@ -13,7 +13,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from trust_kill import kill_writer, writer_available
+from trust_kill import kill_writer
 from trust_writers import WRITERS, prepare_kill
 
 KILLS = int(os.environ.get("TRUST_KILLS", "5"))
@@ -22,8 +22,6 @@ FEWER = {"training_checkpoint": 2, "synth_generator": 3}
 
 @pytest.mark.parametrize("writer", list(WRITERS))
 def test_writer_survives_sigkill(writer: str, tmp_path: Path) -> None:
-    if not writer_available(writer):
-        pytest.skip(f"{writer}: its module does not exist yet")
     state, max_delay_s = prepare_kill(writer, tmp_path)
     kills = min(KILLS, FEWER.get(writer, KILLS)) if "TRUST_KILLS" not in os.environ else KILLS
     stats = kill_writer(writer, tmp_path / "work", kills, seed=zlib.crc32(writer.encode()), state=state,
@@ -39,8 +37,6 @@ def test_synth_resumes_after_a_kill_while_merging(tmp_path: Path) -> None:
     """A SIGKILL while ``merge_parts`` writes ``annotations.npz`` or ``manifest.json`` leaves the
     temporary file of ``atomic_write_bytes`` (``.<name>.<random>.tmp``) in the gallery folder; resuming
     must still work (the generator must treat its own temporary files as its own)."""
-    if not writer_available("synth_generator"):
-        pytest.skip("posebrowser.synth.generate does not exist yet")
     from posebrowser.data.loading import open_gallery
     from posebrowser.synth.generate import generate_gallery
 

@@ -14,10 +14,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
-pytest.importorskip("PySide6")
-
 PROBE = """
 import os, sys
 os.environ["QT_QPA_PLATFORM"] = "offscreen"

@@ -5,7 +5,6 @@ result equals an uninterrupted run."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import selectors
 import signal
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from trust_writers import VERIFIERS, WRITER_MODULES
+from trust_writers import VERIFIERS
 
 WRITER_SCRIPT = Path(__file__).with_name("trust_writers.py")
 REPO = Path(__file__).resolve().parents[2]
@@ -37,13 +36,6 @@ class KillStats:
     resumed: int = 0
     temp_files_left: int = 0
     seconds: float = 0.0
-
-
-def writer_available(writer: str) -> bool:
-    try:
-        return importlib.util.find_spec(WRITER_MODULES[writer]) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def _read_line(process: subprocess.Popen[str], timeout_s: float) -> str:

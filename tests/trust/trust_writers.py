@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import json
 import os
 import shutil
 import sys
@@ -85,11 +84,14 @@ def write_annotations(folder: Path) -> None:
 
 
 def write_settings(folder: Path) -> None:
-    from posebrowser.settings import Settings, save_settings
+    """The app's own settings (gui/settings_store.py, QSettings INI), two related keys per sync."""
+    from posebrowser.gui.settings_store import SettingsStore
 
+    store = SettingsStore(folder / "settings.ini")
     for step in range(10**9):
-        save_settings(Settings(results_k=1 + step % 1000, last_gallery="x" * (step % 5000)),
-                      folder / "settings.json")
+        store.set_value("results/k", str(step))
+        store.set_value("results/check", "x" * (step % 5000) + str(step))
+        store.sync()
 
 
 def write_session(folder: Path) -> None:
@@ -112,26 +114,46 @@ def write_cache(folder: Path) -> None:
         cache.fill(lambda start, stop, g=generation: expected_rows(g, start, stop))
 
 
-def write_training(folder: Path) -> None:
+def _tiny_image_net() -> Any:
+    """The small embedding net the training-writer kill test trains (seeded)."""
     import torch
 
-    from posebrowser.training.loop import LossHistory, load_training_state, save_training_state
+    class TinyEmbedding(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 8, 3, stride=2)
+            self.embedding = torch.nn.Linear(8, 128)
 
-    model = torch.nn.Linear(512, 512)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    rng = np.random.default_rng(0)
-    path = folder / "train.pt"
-    epoch = 0
-    if path.exists():
-        epoch, _, _ = load_training_state(path, model=model, optimizer=optimizer, scheduler=None,
-                                          numpy_rng=rng)
-    while True:
-        with torch.no_grad():
-            model.weight.fill_(float(epoch))
-        save_training_state(path, epoch=epoch, model=model, optimizer=optimizer, scheduler=None,
-                            history=LossHistory(train=[float(e) for e in range(epoch + 1)]), numpy_rng=rng,
-                            config={"epoch_written": epoch})
-        epoch += 1
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            pooled = torch.relu(self.conv(x)).mean(dim=(2, 3))
+            return torch.nn.functional.normalize(self.embedding(pooled), dim=1)
+
+    torch.manual_seed(0)
+    return TinyEmbedding()
+
+
+def _training_data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(5)
+    images = rng.integers(0, 256, size=(24, 20, 20, 3), dtype=np.uint8)
+    points = rng.normal(size=(24, 3))
+    distances = np.linalg.norm(points[:, None] - points[None], axis=-1).astype(np.float32)
+    return images, distances
+
+
+def _to_tensor(images: Any) -> Any:
+    import torch
+
+    return torch.from_numpy(np.stack(images).astype(np.float32) / 255.0).permute(0, 3, 1, 2).contiguous()
+
+
+def write_training(folder: Path) -> None:
+    """The real image trainer (``train_image_net``), checkpointing after every epoch; each start resumes."""
+    from posebrowser.training.image_trainer import ImageTrainConfig, train_image_net
+
+    images, distances = _training_data()
+    config = ImageTrainConfig(miner="distance-weighted", epochs=10**6, batch_size=12, augment=False,
+                              device="cpu", val_batches=1)
+    train_image_net(_tiny_image_net(), images, distances, _to_tensor, config, folder, resume=True)
 
 
 def write_synth(folder: Path) -> None:
@@ -149,8 +171,8 @@ WRITERS: dict[str, Callable[[Path], None]] = {
 WRITER_MODULES: dict[str, str] = {
     "atomic_write_bytes": "posebrowser.data.gallery_format",
     "save_annotations": "posebrowser.data.gallery_format",
-    "settings": "posebrowser.settings", "session": "posebrowser.gui.session_io",
-    "embedding_cache": "posebrowser.core.cache", "training_checkpoint": "posebrowser.training.loop",
+    "settings": "posebrowser.gui.settings_store", "session": "posebrowser.gui.session_io",
+    "embedding_cache": "posebrowser.core.cache", "training_checkpoint": "posebrowser.training.image_trainer",
     "synth_generator": "posebrowser.synth.generate",
 }
 
@@ -180,17 +202,19 @@ def verify_annotations(folder: Path, state: dict[str, Any]) -> int:
 
 
 def verify_settings(folder: Path, state: dict[str, Any]) -> int:
-    from posebrowser.settings import load_settings
+    from posebrowser.gui.settings_store import SettingsStore
 
-    path = folder / "settings.json"
+    path = folder / "settings.ini"
     if not path.exists():
         return 0
-    try:
-        raw = json.loads(path.read_text())
-    except ValueError:
+    store = SettingsStore(path)
+    step = store.value("results/k", "")
+    if not step:
         return 1
-    loaded = load_settings(path)
-    return 0 if raw["results_k"] == loaded.results_k and loaded.last_gallery == raw["last_gallery"] else 1
+    ok = store.value("results/check", "") == "x" * (int(step) % 5000) + step
+    ok = ok and int(step) >= state.get("last_step", -1)
+    state["last_step"] = int(step)
+    return 0 if ok else 1
 
 
 def verify_session(folder: Path, state: dict[str, Any]) -> int:
@@ -253,24 +277,29 @@ def resume_cache(folder: Path, generations: int) -> int:
 
 
 def verify_training(folder: Path, state: dict[str, Any]) -> int:
+    """The trainer's state file loads into the same net/optimizer and its epoch never goes back."""
     import torch
 
     from posebrowser.errors import CheckpointError
+    from posebrowser.training.image_trainer import STATE_FILE
     from posebrowser.training.loop import load_training_state
 
-    path = folder / "train.pt"
+    path = folder / STATE_FILE
     if not path.exists():
         return 0
-    model = torch.nn.Linear(512, 512)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    from posebrowser.training.image_trainer import ImageTrainConfig, build_optimizer
+
+    model = _tiny_image_net()
+    optimizer = build_optimizer(model, ImageTrainConfig())
     try:
-        next_epoch, history, config = load_training_state(path, model=model, optimizer=optimizer,
-                                                          scheduler=None, numpy_rng=np.random.default_rng(0))
+        next_epoch, history, config = load_training_state(
+            path, model=model, optimizer=optimizer, scheduler=None, numpy_rng=np.random.default_rng(0),
+            generators={"miner": torch.Generator()},
+        )
     except CheckpointError:
         return 1
     epoch = next_epoch - 1
-    ok = config["epoch_written"] == epoch and len(history.train) == epoch + 1 and \
-        bool((model.weight == float(epoch)).all())
+    ok = len(history.train) == epoch + 1 and config.get("miner") == "distance-weighted"
     ok = ok and epoch >= state.get("last_epoch", -1)
     state["last_epoch"] = epoch
     return 0 if ok else 1
