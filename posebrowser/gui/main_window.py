@@ -31,7 +31,12 @@ from posebrowser.gui.query_bar import QueryBar
 from posebrowser.gui.results_view import ResultsView
 from posebrowser.gui.session import Session
 from posebrowser.gui.settings_store import SettingsStore
-from posebrowser.gui.state import PARTIAL_METHODS, PROJECTION_METHODS, EngineInfo, ResultsState
+from posebrowser.gui.state import (
+    PARTIAL_METHODS,
+    EngineInfo,
+    ResultsState,
+    available_projection_methods,
+)
 from posebrowser.gui.status_widgets import EngineStatus, JobProgress
 from posebrowser.gui.theme import icon
 from posebrowser.gui.thumbnails import ThumbnailLoader
@@ -374,8 +379,9 @@ class MainWindow(QMainWindow):
         if method in dict(PARTIAL_METHODS):
             settings.partial_method = method
         projection = self.settings.value("preferences/projection_method", settings.projection_method)
-        if projection in dict(PROJECTION_METHODS):
+        if projection in dict(available_projection_methods()):
             settings.projection_method = projection
+        projection = settings.projection_method
         self._settings_changed()
         self.projection_view.method.blockSignals(True)
         self.projection_view.method.setCurrentIndex(self.projection_view.method.findData(projection))

@@ -32,7 +32,12 @@ from PySide6.QtWidgets import (
 
 from posebrowser.gui.figures import save_widget_image
 from posebrowser.gui.point_cloud import PointCloudItem, pack_colours
-from posebrowser.gui.state import DISTANCE_METRICS, PROJECTION_METHODS, ColourState, ProjectionState
+from posebrowser.gui.state import (
+    DISTANCE_METRICS,
+    ColourState,
+    ProjectionState,
+    available_projection_methods,
+)
 from posebrowser.gui.theme import icon
 from posebrowser.gui.thumbnails import ThumbnailLoader
 
@@ -168,7 +173,7 @@ class ProjectionView(QWidget):
         self._result_indices = np.zeros(0, dtype=np.int64)
         self._selection = np.zeros(0, dtype=np.int64)
         self.method = QComboBox(self)
-        for value, label in PROJECTION_METHODS:
+        for value, label in available_projection_methods():
             self.method.addItem(label, value)
         self.method.setToolTip("Projection method (PCA is instant; t-SNE shows its layout as it optimises)")
         self.method.currentIndexChanged.connect(

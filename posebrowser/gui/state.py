@@ -9,6 +9,15 @@ import numpy as np
 
 PARTIAL_METHODS = (("conditional", "Conditional completion"), ("mask", "Mask origin (warping)"))
 PROJECTION_METHODS = (("pca", "PCA"), ("tsne", "t-SNE"), ("umap", "UMAP"))
+
+
+def available_projection_methods() -> tuple[tuple[str, str], ...]:
+    """The methods this installation can run: UMAP only where umap-learn is installed (``pip install
+    posebrowser[umap]``), so the app never lists what it cannot draw."""
+    import importlib.util
+
+    has_umap = importlib.util.find_spec("umap") is not None
+    return tuple((value, label) for value, label in PROJECTION_METHODS if value != "umap" or has_umap)
 DISTANCE_METRICS = (
     ("2d", "2D joints"),
     ("3d", "3D joints"),

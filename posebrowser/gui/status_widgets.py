@@ -11,6 +11,14 @@ from posebrowser.gui.theme import icon
 DEVICE_CHOICES = (("auto", "Auto"), ("cuda", "CUDA"), ("cpu", "CPU"))
 
 
+def available_devices() -> tuple[tuple[str, str], ...]:
+    """The device choices this machine has: CUDA is offered only where torch sees a CUDA GPU."""
+    import torch
+
+    has_cuda = bool(torch.cuda.is_available())
+    return tuple((value, label) for value, label in DEVICE_CHOICES if value != "cuda" or has_cuda)
+
+
 class EngineStatus(QWidget):
     """ "gallery (N) · model · index" and a device combo that emits ``device_requested``."""
 
@@ -20,7 +28,7 @@ class EngineStatus(QWidget):
         super().__init__(parent)
         self.label = QLabel("Loading…", self)
         self.device = QComboBox(self)
-        for value, label in DEVICE_CHOICES:
+        for value, label in available_devices():
             self.device.addItem(label, value)
         self.device.setToolTip("Compute device for embedding and search (Auto picks CUDA when available)")
         self.device.activated.connect(lambda _: self.device_requested.emit(str(self.device.currentData())))

@@ -135,3 +135,25 @@ def test_window_over_the_real_engine_class(make_window: Any, tmp_path: Path, qtb
     assert int(session.results.indices[0]) == 11
     np.testing.assert_allclose(session.projection.query_point, session.projection.coords[11], atol=1e-4)
     assert "index" in window.engine_status.label.text()
+
+
+def test_the_app_offers_only_what_this_machine_has(window: Any, monkeypatch: Any) -> None:
+    """Before: UMAP was listed without umap-learn installed, and CUDA without a GPU."""
+    import importlib.util
+
+    import torch
+
+    from posebrowser.gui.state import available_projection_methods
+    from posebrowser.gui.status_widgets import available_devices
+
+    methods = [window.projection_view.method.itemData(i) for i in range(window.projection_view.method.count())]
+    assert ("umap" in methods) == (importlib.util.find_spec("umap") is not None)
+    combo = window.engine_status.device if hasattr(window, "engine_status") else None
+    devices = [value for value, _ in available_devices()]
+    assert ("cuda" in devices) == torch.cuda.is_available()
+    if combo is not None:
+        assert [combo.itemData(i) for i in range(combo.count())] == devices
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "umap" else object())
+    assert [m for m, _ in available_projection_methods()] == ["pca", "tsne"]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert [value for value, _ in available_devices()] == ["auto", "cpu"]
