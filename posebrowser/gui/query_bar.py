@@ -154,7 +154,7 @@ class QueryBar(QWidget):
             self._chip_row.insertWidget(
                 self._chip_row.count() - 1, QLabel(f"+{len(terms) - MAX_CHIPS} more terms", self)
             )
-        self.expression.setText(_expression(query))
+        self.expression.setText(_expression(query, self.labels))
 
     def _fill(self, chip: TermChip, term: Any) -> None:
         conditions = getattr(term, "conditions", None)
@@ -189,5 +189,6 @@ class QueryBar(QWidget):
                 self.show_query(self._query)
 
 
-def _expression(query: Any) -> str:
-    return "" if query is None else str(query.to_expr())
+def _expression(query: Any, labels: dict[str, str]) -> str:
+    """The expression with the panel's readable labels (it parses back to the same query)."""
+    return "" if query is None else str(query.to_expr(labels or None))

@@ -228,3 +228,19 @@ def test_a_failed_query_leaves_the_previous_query_results_and_history(
     assert not window.forward_action.isEnabled()
     window.back_action.trigger()  # back goes to the image query before, not to the dead file
     assert int(window.results_view.model.state.indices[0]) == 5 and len(errors) == 1
+
+
+def test_the_expression_box_shows_the_labels_the_panel_shows(window: MainWindow, qtbot: Any) -> None:
+    """Before: it showed internal names (``right_wrist_above_upper_neck``) next to the panel's labels."""
+    session = window.session
+    name = session.engine.vocabulary.names[0]
+    label = window.query_bar.labels.get(name)
+    assert label and label != name
+    window.posebit_panel.set_bit(name, 1)
+    qtbot.waitUntil(lambda: session.query is not None, timeout=2000)
+    text = window.query_bar.expression.text()
+    assert label in text and name not in text
+    window.query_bar.expression.setText(text)  # and it parses back to the same query
+    before = session.query
+    qtbot.keyClick(window.query_bar.expression, Qt.Key.Key_Return)
+    assert session.query == before
