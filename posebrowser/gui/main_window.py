@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
         s.engine_changed.connect(self._engine_changed)
         s.query_changed.connect(self.query_bar.show_query)
         s.results_changed.connect(self._results_changed)
+        s.results_changed.connect(lambda state: self.notifier.clear_errors() if state is not None else None)
         s.conditions_changed.connect(self.posebit_panel.show_conditions)
         s.match_count_changed.connect(self.posebit_panel.show_count)
         s.gallery_filter_changed.connect(

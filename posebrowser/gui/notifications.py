@@ -99,6 +99,12 @@ class Notifier(QObject):
     def info(self, text: str) -> None:
         self.notify(text, Level.INFO)
 
+    def clear_errors(self) -> None:
+        """Hide the banner when it shows an error (a later success made it stale); warnings stay, and the
+        Messages log keeps everything."""
+        if self.banner is not None and self.banner.property("level") == Level.ERROR.value:
+            self.banner.hide()
+
     def warning(self, text: str) -> None:
         self.notify(text, Level.WARNING)
 

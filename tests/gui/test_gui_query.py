@@ -244,3 +244,13 @@ def test_the_expression_box_shows_the_labels_the_panel_shows(window: MainWindow,
     before = session.query
     qtbot.keyClick(window.query_bar.expression, Qt.Key.Key_Return)
     assert session.query == before
+
+
+def test_an_error_banner_does_not_outlive_a_later_success(window: MainWindow, qtbot: Any) -> None:
+    """Before: the banner of a failed query stayed up after the next query succeeded."""
+    window.query_bar.expression.setText("[no such posebit=1]")
+    qtbot.keyClick(window.query_bar.expression, Qt.Key.Key_Return)
+    assert window.banner.isVisible() or window.banner.isVisibleTo(window)
+    _click_gallery(window, qtbot, 4)
+    qtbot.waitUntil(lambda: not window.banner.isVisibleTo(window), timeout=2000)
+    assert "error" in [level.value for level, _ in window.notifier.history]  # still in the log
