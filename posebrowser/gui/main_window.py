@@ -3,6 +3,7 @@ session state to views. No logic lives here."""
 
 from __future__ import annotations
 
+import html
 import os
 import tempfile
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QDockWidget,
     QFileDialog,
     QListWidget,
@@ -357,13 +359,32 @@ class MainWindow(QMainWindow):
         if path:
             self._guarded(lambda: self.projection_view.export_image(path), f"Projection written to {path}.")
 
-    def show_shortcuts(self) -> None:
-        lines = [
-            f"{a.shortcut().toString(QKeySequence.SequenceFormat.NativeText):>16}   {a.text()}"
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, what) for every menu action and button with a shortcut, sorted by what they do."""
+        native = QKeySequence.SequenceFormat.NativeText
+        rows = {
+            (a.shortcut().toString(native), a.text().replace("&", ""))
             for a in self.findChildren(QAction)
             if not a.shortcut().isEmpty()
-        ]
-        QMessageBox.information(self, "Keyboard shortcuts", "\n".join(sorted(set(lines))))
+        }
+        rows |= {
+            (b.shortcut().toString(native), (b.toolTip() or b.text()).split(" (")[0])
+            for b in self.findChildren(QAbstractButton)
+            if not b.shortcut().isEmpty()
+        }
+        return sorted(rows, key=lambda row: row[1].lower())
+
+    def show_shortcuts(self) -> None:
+        cells = "".join(
+            f"<tr><td style='padding-right:16px'><b>{html.escape(keys)}</b></td>"
+            f"<td>{html.escape(what)}</td></tr>"
+            for keys, what in self.shortcut_rows()
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Information, "Keyboard shortcuts", f"<table>{cells}</table>", parent=self
+        )
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.exec()
 
     # ------------------------------------------------------------------ window events
     def dragEnterEvent(self, event: Any) -> None:

@@ -157,3 +157,10 @@ def test_the_app_offers_only_what_this_machine_has(window: Any, monkeypatch: Any
     assert [m for m, _ in available_projection_methods()] == ["pca", "tsne"]
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert [value for value, _ in available_devices()] == ["auto", "cpu"]
+
+
+def test_the_shortcut_list_names_every_shortcut(window: Any) -> None:
+    """Before: a monospace-less list with ragged columns, without the panel's Ctrl+T."""
+    rows = dict((what, keys) for keys, what in window.shortcut_rows())
+    assert rows.get("Show only the posebits set to 'is' or 'not'") == "Ctrl+T"
+    assert "F1" in rows.values() and all(keys and what for what, keys in rows.items())
