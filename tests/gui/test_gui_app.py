@@ -146,7 +146,8 @@ def test_the_app_offers_only_what_this_machine_has(window: Any, monkeypatch: Any
     from posebrowser.gui.state import available_projection_methods
     from posebrowser.gui.status_widgets import available_devices
 
-    methods = [window.projection_view.method.itemData(i) for i in range(window.projection_view.method.count())]
+    combo_methods = window.projection_view.method
+    methods = [combo_methods.itemData(i) for i in range(combo_methods.count())]
     assert ("umap" in methods) == (importlib.util.find_spec("umap") is not None)
     combo = window.engine_status.device if hasattr(window, "engine_status") else None
     devices = [value for value, _ in available_devices()]
