@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
         self.gallery_view.image_query_requested.connect(s.request_image_query)
         self.gallery_view.image_file_requested.connect(s.request_image_file)
         self.gallery_view.split_requested.connect(s.set_split)
+        self.results_view.count_requested.connect(s.set_result_count)
         self.gallery_view.filter_by_posebits_requested.connect(s.set_filter_by_posebits)
         self.posebit_panel.conditions_requested.connect(s.request_conditions)
         self.posebit_panel.partial_method_requested.connect(s.set_partial_method)
@@ -260,6 +261,8 @@ class MainWindow(QMainWindow):
         settings = self.session.settings
         self.posebit_panel.show_partial_method(settings.partial_method)
         self.gallery_view.show_filters(settings.split, settings.filter_by_posebits)
+        if self.results_view.count.value() != settings.k:  # e.g. a restored session
+            self.results_view.count.setValue(settings.k)
 
     def _history_changed(self, can_back: bool, can_forward: bool) -> None:
         self.query_bar.set_history(can_back, can_forward)

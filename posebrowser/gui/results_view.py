@@ -21,10 +21,13 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
     QListView,
     QMenu,
     QStyle,
     QStyledItemDelegate,
+    QSpinBox,
     QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
@@ -149,6 +152,7 @@ class ResultsView(QWidget):
 
     image_query_requested = Signal(int)
     add_term_requested = Signal(int, float)
+    count_requested = Signal(int)
 
     def __init__(self, loader: ThumbnailLoader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,8 +171,22 @@ class ResultsView(QWidget):
         self.list.clicked.connect(self._clicked)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
+        self.count = QSpinBox(self)
+        self.count.setRange(1, 1000)
+        self.count.setValue(50)
+        self.count.setToolTip("How many results a query returns")
+        self.count.editingFinished.connect(lambda: self.count_requested.emit(int(self.count.value())))
+        self.legend = QLabel("", self)
+        self.legend.setWordWrap(True)
+        self.legend.setToolTip("What the coloured frames mean for the current query")
+        header = QHBoxLayout()
+        header.setContentsMargins(4, 2, 4, 2)
+        header.addWidget(QLabel("Results:", self))
+        header.addWidget(self.count)
+        header.addWidget(self.legend, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(header)
         layout.addWidget(self.list)
         self._repaint = QTimer(self)
         self._repaint.setSingleShot(True)
@@ -178,6 +196,10 @@ class ResultsView(QWidget):
 
     def show_results(self, state: ResultsState | None) -> None:
         self.model.set_state(state)
+        meaning = None if state is None or state.correct is None else state.correct_meaning
+        self.legend.setText(
+            "" if meaning is None else f"green frame: {meaning}; red: not (hover a result for its distances)"
+        )
 
     def gallery_index(self, row: int) -> int:
         assert self.model.state is not None

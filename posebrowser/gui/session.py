@@ -271,6 +271,16 @@ class Session(ProjectionMixin, QObject):
         if self.conditions:
             self._debounce.start()
 
+    def set_result_count(self, k: int) -> None:
+        """How many results a query returns (1–1000); re-searches the current query."""
+        k = max(1, min(1000, int(k)))
+        if k == self.settings.k:
+            return
+        self.settings.k = k
+        self.settings_changed.emit()
+        if self.query is not None:
+            self._search(self.query)
+
     def set_split(self, split: str | None) -> None:
         self.settings.split = split
         self.settings_changed.emit()

@@ -254,3 +254,14 @@ def test_an_error_banner_does_not_outlive_a_later_success(window: MainWindow, qt
     _click_gallery(window, qtbot, 4)
     qtbot.waitUntil(lambda: not window.banner.isVisibleTo(window), timeout=2000)
     assert "error" in [level.value for level, _ in window.notifier.history]  # still in the log
+
+
+def test_the_number_of_results_is_chosen_and_the_frames_are_explained(window: MainWindow, qtbot: Any) -> None:
+    """Before: always 50 results, and nothing said what a green or red frame means."""
+    _click_gallery(window, qtbot, 5)
+    assert len(window.results_view.model.state.indices) == 50
+    assert "true 50 nearest" in window.results_view.legend.text()
+    window.results_view.count.setValue(12)
+    window.results_view.count.editingFinished.emit()
+    qtbot.waitUntil(lambda: len(window.results_view.model.state.indices) == 12, timeout=2000)
+    assert window.session.settings.k == 12 and int(window.results_view.model.state.indices[0]) == 5
