@@ -53,3 +53,12 @@ def test_importing_the_cli_and_core_loads_no_qt() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "", f"Qt modules imported by the headless core: {out.stdout.strip()}"
+
+
+def test_no_import_cycles_between_sibling_modules() -> None:
+    """Before: core.query imported core.query_parser (lazily), which imports core.query."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    out = subprocess.run(
+        [str(lint), "--contract", "acyclic", "--no-cache"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stdout[-2000:]

@@ -109,7 +109,8 @@ def open_engine(args: argparse.Namespace) -> Any:
 
 def build_query(args: argparse.Namespace, engine: Any) -> Any:
     """A :class:`Query` from ``--expr`` or ``--image`` / ``--id`` / ``--posebits`` (summed)."""
-    from posebrowser.core.query import ImageTerm, Query, parse_query
+    from posebrowser.core.query import ImageTerm, Query
+    from posebrowser.core.query_parser import parse_query
 
     if args.expr:
         return parse_query(args.expr, engine.vocabulary)
@@ -233,7 +234,8 @@ def run_query(args: argparse.Namespace) -> int:
 def _subspace_mask(engine: Any, conditions: str | None) -> Any:
     if not conditions:
         return None
-    from posebrowser.core.query import PosebitTerm, parse_query
+    from posebrowser.core.query import PosebitTerm
+    from posebrowser.core.query_parser import parse_query
 
     term = parse_query(f"[{conditions}]", engine.vocabulary).terms[0]
     if not isinstance(term, PosebitTerm):

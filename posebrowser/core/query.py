@@ -215,9 +215,3 @@ class SearchResult:
     def __len__(self) -> int:
         return int(self.indices.shape[0])
 
-
-def parse_query(expr: str, vocabulary: VocabularyLike) -> Query:
-    """Parse an expression (see :mod:`posebrowser.core.query_parser`)."""
-    from posebrowser.core.query_parser import parse_query as parse
-
-    return parse(expr, vocabulary)

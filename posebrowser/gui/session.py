@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from posebrowser.core.query import ImageTerm, PosebitTerm, Query, parse_query
+from posebrowser.core.query import ImageTerm, PosebitTerm, Query
+from posebrowser.core.query_parser import parse_query
 from posebrowser.errors import PosebrowserError, QueryError
 from posebrowser.gui import analysis
 from posebrowser.gui.query_edit import QueryHistory, reweighted, with_conditions

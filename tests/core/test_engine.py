@@ -12,7 +12,8 @@ from PIL import Image
 
 from posebrowser.core.embedder import Embedder, PosebitEmbedder
 from posebrowser.core.engine import RetrievalEngine
-from posebrowser.core.query import ImageTerm, PosebitTerm, Query, parse_query
+from posebrowser.core.query import ImageTerm, PosebitTerm, Query
+from posebrowser.core.query_parser import parse_query
 from posebrowser.errors import CorruptFileError, QueryError
 from posebrowser.nets.preprocessing import Preprocessing
 from posebrowser.pose.posebits import get_vocabulary

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from posebrowser.core.query import ImageTerm, PosebitTerm, Query, parse_query
+from posebrowser.core.query import ImageTerm, PosebitTerm, Query
+from posebrowser.core.query_parser import parse_query
 from posebrowser.errors import QueryError, UnknownPosebitError
 
 
