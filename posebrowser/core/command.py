@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import QueryError
 
 
@@ -38,7 +39,7 @@ def _query_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", default="conditional", choices=("full", "conditional", "mask"))
     parser.add_argument("--expr", help="a query expression, e.g. '2*[img 17] - 0.5*[img 3]'")
     parser.add_argument("--k", type=int, default=50, help="number of results")
-    parser.add_argument("--split", choices=("train", "val", "test"), help="search this split only")
+    parser.add_argument("--split", choices=SPLITS, help="search this split only")
 
 
 def register(subparsers: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import DataError, QueryError
 from posebrowser.evaluation.metrics import THESIS_RANK_THRESHOLD, top_k_indices
 from posebrowser.evaluation.report import (
@@ -30,7 +31,6 @@ from posebrowser.evaluation.report import (
     write_report,
 )
 
-SPLIT_NAMES = ("train", "val", "test")
 Progress = Callable[[int, int], None]
 
 
@@ -42,8 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--gallery", type=Path, default=None, help="gallery folder (default: built-in)")
     parser.add_argument("--models", type=Path, default=None, help="models folder (default: shipped models)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="embedding cache folder")
-    parser.add_argument("--split", choices=SPLIT_NAMES, default="test", help="database split (default test)")
-    parser.add_argument("--queries", choices=SPLIT_NAMES, default="val", help="query split (default val)")
+    parser.add_argument("--split", choices=SPLITS, default="test", help="database split (default test)")
+    parser.add_argument("--queries", choices=SPLITS, default="val", help="query split (default val)")
     parser.add_argument("--k-max", type=int, default=10, help="evaluate k = 1..K (default 10)")
     parser.add_argument("--threshold", type=int, default=THESIS_RANK_THRESHOLD, help="hit rank threshold")
     parser.add_argument(

@@ -13,6 +13,7 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image
 
+from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import DataError
 from posebrowser.evaluation import command
 from posebrowser.evaluation.command import evaluate_engine, posebit_question_rankings, register
@@ -24,8 +25,6 @@ from posebrowser.evaluation.report import (
     format_report_text,
     write_report,
 )
-
-SPLITS = ("train", "val", "test")
 
 
 def test_image_retrieval_tables() -> None:

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 
 from posebrowser.core.device import DeviceChoice
 from posebrowser.core.query import ImageTerm, PosebitTerm, Query, SearchResult
+from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import CorruptFileError, JobCancelledError, QueryError, UnknownPosebitError
 
 DIM = 16
@@ -178,7 +179,7 @@ class FakeEngine:
         mask = self.mask_for(masks[0].conditions) if masks else None
         allowed = np.ones(len(self.gallery), dtype=bool)
         if split is not None:
-            allowed &= self.gallery.split == ("train", "val", "test").index(split)
+            allowed &= self.gallery.split == SPLITS.index(split)
         distances = np.linalg.norm(self.embeddings - vector, axis=1)
         distances[~allowed] = np.inf
         order = np.argsort(distances, kind="stable")[:k]
