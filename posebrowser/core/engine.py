@@ -29,13 +29,13 @@ from posebrowser.core.query import (
     SearchResult,
     VocabularyLike,
 )
+from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import CacheError, QueryError, UnknownPosebitError, VocabularyMismatchError
 
 F32 = NDArray[np.float32]
 SHIPPED_EMBEDDINGS_DIR = "embeddings"  # under the models folder: the built-in gallery, embedded once
 Progress = Callable[[int, int], None]
 ConditionsLike = Mapping[str, int] | Sequence[tuple[str, int]]
-SPLITS = ("train", "val", "test")
 
 
 def shipped_embeddings(models: Path, key: CacheKey, count: int) -> F32 | None:
@@ -126,7 +126,7 @@ class RetrievalEngine:
         self.conditional = self._fit_conditional()
         self._embeddings_id = embeddings_id or fingerprint(self.embeddings)
         self.projections = ProjectionCache()
-        self._last_projection: dict[str, Projection] = {}
+        self._last_projection: dict[tuple[str, str], Projection] = {}  # by (method, mask key)
         self.warnings: list[str] = []  # problems that disabled a feature, for the status bar / CLI
 
     # ------------------------------------------------------------- construction
@@ -434,12 +434,16 @@ class RetrievalEngine:
         if found is None:
             found = project(self.embeddings, method, params, subspace_mask, progress, cancel, on_layout)
             self.projections.put(key, found)
-        self._last_projection[method] = found
+        self._last_projection[(method, key[3])] = found
         return found.coords
 
-    def place_in_projection(self, vector: NDArray[np.floating], method: str) -> F32:
-        """(2,) float32 position of a (D,) vector in the last ``method`` map (PCA exact; t-SNE transform)."""
-        projection = self._last_projection.get(method)
+    def place_in_projection(
+        self, vector: NDArray[np.floating], method: str, subspace_mask: NDArray[np.floating] | None = None
+    ) -> F32:
+        """(2,) float32 position of a (D,) vector in the last ``method`` map of the same subspace
+        (``subspace_mask`` None = the whole embedding); PCA exact, t-SNE / UMAP by ``transform``."""
+        mask_key = ProjectionCache.key("", method, {}, subspace_mask)[3]
+        projection = self._last_projection.get((method, mask_key))
         if projection is None:
             raise QueryError(f"There is no {method} projection yet; compute it first.")
         return np.asarray(
