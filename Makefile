@@ -30,7 +30,7 @@ test: lint test-only
 
 TRAIN_DATA := build/train-data
 TRAIN_COUNT ?= 30000
-EPOCHS ?= 12
+EPOCHS ?= 8
 
 # The training set: 30,000 images of the broad default distribution, seed 1 (not committed; ~30 min on
 # 2 cores; resumes after an interruption).

@@ -96,7 +96,8 @@ class LiteImageNet(nn.Module):
             weights = {k: v for k, v in imagenet_state_dict().items() if not k.startswith("classifier.")}
             self.trunk.load_state_dict(weights)
         self.drop_rate = float(drop_rate)
-        self.embedding = nn.Linear(int(self.trunk.num_features), int(embedding_dim))
+        features: Any = self.trunk.num_features
+        self.embedding = nn.Linear(int(features), int(embedding_dim))
         self._frozen = self._freeze(int(frozen_blocks))
 
     def _freeze(self, blocks: int) -> list[nn.Module]:
@@ -104,7 +105,8 @@ class LiteImageNet(nn.Module):
         high-resolution layers cost most of a backward pass and hold generic ImageNet edge features."""
         if blocks <= 0:
             return []
-        frozen: list[nn.Module] = [self.trunk.conv_stem, self.trunk.bn1, *list(self.trunk.blocks)[:blocks]]
+        trunk: Any = self.trunk
+        frozen: list[nn.Module] = [trunk.conv_stem, trunk.bn1, *list(trunk.blocks)[:blocks]]
         for module in frozen:
             module.requires_grad_(False)
         return frozen

@@ -38,7 +38,7 @@ class NetSpec:
     build: Callable[..., nn.Module]
     description: str
     default_config: Mapping[str, Any]
-    preprocessing: Callable[[], Preprocessing] | None = None
+    preprocessing: Callable[..., Preprocessing] | None = None
 
 
 def _build_thesis_vggs(**config: Any) -> nn.Module:

@@ -92,7 +92,7 @@ class SynthOptions:
         unknown = set(data) - known
         if unknown:
             raise DataError(f"Unknown synth options: {', '.join(sorted(unknown))}.")
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         if "bodies" in values:
             values["bodies"] = tuple(int(b) for b in values["bodies"])
         return cls(**values)

@@ -61,7 +61,8 @@ class AuxJointHead:
     def __init__(self, kind: JointKind, joints: NDArray[np.floating], dim: int, device: torch.device) -> None:
         plain = targets_for(kind, joints, flipped=False)
         mirrored = targets_for(kind, joints, flipped=True)
-        finite = np.isfinite(plain).all(axis=1) & np.isfinite(mirrored).all(axis=1)
+        both = np.isfinite(plain).all(axis=1) & np.isfinite(mirrored).all(axis=1)
+        finite: NDArray[np.bool_] = np.asarray(both, dtype=bool)
         mean = plain[finite].mean(axis=0) if finite.any() else np.zeros(plain.shape[1], np.float32)
         std = plain[finite].std(axis=0) + 1e-3 if finite.any() else np.ones(plain.shape[1], np.float32)
         self.kind = kind

@@ -196,7 +196,8 @@ def train_image_net(
         raise ValueError(f"images ({len(images)}) and distances {distances.shape} do not match")
     numpy_rng = seed_everything(config.seed)
     device = choose_device(config.device)
-    net.to(device=device, memory_format=torch.channels_last)  # measured faster on CPU for these nets
+    net.to(device)
+    net.to(memory_format=torch.channels_last)  # measured faster on CPU for these nets
     optimizer = build_optimizer(net, config)
     aux = AuxPosebitHead.build(net, config, posebits, posebit_names, device, optimizer)
     joint_heads = _joint_heads(net, config, joints_3d, joints_2d, device, optimizer)

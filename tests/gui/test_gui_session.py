@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
+from fake_engine import FakeEngine
 
 from posebrowser.errors import DataError, UnsafeFileError
 from posebrowser.gui import session_io
@@ -89,8 +91,16 @@ def test_export_results_csv_json_and_images(window: MainWindow, tmp_path: Any) -
         assert (tmp_path / name).stat().st_size > 0
 
 
-def test_device_switch_updates_status_and_reports_fallback(window: MainWindow) -> None:
+def test_device_switch_updates_status_and_reports_fallback(
+    make_window: Callable[..., MainWindow], fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where torch sees a GPU, CUDA is offered; an engine that then falls back says so."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    window = make_window(fake_engine)
     combo = window.engine_status.device
+    assert combo.findData("cuda") >= 0
     combo.setCurrentIndex(combo.findData("cuda"))
     combo.activated.emit(combo.currentIndex())
     assert "device:cuda" in window.session.engine.calls
