@@ -1,0 +1,125 @@
+"""Figures from what is open: a gallery (images, joints, posebits), an engine (masks) and the current
+query's results. Everything here reads arrays and files only (no Qt); the app runs it on a worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
+from PIL import Image
+
+from posebrowser.figures.thesis import Tile, annotation_card, mask_bars, question_grid, retrieval_preview
+
+#: How many posebits an annotation card lists per sample.
+CARD_POSEBITS = 12
+
+
+def _row(array: Any, index: int) -> NDArray[np.float32] | None:
+    return None if array is None else np.asarray(array[index], dtype=np.float32)
+
+
+def gallery_tile(
+    gallery: Any, index: int, title: str = "", correct: bool | None = None, lines: tuple[str, ...] = ()
+) -> Tile:
+    """Gallery item ``index`` at its stored size with its 2-D and 3-D joints."""
+    image = np.asarray(gallery.load_image(int(index)).convert("RGB"), dtype=np.uint8)
+    return Tile(
+        image,
+        title,
+        _row(getattr(gallery, "joints_2d", None), index),
+        _row(getattr(gallery, "joints_3d", None), index),
+        correct,
+        lines,
+    )
+
+
+def file_tile(path: str | Path, title: str = "") -> Tile:
+    """An image file that is not in the gallery (no annotations)."""
+    with Image.open(path) as opened:
+        return Tile(np.asarray(opened.convert("RGB"), dtype=np.uint8), title)
+
+
+def _verdict(correct: NDArray[np.bool_] | None, row: int) -> bool | None:
+    return None if correct is None else bool(correct[row])
+
+
+def result_tiles(
+    gallery: Any,
+    indices: Sequence[int],
+    correct: NDArray[np.bool_] | None,
+    distances: Sequence[float] | None = None,
+) -> list[Tile]:
+    """Tiles for ranked results: title "#rank d=…", frame from ``correct``."""
+    tiles = []
+    for row, index in enumerate(indices):
+        title = f"#{row + 1}" + ("" if distances is None else f"  d={float(distances[row]):.3f}")
+        tiles.append(gallery_tile(gallery, int(index), title, _verdict(correct, row)))
+    return tiles
+
+
+def retrieval_preview_figure(
+    gallery: Any,
+    query: Tile,
+    indices: Sequence[int],
+    correct: NDArray[np.bool_] | None,
+    meaning: str | None,
+    title: str = "",
+    distances: Sequence[float] | None = None,
+    count: int = 5,
+) -> Figure:
+    """The query and its first ``count`` results with 2-D joints and 3-D skeletons."""
+    shown = list(indices)[:count]
+    return retrieval_preview(query, result_tiles(gallery, shown, correct, distances), meaning, title)
+
+
+def question_grid_figure(
+    gallery: Any,
+    query: Tile | None,
+    indices: Sequence[int],
+    correct: NDArray[np.bool_] | None,
+    meaning: str | None,
+    question: str,
+) -> Figure:
+    """The top 25 results in a 5×5 grid with green/red frames."""
+    shown = list(indices)[:25]
+    return question_grid(result_tiles(gallery, shown, correct), question, meaning, query)
+
+
+def mask_bars_figure(mask_for: Callable[[tuple[tuple[str, int], ...]], Any], name: str, label: str) -> Figure:
+    """The *is* and *is not* masks of posebit ``name`` (``mask_for`` = the engine's: shipped or fitted)."""
+    masks: list[NDArray[np.float32] | None] = []
+    for value in (1, 0):
+        try:
+            masks.append(np.asarray(mask_for(((name, value),)), dtype=np.float32))
+        except Exception:  # a value no gallery item holds has no mask; drawn as "no mask"
+            masks.append(None)
+    return mask_bars(masks[0], masks[1], label)
+
+
+def posebit_lines(
+    gallery: Any, index: int, labels: dict[str, str], count: int = CARD_POSEBITS
+) -> tuple[str, ...]:
+    """ "<label>: True/False" for ``count`` posebits spread over the vocabulary (unknown bits skipped)."""
+    bits = getattr(gallery, "posebits", None)
+    if bits is None:
+        return ("(no posebit annotations)",)
+    names = list(gallery.posebit_names)
+    picks = np.unique(np.linspace(0, len(names) - 1, num=min(count, len(names))).round().astype(int))
+    lines = [
+        f"{labels.get(names[c], names[c])}: {bool(bits[index, c])}" for c in picks if bits[index, c] >= 0
+    ]
+    return (*lines, "…") if len(names) > len(picks) else tuple(lines)
+
+
+def annotation_card_figure(gallery: Any, indices: Sequence[int], labels: dict[str, str]) -> Figure:
+    """The dataset annotation card for gallery items ``indices`` (four in the thesis)."""
+    return annotation_card(
+        [
+            gallery_tile(gallery, int(i), f"#{int(i)}", None, posebit_lines(gallery, int(i), labels))
+            for i in indices
+        ]
+    )
