@@ -46,6 +46,7 @@ HOVER_THUMB = 128
 SELECTION_COLOUR = int(pack_colours(np.array([[0, 220, 255, 255]], dtype=np.uint8))[0])
 COLOUR_BINS = 16
 BASE_SIZE = 3
+TITLE_CHARS = 90
 
 
 def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
@@ -172,6 +173,7 @@ class ProjectionView(QWidget):
         self._colours = ColourState("none", "plain", None)
         self._result_indices = np.zeros(0, dtype=np.int64)
         self._selection = np.zeros(0, dtype=np.int64)
+        self._labels: dict[str, str] = {}
         self.method = QComboBox(self)
         for value, label in available_projection_methods():
             self.method.addItem(label, value)
@@ -243,6 +245,7 @@ class ProjectionView(QWidget):
     # ------------------------------------------------------------------ inputs from the session
     def set_colour_choices(self, labels: dict[str, str]) -> None:
         """Fill the colour-by combo: plain, the four distances, then every posebit (name → label)."""
+        self._labels = dict(labels)
         self.colour.blockSignals(True)
         self.colour.clear()
         self.colour.addItem("Colour: plain", "none")
@@ -263,21 +266,28 @@ class ProjectionView(QWidget):
             self.subspace.setChecked(bool(state.subspace))
             self.subspace.blockSignals(False)
         self._tree = state.picker
-        if changed:
-            self._redraw_points()
-            self._redraw_overlays()
-            self.view_box.autoRange(padding=0.02)
-        point = state.query_point
-        if point is None:
+        point = state.query_point  # the star moves first: a star left in the old map's units
+        if point is None:  # would stretch the new map's fit into a corner dot
             self._query_item.setData([], [])
         else:
             self._query_item.setData([float(point[0])], [float(point[1])])
-        suffix = "" if state.final else "  (optimising…)"
-        self.plot.setTitle(
-            f"{self.method.currentText()}{' — subspace' if state.subspace else ''}{suffix}",
-            color="#8a909b",
-            size="9pt",
-        )
+        if changed:
+            self._redraw_points()
+            self._redraw_overlays()
+            self.view_box.autoRange(padding=0.02, items=[self.points])
+        self.plot.setTitle(self._title(state), color="#8a909b", size="9pt")
+
+    def _title(self, state: ProjectionState) -> str:
+        """Method, and for a subspace map the posebits that define it (so a map of other ticks shows)."""
+        title = self.method.currentText()
+        if state.subspace:
+            asked = ", ".join(
+                ("" if value else "not ") + self._labels.get(name, name) for name, value in state.subspace
+            )
+            title += f" — subspace of: {asked}"
+            if len(title) > TITLE_CHARS:
+                title = title[: TITLE_CHARS - 1] + "…"
+        return title + ("" if state.final else "  (optimising…)")
 
     def show_colours(self, state: ColourState) -> None:
         self._colours = state

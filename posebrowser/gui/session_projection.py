@@ -13,9 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from posebrowser.errors import QueryError
+from posebrowser.errors import JobCancelledError, QueryError
 from posebrowser.gui import analysis
-from posebrowser.gui.state import ColourState, ProjectionState, ResultsState, ViewSettings
+from posebrowser.gui.state import (
+    PROJECTION_METHODS,
+    ColourState,
+    ProjectionState,
+    ResultsState,
+    ViewSettings,
+)
 from posebrowser.gui.workers import JobContext, Workers
 
 Conditions = tuple[tuple[str, int], ...]
@@ -109,11 +115,33 @@ class ProjectionMixin:
         )
 
     def _projection_failed(self, error: BaseException) -> None:
+        """The new map failed or was cancelled: the map still shown stays, and the settings, the
+        controls and the notice all say which map that is (not the one that was asked for)."""
         self.job_finished.emit("projection")
-        self.error_occurred.emit(error)
-        if self.projection is not None:  # views fall back to the map still shown
-            self.settings.projection_method = self.projection.method
-            self.projection_changed.emit(self.projection)
+        shown = self.projection
+        if shown is not None:
+            self.settings.projection_method = shown.method
+            self.settings.subspace = bool(shown.subspace)
+            self.projection_changed.emit(shown)
+        if not isinstance(error, JobCancelledError):
+            self.error_occurred.emit(error)
+        elif shown is not None:
+            self.info.emit(
+                f"Projection cancelled; the map still shows the previous one ({self._describe(shown)})."
+            )
+        else:
+            self.info.emit("Projection cancelled; there is no map yet.")
+
+    def _describe(self, state: ProjectionState) -> str:
+        """e.g. "t-SNE of the subspace of: not left arm bent" (the map's method and posebit subset)."""
+        method = dict(PROJECTION_METHODS).get(state.method, state.method)
+        if not state.subspace:
+            return method
+        labels = {bit.name: bit.label for bit in getattr(self.engine.vocabulary, "bits", ())}
+        asked = ", ".join(
+            ("" if value else "not ") + labels.get(name, name) for name, value in state.subspace
+        )
+        return f"{method} of the subspace of: {asked}"
 
     def _on_projection(self, state: ProjectionState) -> None:
         self.projection = state
@@ -135,7 +163,8 @@ class ProjectionMixin:
 
         def job(ctx: JobContext) -> np.ndarray:
             return np.asarray(
-                engine.place_in_projection(np.asarray(vector), projection.method), dtype=np.float32
+                engine.place_in_projection(np.asarray(vector), projection.method, subspace_mask=None),
+                dtype=np.float32,
             )
 
         def done(point: np.ndarray) -> None:

@@ -115,6 +115,7 @@ class FakeEngine:
     device: DeviceChoice = field(default_factory=lambda: DeviceChoice("cpu", "CPU (fake engine)"))
     project_delay_s: float = 0.0
     project_steps: int = 4
+    tsne_scale: float = 1.0  # t-SNE maps are this many times larger than PCA maps (as real ones are)
     calls: list[str] = field(default_factory=list)
 
     class _Index:
@@ -122,6 +123,7 @@ class FakeEngine:
 
     index: Any = field(default_factory=_Index)
     model_name: str = "fake_net"
+    _fits: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray, float]] = field(default_factory=dict)
 
     # -------------------------------------------------------------- contract
     def _column(self, name: str) -> int:
@@ -213,9 +215,9 @@ class FakeEngine:
         data = self.embeddings * (1.0 if subspace_mask is None else np.asarray(subspace_mask)[None, :])
         centred = data - data.mean(axis=0)
         _, _, basis = np.linalg.svd(centred[:2000], full_matrices=False)
-        coords = (centred @ basis[:2].T).astype(np.float32)
-        self._basis = basis[:2]
-        self._mean = data.mean(axis=0)
+        scale = self.tsne_scale if method == "tsne" else 1.0
+        coords = (scale * (centred @ basis[:2].T)).astype(np.float32)
+        self._fits[_fit_key(method, subspace_mask)] = (data.mean(axis=0), basis[:2], scale)
         for step in range(self.project_steps):
             if cancel is not None and cancel():
                 raise JobCancelledError("Projection cancelled.")
@@ -226,8 +228,11 @@ class FakeEngine:
                 progress(step + 1, self.project_steps)
         return coords
 
-    def place_in_projection(self, vector: np.ndarray, method: str) -> np.ndarray:
-        return ((np.asarray(vector) - self._mean) @ self._basis.T).astype(np.float32)
+    def place_in_projection(self, vector: np.ndarray, method: str, subspace_mask: Any = None) -> np.ndarray:
+        """Like the engine: placed into the last ``method`` map of the same subspace."""
+        mean, basis, scale = self._fits[_fit_key(method, subspace_mask)]
+        data = np.asarray(vector) * (1.0 if subspace_mask is None else np.asarray(subspace_mask))
+        return (scale * ((data - mean) @ basis.T)).astype(np.float32)
 
     def set_device(self, name: str) -> DeviceChoice:
         self.calls.append(f"device:{name}")
@@ -236,6 +241,10 @@ class FakeEngine:
         else:
             self.device = DeviceChoice("cpu", f"{name} → CPU")
         return self.device
+
+
+def _fit_key(method: str, mask: Any) -> tuple[str, bytes]:
+    return method, b"" if mask is None else np.asarray(mask, dtype=np.float32).tobytes()
 
 
 def make_engine(folder: Path, count: int = 200, seed: int = 7) -> FakeEngine:
