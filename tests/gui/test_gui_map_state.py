@@ -39,7 +39,9 @@ def test_query_star_after_subspace_on_and_off_is_in_the_whole_map(
     session.request_projection("tsne")
     session.request_image_query(5)
     session.request_conditions({fake_engine.vocabulary.names[0]: 1})
-    qtbot.waitUntil(lambda: session.query is not None and hasattr(session.query.terms[0], "mode"), timeout=2000)
+    qtbot.waitUntil(
+        lambda: session.query is not None and hasattr(session.query.terms[0], "mode"), timeout=2000
+    )
     window.projection_view.subspace.setChecked(True)
     assert session.projection.subspace != ()
     window.projection_view.subspace.setChecked(False)
@@ -50,11 +52,15 @@ def test_query_star_after_subspace_on_and_off_is_in_the_whole_map(
     assert (float(drawn["x"][0]), float(drawn["y"][0])) == (float(expected[0]), float(expected[1]))
 
 
-def test_cancelled_subspace_tsne_says_which_map_is_shown(make_window: Any, fake_engine: Any, qtbot: Any) -> None:
+def test_cancelled_subspace_tsne_says_which_map_is_shown(
+    make_window: Any, fake_engine: Any, qtbot: Any
+) -> None:
     window = make_window(fake_engine, synchronous=False)
     session, view = window.session, window.projection_view
     view.method.setCurrentIndex(view.method.findData("tsne"))
-    qtbot.waitUntil(lambda: session.projection is not None and session.projection.method == "tsne", timeout=5000)
+    qtbot.waitUntil(
+        lambda: session.projection is not None and session.projection.method == "tsne", timeout=5000
+    )
     fake_engine.project_delay_s, fake_engine.project_steps = 0.05, 200
     first = fake_engine.vocabulary.bits[0]
     session.request_conditions({first.name: 1})
