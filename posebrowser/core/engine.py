@@ -19,7 +19,7 @@ from posebrowser.core.cache import CacheKey
 from posebrowser.core.conditional import ConditionalPosebyteModel
 from posebrowser.core.device import DeviceChoice, configure_threads, resolve_device
 from posebrowser.core.index import RetrievalIndex
-from posebrowser.core.masks import MaskBank, fit_mask, satisfies
+from posebrowser.core.masks import MaskBank, fit_mask, posebit_agreement, satisfies
 from posebrowser.core.projection import Projection, ProjectionCache, fingerprint, project
 from posebrowser.core.query import (
     ImageTerm,
@@ -28,6 +28,7 @@ from posebrowser.core.query import (
     Query,
     SearchResult,
     VocabularyLike,
+    merge_conditions,
 )
 from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import CacheError, QueryError, UnknownPosebitError, VocabularyMismatchError
@@ -347,13 +348,9 @@ class RetrievalEngine:
             vector = (total / norm).astype(np.float32)
         mask: F32 | None = None
         if query.mask_terms:
-            merged: dict[str, int] = {}
-            for term in query.mask_terms:
-                if term.weight <= 0:
-                    raise QueryError("A mask term cannot be subtracted; use 'is not' (=0) instead.")
-                for name, value in term.conditions:
-                    if merged.setdefault(name, value) != value:
-                        raise QueryError(f"The mask terms ask for posebit '{name}' to be both 1 and 0.")
+            if any(term.weight <= 0 for term in query.mask_terms):
+                raise QueryError("A mask term cannot be subtracted; use 'is not' (=0) instead.")
+            merged = merge_conditions(query.mask_terms)
             mask = self.mask_for(merged) * float(max(t.weight for t in query.mask_terms))
         return vector, mask
 
@@ -391,11 +388,7 @@ class RetrievalEngine:
         posebits = getattr(self.gallery, "posebits", None)
         if not asked or posebits is None:
             return None, None
-        agreement = np.full((len(indices), len(asked)), -1, dtype=np.int8)
-        for c, (name, value) in enumerate(asked):
-            if name in self._columns:
-                bits = posebits[indices, self._columns[name]]
-                agreement[:, c] = np.where(bits < 0, -1, (bits == value).astype(np.int8))
+        agreement = posebit_agreement(posebits[indices], [(self._columns.get(n), v) for n, v in asked])
         return np.all(agreement == 1, axis=1), agreement
 
     def _gt_distances(self, query: Query, indices: NDArray[np.int64]) -> dict[str, F32]:

@@ -9,7 +9,7 @@ gradient in numpy, so a fit takes well under a second on a CPU. The thesis neede
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,19 +21,53 @@ F32 = NDArray[np.float32]
 Conditions = tuple[tuple[str, int], ...]
 
 
+def posebit_agreement(
+    posebits: NDArray[np.integer], conditions: Sequence[tuple[int | None, int]]
+) -> NDArray[np.int8]:
+    """(N, C) int8: does each row of ``posebits`` (N, B) (1 / 0 / -1 unknown) have the asked value of
+    condition c = (column, value)? 1 agrees, 0 clashes, -1 unknown (an unknown bit, or column None: the
+    gallery has no such bit). The one place that compares annotations with asked posebits."""
+    agreement = np.full((posebits.shape[0], len(conditions)), -1, dtype=np.int8)
+    for c, (column, value) in enumerate(conditions):
+        if column is not None:
+            bits = posebits[:, column]
+            agreement[:, c] = np.where(bits < 0, -1, bits == value)
+    return agreement
+
+
 def satisfies(posebits: NDArray[np.integer], conditions: Mapping[int, int]) -> NDArray[np.bool_]:
     """(N,) bool: rows of ``posebits`` (N, B) int8 (1/0/-1 unknown) meeting every {bit index → value}.
 
     An unknown bit (-1) never satisfies a condition.
     """
-    result = np.ones(posebits.shape[0], dtype=bool)
-    for bit, value in conditions.items():
-        result &= posebits[:, bit] == value
-    return result
+    return np.asarray(np.all(posebit_agreement(posebits, list(conditions.items())) == 1, axis=1))
 
 
 def _norms(x: NDArray[np.float64], mask: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(np.sqrt(np.square(x * mask).sum(axis=1) + 1e-12), dtype=np.float64)
+
+
+def origin_triplet_loss(
+    mask: NDArray[np.float64],
+    positives: NDArray[np.float64],
+    negatives: NDArray[np.float64],
+    margin: float,
+    weight_decay: float,
+) -> tuple[float, NDArray[np.float64]]:
+    """The loss ``fit_mask`` minimises and its analytic gradient with respect to ``mask`` (D,).
+
+    loss = mean over all (positive, negative) pairs of max(0, ‖m⊙p‖ − ‖m⊙n‖ + margin) + ½·weight_decay·‖m‖²,
+    using d‖m⊙x‖/dm = m ⊙ x² / ‖m⊙x‖ (hand-written: a 200-step fit takes ~60 ms, ~1.6 s with torch autograd;
+    tests/core/test_masks.py checks it against torch autograd).
+    """
+    p_norm, n_norm = _norms(positives, mask), _norms(negatives, mask)
+    hinge = p_norm[:, None] - n_norm[None, :] + margin  # (P, Nn)
+    active = hinge > 0
+    pairs = active.size
+    loss = float(np.maximum(hinge, 0.0).sum() / pairs + 0.5 * weight_decay * np.square(mask).sum())
+    grad_p = (active.sum(axis=1) / p_norm) @ np.square(positives)
+    grad_n = (active.sum(axis=0) / n_norm) @ np.square(negatives)
+    return loss, mask * (grad_p - grad_n) / pairs + weight_decay * mask
 
 
 def fit_mask(
@@ -72,13 +106,7 @@ def fit_mask(
             raise JobCancelledError("Mask fitting was cancelled.")
         p = emb[rng.choice(pos_rows, size=min(batch, len(pos_rows)), replace=len(pos_rows) < batch)]
         n = emb[rng.choice(neg_rows, size=min(batch, len(neg_rows)), replace=len(neg_rows) < batch)]
-        p_norm, n_norm = _norms(p, mask), _norms(n, mask)
-        active = (p_norm[:, None] - n_norm[None, :] + margin) > 0  # (P, Nn)
-        pairs = active.size
-        # d‖m⊙x‖/dm = m ⊙ x² / ‖m⊙x‖
-        grad_p = (active.sum(axis=1) / p_norm) @ np.square(p)
-        grad_n = (active.sum(axis=0) / n_norm) @ np.square(n)
-        grad = mask * (grad_p - grad_n) / pairs + weight_decay * mask
+        _, grad = origin_triplet_loss(mask, p, n, margin, weight_decay)
         velocity = momentum * velocity + grad
         mask = mask - learning_rate * (grad + momentum * velocity)
     return mask.astype(np.float32)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -130,6 +130,17 @@ class PosebitTerm:
 Term = ImageTerm | PosebitTerm
 
 
+def merge_conditions(terms: Iterable[PosebitTerm]) -> tuple[tuple[str, int], ...]:
+    """The one rule for merging posebit terms: the union of their conditions, sorted by name; a bit
+    asked in several terms must have the same value in each (else QueryError)."""
+    merged: dict[str, int] = {}
+    for term in terms:
+        for name, value in term.conditions:
+            if merged.setdefault(name, value) != value:
+                raise QueryError(f"The query asks for posebit '{name}' to be both 1 and 0.")
+    return tuple(sorted(merged.items()))
+
+
 @dataclass(frozen=True)
 class Query:
     """A weighted sum of terms (see the module docstring)."""
@@ -163,17 +174,9 @@ class Query:
         return tuple(t for t in self.terms if isinstance(t, PosebitTerm) and t.mode == "mask")
 
     def asked_conditions(self) -> tuple[tuple[str, int], ...]:
-        """Union of the conditions of positively weighted posebit terms (what results are scored against).
-
-        Raises QueryError when two terms ask opposite values of one bit.
-        """
-        merged: dict[str, int] = {}
-        for term in self.terms:
-            if isinstance(term, PosebitTerm) and term.weight > 0:
-                for name, value in term.conditions:
-                    if merged.setdefault(name, value) != value:
-                        raise QueryError(f"The query asks for posebit '{name}' to be both 1 and 0.")
-        return tuple(sorted(merged.items()))
+        """The merged conditions of the positively weighted posebit terms: what results are scored
+        against and what the result chips show (a subtracted term is not asked). QueryError on a clash."""
+        return merge_conditions(t for t in self.terms if isinstance(t, PosebitTerm) and t.weight > 0)
 
     def to_expr(self, labels: dict[str, str] | None = None) -> str:
         """The expression text, e.g. ``2*[img 17] + [right wrist is above the neck=1] - 0.5*[img 3]``.

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from posebrowser.core.query import ImageTerm, PosebitTerm
+from posebrowser.core.masks import posebit_agreement
+from posebrowser.core.query import ImageTerm
 from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import PosebrowserError, QueryError
 from posebrowser.gui.state import DISTANCE_METRICS, ColourState, ResultsState
@@ -25,16 +26,6 @@ def posebit_column(gallery: Any, name: str) -> np.ndarray | None:
     return np.asarray(gallery.posebits[:, names.index(name)], dtype=np.int8)
 
 
-def query_conditions(query: Any) -> tuple[tuple[str, int], ...]:
-    """All (name, value) conditions of the posebit terms of ``query`` (first occurrence wins)."""
-    seen: dict[str, int] = {}
-    for term in getattr(query, "terms", ()):
-        if isinstance(term, PosebitTerm):
-            for name, value in term.conditions:
-                seen.setdefault(name, int(value))
-    return tuple(seen.items())
-
-
 def bit_label(vocabulary: Any, name: str) -> str:
     try:
         return str(vocabulary.bits[vocabulary.index(name)].label)
@@ -46,13 +37,8 @@ def results_state(engine: Any, query: Any, result: Any) -> ResultsState:
     """Pair a SearchResult with thumbnail paths and agree/clash chips for the asked posebits."""
     gallery = engine.gallery
     indices = np.asarray(result.indices, dtype=np.int64)
-    conditions = query_conditions(query)
-    agree = np.full((len(indices), len(conditions)), -1, dtype=np.int8)
-    for column, (name, value) in enumerate(conditions):
-        values = posebit_column(gallery, name)
-        if values is not None and len(indices):
-            got = values[indices]
-            agree[:, column] = np.where(got < 0, -1, (got == value).astype(np.int8))
+    conditions = query.asked_conditions()  # the engine's rule: a subtracted posebit term is not asked
+    agree = _agreement(gallery, indices, conditions)
     correct = getattr(result, "correct", None)
     correct_meaning = "satisfies every asked posebit"
     anchor = _anchor_index(query)
@@ -71,6 +57,15 @@ def results_state(engine: Any, query: Any, result: Any) -> ResultsState:
         correct=None if correct is None else np.asarray(correct, dtype=bool),
         correct_meaning=correct_meaning,
     )
+
+
+def _agreement(gallery: Any, indices: np.ndarray, conditions: Conditions) -> np.ndarray:
+    """(k, C) int8 chips: 1 agrees, 0 clashes, -1 unknown (the engine's ``posebit_agreement``)."""
+    if gallery.posebits is None:
+        return np.full((len(indices), len(conditions)), -1, dtype=np.int8)
+    columns = {name: j for j, name in enumerate(gallery.posebit_names)}
+    asked = [(columns.get(name), value) for name, value in conditions]
+    return posebit_agreement(np.asarray(gallery.posebits)[indices], asked)
 
 
 #: Ground-truth metrics in order of preference for marking image-query results correct.

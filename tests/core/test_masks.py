@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from core_fakes import posebit_world
 
-from posebrowser.core.masks import MaskBank, fit_mask, satisfies
+from posebrowser.core.masks import MaskBank, fit_mask, origin_triplet_loss, posebit_agreement, satisfies
+from posebrowser.core.query import PosebitTerm, Query, merge_conditions
 from posebrowser.errors import CheckpointError, QueryError
 
 
@@ -40,6 +41,44 @@ def test_two_bit_mask_beats_full_posebyte_style_baseline() -> None:
 def test_satisfies_treats_unknown_as_unsatisfied() -> None:
     bits = np.array([[1, 0], [1, -1], [0, 0]], dtype=np.int8)
     np.testing.assert_array_equal(satisfies(bits, {0: 1, 1: 0}), [True, False, False])
+
+
+def test_posebit_agreement_marks_agree_clash_and_unknown() -> None:
+    bits = np.array([[1, 0], [0, -1], [1, 1]], dtype=np.int8)
+    agreement = posebit_agreement(bits, [(0, 1), (1, 0), (None, 1)])
+    np.testing.assert_array_equal(agreement, [[1, 1, -1], [0, -1, -1], [1, 0, -1]])
+    assert agreement.dtype == np.int8
+
+
+def test_merge_conditions_is_the_one_rule_for_asked_and_mask_terms() -> None:
+    a, b = PosebitTerm((("a", 1),)), PosebitTerm((("b", 0), ("a", 1)), mode="mask")
+    assert merge_conditions([a, b]) == (("a", 1), ("b", 0))
+    assert Query((a, b)).asked_conditions() == merge_conditions([a, b])
+    subtracted = PosebitTerm((("c", 1),), weight=-1.0)
+    assert Query((a, subtracted)).asked_conditions() == (("a", 1),)
+    with pytest.raises(QueryError, match="both 1 and 0"):
+        merge_conditions([a, PosebitTerm((("a", 0),), mode="mask")])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_mask_gradient_matches_torch_autograd(seed: int) -> None:
+    """The hand-written gradient of the mask fit (kept because it is faster) equals autograd's."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    positives, negatives = rng.normal(size=(24, 16)), rng.normal(size=(30, 16))
+    mask = rng.normal(size=16)  # signed weights, as fitted masks have
+    loss, grad = origin_triplet_loss(mask, positives, negatives, margin=0.5, weight_decay=5e-3)
+
+    m = torch.tensor(mask, dtype=torch.float64, requires_grad=True)
+    p, n = torch.tensor(positives), torch.tensor(negatives)
+    p_norm = torch.sqrt(((p * m) ** 2).sum(dim=1) + 1e-12)
+    n_norm = torch.sqrt(((n * m) ** 2).sum(dim=1) + 1e-12)
+    hinge = torch.clamp(p_norm[:, None] - n_norm[None, :] + 0.5, min=0.0).mean()
+    expected = hinge + 0.5 * 5e-3 * (m**2).sum()
+    expected.backward()
+    assert m.grad is not None
+    assert hinge.item() > 0.0 and loss == pytest.approx(expected.item(), rel=1e-12)
+    np.testing.assert_allclose(grad, m.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_fit_mask_needs_both_classes() -> None:
