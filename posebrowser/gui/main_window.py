@@ -331,10 +331,11 @@ class MainWindow(QMainWindow):
 
     def restore_session(self) -> None:
         path = self._open_path("Restore session", "posebrowser session (*.json)")
-        if path:
-            self._guarded(
-                lambda: session_io.restore_session(self.session, path), f"Session restored from {path}."
-            )
+        if path:  # the session announces success itself, once it is applied
+            try:
+                session_io.restore_session(self.session, path)
+            except Exception as error:
+                self.notifier.show_exception(error)
 
     def export_results(self) -> None:
         path = self._save_path("Export results", "CSV (*.csv);;JSON (*.json)", "results.csv")

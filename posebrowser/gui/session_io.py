@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from posebrowser.core.query import ImageTerm, PosebitTerm, Query
 from posebrowser.data.gallery_format import SPLITS
-from posebrowser.errors import DataError, UnsafeFileError
+from posebrowser.errors import DataError, PosebrowserError, UnsafeFileError
 from posebrowser.fileio import atomic_write_bytes
 from posebrowser.gui.query_edit import posebit_mode
 from posebrowser.gui.session import Session
@@ -212,8 +213,24 @@ def _check_structure(data: dict[str, Any], path: Path) -> None:
         raise bad("settings")
 
 
-def apply_session(session: Session, data: dict[str, Any], session_file: Path) -> None:
-    """Restore ``data`` (from :func:`read_session`) into a session whose engine is loaded."""
+@dataclass(frozen=True)
+class RestorePlan:
+    """A session file checked against the loaded engine: everything :func:`apply_session` will set."""
+
+    terms: tuple[Any, ...]
+    conditions: dict[str, int]
+    selection: tuple[int, ...]
+    partial_method: str
+    split: str | None
+    filter_by_posebits: bool
+    k: int
+    projection_method: str
+    subspace: bool
+    colour_by: str
+
+
+def plan_session(session: Session, data: dict[str, Any], session_file: Path) -> RestorePlan:
+    """Check ``data`` (from :func:`read_session`) against the loaded engine; changes nothing."""
     engine = session.engine
     size = len(engine.gallery)
     names = set(engine.vocabulary.names)
@@ -254,37 +271,69 @@ def apply_session(session: Session, data: dict[str, Any], session_file: Path) ->
                     weight=weight,
                 )
             )
-    chosen = dict(conditions(dict(data.get("conditions", {})).items()))
-    selection = [index(i) for i in data.get("selection", [])]
     settings = data.get("settings", {})
-    session.settings.partial_method = settings.get("partial_method", "conditional")
-    session.settings.split = settings.get("split")
-    session.settings.filter_by_posebits = bool(settings.get("filter_by_posebits", False))
-    session.settings.k = int(_number(settings.get("k", 50), 1, MAX_RESULTS, session_file))
-    session.settings_changed.emit()
-    session.conditions = chosen
-    session.conditions_changed.emit(dict(chosen))
-    session.refresh_filter_and_count()
-    session.request_projection(
-        settings.get("projection_method", "pca"), bool(settings.get("subspace", False))
+    return RestorePlan(
+        terms=tuple(terms),
+        conditions=dict(conditions(dict(data.get("conditions", {})).items())),
+        selection=tuple(index(i) for i in data.get("selection", [])),
+        partial_method=settings.get("partial_method", "conditional"),
+        split=settings.get("split"),
+        filter_by_posebits=bool(settings.get("filter_by_posebits", False)),
+        k=int(_number(settings.get("k", 50), 1, MAX_RESULTS, session_file)),
+        projection_method=settings.get("projection_method", "pca"),
+        subspace=bool(settings.get("subspace", False)),
+        colour_by=str(settings.get("colour_by", "none")),
     )
-    session.set_selection(selection)
-    session.request_query(Query(tuple(terms)) if terms else None)
-    session.set_colour_by(str(settings.get("colour_by", "none")))
+
+
+def apply_session(session: Session, data: dict[str, Any], session_file: Path) -> None:
+    """Restore ``data`` (from :func:`read_session`) into a session whose engine is loaded: all of it
+    or — when any part is invalid (a DataError) — nothing."""
+    plan = plan_session(session, data, session_file)
+    session.settings.partial_method = plan.partial_method
+    session.settings.split = plan.split
+    session.settings.filter_by_posebits = plan.filter_by_posebits
+    session.settings.k = plan.k
+    session.settings_changed.emit()
+    session.conditions = dict(plan.conditions)
+    session.conditions_changed.emit(dict(plan.conditions))
+    session.refresh_filter_and_count()
+    session.request_projection(plan.projection_method, plan.subspace)
+    session.set_selection(list(plan.selection))
+    session.request_query(Query(plan.terms) if plan.terms else None)
+    session.set_colour_by(plan.colour_by)
 
 
 def restore_session(session: Session, path: str | Path) -> None:
-    """Read ``path`` and restore it, re-opening the engine first when the gallery differs."""
+    """Read ``path`` and restore it, re-opening the engine first when the gallery differs.
+
+    Everything that can be checked is checked before anything changes (a missing gallery, bad fields:
+    a DataError, nothing applied). Success is announced once, with ``session.info``, when the session
+    is applied — after the gallery has loaded when it had to be opened; a failure then is reported
+    through ``session.error_occurred`` instead.
+    """
     path = Path(path)
     data = read_session(path)
     gallery = data.get("gallery")
+    if gallery is not None and not Path(gallery).is_dir():
+        raise DataError(f"The session's gallery {gallery} does not exist; nothing was restored.", path=path)
     same = gallery is None or (
         session.gallery_path is not None and Path(gallery).resolve() == Path(session.gallery_path).resolve()
     )
     if session.engine is not None and same:
         apply_session(session, data, path)
-    else:
-        session.load(gallery, on_loaded=lambda: apply_session(session, data, path))
+        session.info.emit(f"Session restored from {path}.")
+        return
+
+    def loaded() -> None:
+        try:
+            apply_session(session, data, path)
+        except PosebrowserError as error:
+            session.error_occurred.emit(error)
+        else:
+            session.info.emit(f"Session restored from {path}.")
+
+    session.load(gallery, on_loaded=loaded)
 
 
 def results_table(session: Session) -> list[dict[str, Any]]:
