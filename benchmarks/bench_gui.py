@@ -144,7 +144,7 @@ def scroll_frame_time(app: QApplication, view: Any, repeats: int) -> float:
 
 
 def bench_scatter_baseline(app: QApplication, count: int, repeats: int) -> float:
-    """pyqtgraph ScatterPlotItem frame time at ``count`` points (the design's reference)."""
+    """pyqtgraph ScatterPlotItem frame time at ``count`` points (the usual Qt scatter baseline)."""
     import pyqtgraph as pg
 
     plot = pg.PlotWidget()

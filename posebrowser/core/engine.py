@@ -293,7 +293,7 @@ class RetrievalEngine:
 
     def posebyte_for(self, conditions: ConditionsLike, mode: str) -> F32:
         """(B,) float32 posebyte in the posebit net's input order: ``full`` = unset bits 0; ``conditional`` =
-        unset bits completed by the Gaussian model (rounded and clipped, thesis §9)."""
+        unset bits completed by the Gaussian model (rounded and clipped, as the thesis does)."""
         names: Sequence[str] = getattr(self.posebit_embedder, "posebit_names", None) or self.vocabulary.names
         asked = dict(_conditions(conditions))
         if mode == "conditional":

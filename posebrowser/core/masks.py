@@ -1,4 +1,4 @@
-"""Masks for origin queries by warping (thesis §8.3 / §10), fitted on the fly for any set of conditions.
+"""Masks for origin queries by warping (the thesis' masks), fitted on the fly for any set of conditions.
 
 A mask is a (128,) float32 weight vector m. Items are ranked by ``‖m ⊙ e‖`` (distance to the origin of the
 warped space): a good mask for "right knee bent AND left knee bent" maps items satisfying all conditions

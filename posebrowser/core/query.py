@@ -1,6 +1,6 @@
 """Queries and results: frozen value objects shared by the engine, the GUI and the CLI.
 
-A :class:`Query` is a signed, weighted sum of terms (thesis §10 plus multi-modal arithmetic):
+A :class:`Query` is a signed, weighted sum of terms (the thesis' retrieval modes plus multi-modal arithmetic):
 
 * :class:`ImageTerm` — a gallery item (``gallery_index``) or an image file (``path``), embedded by the
   image net;

@@ -1,4 +1,4 @@
-"""Reader for the thesis' own dataset layout (thesis-reference.md §2).
+"""Reader for the thesis' own dataset layout (the original thesis code's files).
 
 Expected below the dataset root (any annotation group may be absent; then that field is None)::
 
@@ -13,8 +13,8 @@ Expected below the dataset root (any annotation group may be absent; then that f
 Rows are train rows then valtest rows; ids are those row numbers. Splits: train rows → "train",
 valtest rows before ``val_count`` (1919 in the thesis) → "val", the rest → "test".
 
-The 2-D joints of the thesis were drawn on the image upscaled to 288 px (§2.3, inferred). When the
-largest coordinate exceeds the first image's side by more than 10 %, they are halved so that they are
+The 2-D joints of the thesis were drawn on the image upscaled to 288 px (inferred from their range). When
+the largest coordinate exceeds the first image's side by more than 10 %, they are halved so that they are
 in pixels of the stored image (the scale used is recorded in ``manifest["joints_2d_scale"]``).
 3-D joints keep the thesis' "rescaled" units and axes (``manifest["joints_3d_units"]``).
 Posebit names are the question strings ([angles | distances | reldistances[keep]]) when the question

@@ -1,4 +1,4 @@
-"""``posebrowser evaluate``: thesis-style retrieval metrics (§11) of the shipped models on a gallery.
+"""``posebrowser evaluate``: the thesis' retrieval metrics of the shipped models on a gallery.
 
 The engine is used only to load the gallery, models and embeddings; every number is computed by the
 array functions in :mod:`posebrowser.evaluation.report` and :mod:`posebrowser.evaluation.metrics`.
@@ -37,7 +37,7 @@ Progress = Callable[[int, int], None]
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``evaluate`` sub-command."""
     parser = subparsers.add_parser(
-        "evaluate", help="hit@k, mean distance@k and posebit-question precision@k (thesis §11)"
+        "evaluate", help="hit@k, mean distance@k and posebit-question precision@k (the thesis' metrics)"
     )
     parser.add_argument("--gallery", type=Path, default=None, help="gallery folder (default: built-in)")
     parser.add_argument("--models", type=Path, default=None, help="models folder (default: shipped models)")

@@ -1,4 +1,4 @@
-"""Retrieval metrics of thesis reference §11, vectorised with numpy.
+"""The thesis' retrieval metrics (hit@k, mean distance@k, posebit precision@k), vectorised with numpy.
 
 Notation (per query q over a database T of M items): ``π_q`` = T sorted by embedding distance to q,
 ``rank_q(t)`` = 0-based position of t in ``π_q`` (the inverse permutation of ``π_q``), ``γ_q`` = T
@@ -33,7 +33,7 @@ class RetrievalScores:
 
     ``hit``: hit@k fraction; ``distance_standard``: mean over q of ``D(q, π_q[k−1])`` (the ground-truth
     distance of the k-th retrieved item); ``distance_thesis``: mean over q of ``D(q, γ_q[rank_q(γ_q[k−1])])``
-    (thesis §11.2); ``best_rank``: mean over q of ``min_{j<k} rank_q(γ_q[j])``.
+    (the thesis' variant); ``best_rank``: mean over q of ``min_{j<k} rank_q(γ_q[j])``.
     """
 
     ks: tuple[int, ...]
@@ -215,7 +215,7 @@ def precision_at_k(
 
     rankings (Q, K) or (K,) int indices into ``db_values`` (M,), best first; entries < 0 (missing
     results) count as misses, as do unknown values (−1) in ``db_values``. ``wanted``: one value for all
-    queries or (Q,) values. This is the thesis' "recall@k" for posebit questions (§11.3).
+    queries or (Q,) values. This is the thesis' "recall@k" for posebit questions.
     """
     ranked = np.atleast_2d(np.asarray(rankings, dtype=np.int64))
     values = np.asarray(db_values)

@@ -117,7 +117,7 @@ def evaluate_retrieval(
                 series=distances,
                 definition=(
                     "Mean ground-truth distance of the k-th retrieved item; the thesis variant is "
-                    "D(q, γ_q[rank_q(γ_q[k−1])]) (thesis §11.2)."
+                    "D(q, γ_q[rank_q(γ_q[k−1])])."
                 ),
                 details={"queries": int(truth.shape[0]), "database": int(num_db)},
             )
@@ -217,7 +217,7 @@ def evaluate_posebit_questions(
         series=series,
         definition=(
             "Share of the top-k results that have the asked posebit value, averaged over "
-            "single-condition questions (called recall@k in the thesis, §11.3)."
+            "single-condition questions (called recall@k in the thesis)."
         ),
         details={"conditions": len(common), "per_condition": per_condition},
     )

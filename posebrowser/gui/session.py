@@ -2,7 +2,8 @@
 
 Widgets emit intents (``*_requested`` signals) that the main window connects to the ``request_*``
 methods here; the session runs core work through :mod:`posebrowser.gui.workers` and announces the new
-state with ``*_changed`` signals. It is the only GUI module that touches the retrieval engine.
+state with ``*_changed`` signals. It and its two helpers, ``session_projection.py`` and ``session_io.py``,
+are the GUI modules that touch the retrieval engine.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ class ProjectionMixin:
             self._on_projection(self._projection_cache[key])
             return
         self.job_started.emit("projection", f"Projecting with {method}…")
-        if conditions:  # the subspace mask may be fitted with torch: that belongs on the compute lane
+        if conditions:  # fitting the subspace mask (numpy, tens of ms) belongs on the compute lane
             self.workers.submit(
                 "projection",
                 lambda ctx: np.asarray(engine.mask_for(conditions), dtype=np.float32),

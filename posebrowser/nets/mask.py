@@ -1,4 +1,4 @@
-"""EmbeddingMask: an element-wise learned weighting of the embedding space (thesis §6.4)."""
+"""EmbeddingMask: an element-wise learned weighting of the embedding space (the thesis' mask layer)."""
 
 from __future__ import annotations
 

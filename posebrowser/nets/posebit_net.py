@@ -1,4 +1,4 @@
-"""PosebitNet: maps a posebyte (N, B) to the image embedding space (thesis language net, §6.3).
+"""PosebitNet: maps a posebyte (N, B) to the image embedding space (the thesis' "language" net).
 
 Layers ``fc1`` (B→hidden, ReLU, dropout), ``fc2`` (hidden→hidden2, ReLU, dropout), ``fc3``
 (hidden2→128), then L2 norm. The thesis uses hidden=4608 and hidden2=2048 and initialises fc2/fc3 from

@@ -6,7 +6,7 @@ Two stages, so decoding can run in worker threads without touching torch:
    (pad-colour replacement, centre square crop, bilinear resize with PIL, thesis centre crop).
 2. :meth:`Preprocessing.normalise` — (N, S, S, 3) uint8 → (N, 3, S, S) float32
    ``(value · value_scale − mean) / std`` with mean/std given in **RGB order**, then the channel order
-   of the net (``"BGR"`` swaps channels after normalising, as thesis §7).
+   of the net (``"BGR"`` swaps channels after normalising, as the thesis' loaders do).
 
 :meth:`Preprocessing.to_array` chains both; :meth:`Preprocessing.to_tensor` wraps it in a torch tensor.
 """
@@ -162,7 +162,8 @@ def lite_preprocessing(input_size: int = 112) -> Preprocessing:
 
 
 def thesis_preprocessing() -> Preprocessing:
-    """Thesis §7: pad colour fix, centre 112 crop of the 144 image, 0–255 minus RGB mean, BGR, no std."""
+    """As the thesis' loaders: pad colour fix, centre 112 crop of the 144 image, 0–255 minus RGB mean,
+    BGR, no std."""
     return Preprocessing(
         input_size=112,
         mean=THESIS_MEAN_RGB,

@@ -1,7 +1,7 @@
 """Load the thesis' PyTorch 0.4 checkpoints (``model_6.pth``, ``model_20.pth``, masks) safely.
 
 Only ``torch.load(..., weights_only=True)`` is used: a pickle that would run code is refused with
-:class:`UnsafeFileError`. Key maps follow thesis reference §6.6.
+:class:`UnsafeFileError`. The key maps below rename the thesis' state_dict keys to posebrowser's modules.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The thesis image embedding net (VGG-S trunk + fc6/fc7 head), thesis reference §6.1–§6.2.
+"""The thesis image embedding net (VGG-S trunk + fc6/fc7 head) with its LRN layer.
 
 Input: (N, 3, 112, 112) float32, **BGR**, mean-subtracted 0–255 values, no std scaling (see
 :func:`posebrowser.nets.preprocessing.thesis_preprocessing`). Output: (N, 128) float32, L2-normalised
@@ -24,7 +24,7 @@ LRN_K = 2.0
 class ThesisLocalResponseNorm(nn.Module):
     """Cross-channel LRN ``y_c = x_c · (k + (α/n)·S_c)^(−β)`` over a 5-channel window.
 
-    With ``emulate_off_by_one=True`` the legacy running-sum bug of the thesis (§6.2) is reproduced:
+    With ``emulate_off_by_one=True`` the legacy running-sum bug of the thesis' LRN is reproduced:
     channel 0's square is never subtracted, so ``S_c`` gains ``x₀²`` for every channel ``c ≥ 3``.
     With ``False`` it equals ``torch.nn.LocalResponseNorm(5, 5e-4, 0.75, 2)``.
     """

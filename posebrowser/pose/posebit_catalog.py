@@ -1,7 +1,7 @@
 """The posebit definition (:class:`Posebit`) and the full list of candidates (:func:`candidate_posebits`).
 
 Each posebit is a yes/no statement about a 3D pose, computed in the torso frame of
-:mod:`posebrowser.pose.posebit_geometry` as ``bit = margin > 0``. Families (synthetic-gallery.md §8):
+:mod:`posebrowser.pose.posebit_geometry` as ``bit = margin > 0``. Families:
 
 ===========  =========  ==========================================================================  =======
 family       kind       bit = 1 when                                                                unit

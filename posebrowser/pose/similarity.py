@@ -1,4 +1,4 @@
-"""Ground-truth pose distances between two sets of poses (thesis-reference §4.4 and §5), numpy only.
+"""Ground-truth pose distances between two sets of poses (the thesis' Hamming and spatial metrics).
 
 Every function takes two batches ``a`` (N poses) and ``b`` (M poses) and returns an ``(N, M)`` float32
 matrix. Work is split into blocks of pose pairs so that the temporary arrays stay around

@@ -1,4 +1,4 @@
-"""The 16-joint skeleton in the thesis' MPII order (thesis-reference §3).
+"""The 16-joint skeleton in the thesis' MPII order.
 
 Joint arrays are ``(..., 16, D)`` float arrays in this order. "Left" and "right" are the *person's*
 left and right, never the image's.
@@ -39,7 +39,7 @@ SHORT_NAMES: tuple[str, ...] = (
     "neck", "hd", "r_wrst", "r_elbw", "r_shldr", "l_shldr", "l_elbw", "l_wrst",
 )
 
-#: Bones drawn for a stick figure, with the thesis' matplotlib colours (§3).
+#: Bones drawn for a stick figure, with the thesis' matplotlib colours.
 BONES: tuple[tuple[int, int, str], ...] = (
     (L_WRIST, L_ELBOW, "#1f77b4"),
     (L_ELBOW, L_SHOULDER, "#1f77b4"),

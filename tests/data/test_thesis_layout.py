@@ -1,4 +1,4 @@
-"""The thesis dataset layout (thesis-reference §2) from a hand-built miniature."""
+"""The thesis dataset layout (the original code's files) from a hand-built miniature."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from typing import Any
 from fake_engine import make_engine
 from PySide6.QtCore import QTimer
 
-#: The design target is < 100 ms; the assertion is looser because the reference machine has two
+#: The target is < 100 ms; the assertion is looser because the reference machine has two
 #: cores shared by several jobs. The measured figure is printed (run with -s) and recorded.
 STALL_LIMIT_S = 0.5
 

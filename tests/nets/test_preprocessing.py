@@ -1,4 +1,4 @@
-"""Preprocessing: thesis §7 pipeline by hand, compact pipeline, serialisation."""
+"""Preprocessing: the thesis' pipeline by hand, compact pipeline, serialisation."""
 
 from __future__ import annotations
 
