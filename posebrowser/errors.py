@@ -71,6 +71,10 @@ class DeviceError(PosebrowserError):
     """A compute device was asked for that cannot be used."""
 
 
+class EstimatorError(PosebrowserError):
+    """The pose estimator cannot run (its package or model bundle is missing or damaged)."""
+
+
 class JobCancelledError(PosebrowserError):
     """Long work was cancelled by the user; partial results were kept where safe."""
 

@@ -143,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="pose-task-venv-") as scratch:
         folder = args.venv or Path(scratch) / "venv"
         python = _make_venv(folder, args.package)
-        subprocess.run([str(python), str(Path(__file__).resolve()), "--inside", "--out", str(out)], check=True)
+        worker = [str(python), str(Path(__file__).resolve()), "--inside", "--out", str(out)]
+        subprocess.run(worker, check=True)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     print(f"sha256 {digest}")
     print(check_bundle(out))
