@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "posebrowser.core.command",
     "posebrowser.training.command",
     "posebrowser.evaluation.command",
+    "posebrowser.estimate.command",
 )
 
 
