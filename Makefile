@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 test-only: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -m "not slow"
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q -rs -m "not slow"
 
 test: lint test-only
 

@@ -13,6 +13,8 @@ export QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 if [[ "${1:-}" != "--smoke" ]]; then
     "$PY" -c "import PyInstaller" 2>/dev/null || "$PY" -m pip install --quiet 'pyinstaller>=6.10'
     "$PY" packaging/render_icon.py
+    "$PY" -c "import sys; from xdg.DesktopEntry import DesktopEntry; DesktopEntry(sys.argv[1]).validate()" \
+        packaging/io.github.posebrowser.PoseBrowser.desktop  # pyxdg (dev extra): the Desktop Entry spec
     if command -v desktop-file-validate >/dev/null; then
         desktop-file-validate packaging/io.github.posebrowser.PoseBrowser.desktop
     fi
