@@ -30,6 +30,7 @@ TSNE_DEFAULTS: dict[str, Any] = {
     "every": 25,
     "n_jobs": 1,
 }
+UMAP_DEFAULTS: dict[str, Any] = {"n_neighbors": 15, "min_dist": 0.1, "seed": 0}
 
 
 def fingerprint(array: NDArray[Any]) -> str:
@@ -138,7 +139,7 @@ def umap(data: NDArray[np.floating], params: Mapping[str, Any] | None = None) ->
         raise PosebrowserError(
             "UMAP needs the optional package umap-learn; install it with: pip install 'posebrowser[umap]'."
         ) from exc
-    p = {"n_neighbors": 15, "min_dist": 0.1, "seed": 0, **(params or {})}
+    p = {**UMAP_DEFAULTS, **(params or {})}
     reducer = umap_learn.UMAP(
         n_neighbors=int(p["n_neighbors"]), min_dist=float(p["min_dist"]), random_state=int(p["seed"])
     )

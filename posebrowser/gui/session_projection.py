@@ -62,7 +62,7 @@ class ProjectionMixin:
             return
         method = self.settings.projection_method
         conditions = self.ordered_conditions() if self.settings.subspace else ()
-        key = (method, conditions)
+        key = self._cache_key(method, conditions)
         if key in self._projection_cache:
             self._on_projection(self._projection_cache[key])
             return
@@ -77,13 +77,31 @@ class ProjectionMixin:
         else:
             self._project(method, conditions, None)
 
+    def projection_params(self, method: str) -> dict[str, Any]:
+        """The parameters the user chose for ``method`` (empty = the core's defaults)."""
+        chosen: dict[str, dict[str, Any]] = self.settings.extra.setdefault("projection_params", {})
+        return dict(chosen.get(method, {}))
+
+    def set_projection_params(self, method: str, params: dict[str, Any]) -> None:
+        """New parameters for ``method`` (t-SNE perplexity, UMAP neighbours); redraws when it is shown."""
+        if self.projection_params(method) == dict(params):
+            return
+        self.settings.extra.setdefault("projection_params", {})[method] = dict(params)
+        if self.settings.projection_method == method:
+            self.request_projection()
+
+    def _cache_key(self, method: str, conditions: Conditions) -> tuple[str, Conditions]:
+        params = self.projection_params(method)
+        return (f"{method} {sorted(params.items())}" if params else method), conditions
+
     def _project(self, method: str, conditions: Conditions, mask: np.ndarray | None) -> None:
-        engine, key = self.engine, (method, conditions)
+        engine, key = self.engine, self._cache_key(method, conditions)
+        params = self.projection_params(method)
 
         def job(ctx: JobContext) -> ProjectionState:
             coords = engine.project(
                 method,
-                {},
+                params,
                 subspace_mask=mask,
                 progress=ctx.progress,
                 cancel=ctx.cancelled,
