@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from posebrowser.gui import session_io
 from posebrowser.gui.gallery_view import IMAGE_SUFFIXES, GalleryView
-from posebrowser.gui.insight import Insight
 from posebrowser.gui.mask_view import MaskView
 from posebrowser.gui.notifications import Banner, Notifier
 from posebrowser.gui.posebit_panel import PosebitPanel
@@ -69,7 +68,6 @@ class MainWindow(QMainWindow):
         self.mask_view = MaskView(self)
         self.log_list = QListWidget(self)
         self.banner = Banner(self)
-        self.insight = Insight(self)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -86,8 +84,6 @@ class MainWindow(QMainWindow):
             ("projection", "Projection", self.projection_view, area.RightDockWidgetArea),
             ("mask", "Mask", self.mask_view, area.BottomDockWidgetArea),
             ("log", "Messages", self.log_list, area.BottomDockWidgetArea),
-            ("inspector", "Inspector", self.insight.inspector, area.LeftDockWidgetArea),
-            ("evaluation", "Evaluation", self.insight.evaluation_view, area.BottomDockWidgetArea),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{name}")
@@ -95,8 +91,6 @@ class MainWindow(QMainWindow):
             self.addDockWidget(where, dock)
             self.docks[name] = dock
         self.tabifyDockWidget(self.docks["mask"], self.docks["log"])
-        self.tabifyDockWidget(self.docks["mask"], self.docks["evaluation"])
-        self.splitDockWidget(self.docks["gallery"], self.docks["inspector"], Qt.Orientation.Vertical)
         self.docks["mask"].raise_()
         self.engine_status = EngineStatus(self)
         self.job_progress = JobProgress(self)
@@ -104,9 +98,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.engine_status)
         notifier.attach(self.statusBar(), self.banner, self.log_list)
         self._build_menus()
-        self.insight.wire_first()
         self._wire()
-        self.insight.wire()
         self.resize(1400, 900)
         self.resizeDocks([self.docks["mask"]], [120], Qt.Orientation.Vertical)
         self.resizeDocks(
@@ -183,7 +175,6 @@ class MainWindow(QMainWindow):
         self._action(
             query_menu, "Cancel running job / dismiss message", self._escape, "Esc", icon_name="cancel"
         )
-        self.insight.build_menu(self.menuBar().addMenu("Fi&gures"))
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
