@@ -14,6 +14,9 @@ from PIL import Image
 
 from posebrowser.figures.thesis import Tile, annotation_card, mask_bars, question_grid, retrieval_preview
 
+Rows = Sequence[int] | NDArray[np.int64]
+Values = Sequence[float] | NDArray[np.float32]
+
 #: How many posebits an annotation card lists per sample.
 CARD_POSEBITS = 12
 
@@ -49,9 +52,9 @@ def _verdict(correct: NDArray[np.bool_] | None, row: int) -> bool | None:
 
 def result_tiles(
     gallery: Any,
-    indices: Sequence[int],
+    indices: Rows,
     correct: NDArray[np.bool_] | None,
-    distances: Sequence[float] | None = None,
+    distances: Values | None = None,
 ) -> list[Tile]:
     """Tiles for ranked results: title "#rank d=…", frame from ``correct``."""
     tiles = []
@@ -64,11 +67,11 @@ def result_tiles(
 def retrieval_preview_figure(
     gallery: Any,
     query: Tile,
-    indices: Sequence[int],
+    indices: Rows,
     correct: NDArray[np.bool_] | None,
     meaning: str | None,
     title: str = "",
-    distances: Sequence[float] | None = None,
+    distances: Values | None = None,
     count: int = 5,
 ) -> Figure:
     """The query and its first ``count`` results with 2-D joints and 3-D skeletons."""
@@ -79,7 +82,7 @@ def retrieval_preview_figure(
 def question_grid_figure(
     gallery: Any,
     query: Tile | None,
-    indices: Sequence[int],
+    indices: Rows,
     correct: NDArray[np.bool_] | None,
     meaning: str | None,
     question: str,
@@ -115,7 +118,7 @@ def posebit_lines(
     return (*lines, "…") if len(names) > len(picks) else tuple(lines)
 
 
-def annotation_card_figure(gallery: Any, indices: Sequence[int], labels: dict[str, str]) -> Figure:
+def annotation_card_figure(gallery: Any, indices: Rows, labels: dict[str, str]) -> Figure:
     """The dataset annotation card for gallery items ``indices`` (four in the thesis)."""
     return annotation_card(
         [

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from posebrowser.gui import session_io
 from posebrowser.gui.gallery_view import IMAGE_SUFFIXES, GalleryView
+from posebrowser.gui.insight import Insight
 from posebrowser.gui.mask_view import MaskView
 from posebrowser.gui.notifications import Banner, Notifier
 from posebrowser.gui.posebit_panel import PosebitPanel
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         self.mask_view = MaskView(self)
         self.log_list = QListWidget(self)
         self.banner = Banner(self)
+        self.insight = Insight(self)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -84,6 +86,8 @@ class MainWindow(QMainWindow):
             ("projection", "Projection", self.projection_view, area.RightDockWidgetArea),
             ("mask", "Mask", self.mask_view, area.BottomDockWidgetArea),
             ("log", "Messages", self.log_list, area.BottomDockWidgetArea),
+            ("inspector", "Inspector", self.insight.inspector, area.LeftDockWidgetArea),
+            ("evaluation", "Evaluation", self.insight.evaluation_view, area.BottomDockWidgetArea),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{name}")
@@ -91,6 +95,8 @@ class MainWindow(QMainWindow):
             self.addDockWidget(where, dock)
             self.docks[name] = dock
         self.tabifyDockWidget(self.docks["mask"], self.docks["log"])
+        self.tabifyDockWidget(self.docks["mask"], self.docks["evaluation"])
+        self.splitDockWidget(self.docks["gallery"], self.docks["inspector"], Qt.Orientation.Vertical)
         self.docks["mask"].raise_()
         self.engine_status = EngineStatus(self)
         self.job_progress = JobProgress(self)
@@ -98,7 +104,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.engine_status)
         notifier.attach(self.statusBar(), self.banner, self.log_list)
         self._build_menus()
+        self.insight.wire_first()
         self._wire()
+        self.insight.wire()
         self.resize(1400, 900)
         self.resizeDocks([self.docks["mask"]], [120], Qt.Orientation.Vertical)
         self.resizeDocks(
@@ -175,6 +183,7 @@ class MainWindow(QMainWindow):
         self._action(
             query_menu, "Cancel running job / dismiss message", self._escape, "Esc", icon_name="cancel"
         )
+        self.insight.build_menu(self.menuBar().addMenu("Fi&gures"))
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())

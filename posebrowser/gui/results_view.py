@@ -1,6 +1,8 @@
 """Ranked results: thumbnails with rank and distance, a green/red frame for correctness against the
 ground truth (as in the thesis figures), and chips for the asked posebits the result agrees or clashes
-with. Click re-queries; the context menu adds a result to the query as a + or − term."""
+with. Click re-queries (and shows the result in the inspector); the context menu adds a result to the
+query as a + or − term. The frame criterion (true k nearest, a ground-truth distance threshold, the asked
+posebits) is the user's choice; 2-D skeletons can be drawn over every thumbnail."""
 
 from __future__ import annotations
 
@@ -13,14 +15,18 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     QRect,
+    QRectF,
     QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QGuiApplication, QImageReader, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -34,7 +40,9 @@ from PySide6.QtWidgets import (
 )
 
 from posebrowser.gui.figures import save_widget_image
-from posebrowser.gui.state import ResultsState
+from posebrowser.gui.frames import CRITERIA, DEFAULT_THRESHOLDS, UNITS, FrameCriterion, Frames, frames_for
+from posebrowser.gui.skeleton_painter import image_to_rect, paint_skeleton
+from posebrowser.gui.state import DISTANCE_METRICS, ResultsState
 from posebrowser.gui.theme import CORRECT_COLOUR, MUTED_COLOUR, WRONG_COLOUR
 from posebrowser.gui.thumbnails import ThumbnailLoader
 
@@ -48,11 +56,18 @@ class ResultsModel(QAbstractListModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.state: ResultsState | None = None
+        self.frames = Frames(None, "no query")
 
-    def set_state(self, state: ResultsState | None) -> None:
+    def set_state(self, state: ResultsState | None, frames: Frames) -> None:
         self.beginResetModel()
-        self.state = state
+        self.state, self.frames = state, frames
         self.endResetModel()
+
+    def set_frames(self, frames: Frames) -> None:
+        """New verdicts for the same results (the criterion changed): repaint, no reset."""
+        self.frames = frames
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, 0))
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() or self.state is None else len(self.state.paths)
@@ -71,9 +86,10 @@ class ResultsModel(QAbstractListModel):
                 f"rank {row + 1}: gallery #{int(state.indices[row])}  {Path(state.paths[row]).name}",
                 f"distance {float(state.distances[row]):.4f}",
             ]
-            if state.correct is not None:
-                verdict = "correct" if state.correct[row] else "wrong"
-                lines.append(f"{verdict} (criterion: {state.correct_meaning})")
+            correct = self.frames.correct
+            if correct is not None:
+                verdict = "green" if correct[row] else "red"
+                lines.append(f"{verdict} frame (green: {self.frames.meaning})")
             for column, label in enumerate(state.chip_labels):
                 mark = {1: "agrees", 0: "clashes", -1: "unknown"}[int(state.chip_agree[row, column])]
                 lines.append(f"{'' if state.chip_values[column] else 'not '}{label}: {mark}")
@@ -89,6 +105,9 @@ class ResultDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.model = model
         self.loader = loader
+        self.gallery: Any = None
+        self.show_skeletons = False
+        self._image_sizes: dict[str, tuple[int, int]] = {}
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(THUMB + 2 * FRAME + 6, THUMB + 2 * FRAME + TEXT_HEIGHT)
@@ -105,14 +124,16 @@ class ResultDelegate(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_MouseOver:
             painter.fillRect(rect, QColor("#2a2f37"))
         frame = QRect(rect.x() + 3, rect.y() + 2, THUMB + 2 * FRAME, THUMB + 2 * FRAME)
-        if state.correct is not None:
-            painter.fillRect(frame, CORRECT_COLOUR if state.correct[row] else WRONG_COLOUR)
+        correct = self.model.frames.correct
+        if correct is not None:
+            painter.fillRect(frame, CORRECT_COLOUR if correct[row] else WRONG_COLOUR)
         pixmap = self.loader.pixmap(state.paths[row], THUMB) or self.loader.placeholder(THUMB)
         target = frame.adjusted(FRAME, FRAME, -FRAME, -FRAME)
         scaled = pixmap.size().scaled(target.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        painter.drawPixmap(
-            QRect(target.center() - QPoint(scaled.width() // 2, scaled.height() // 2), scaled), pixmap
-        )
+        drawn = QRect(target.center() - QPoint(scaled.width() // 2, scaled.height() // 2), scaled)
+        painter.drawPixmap(drawn, pixmap)
+        if self.show_skeletons:
+            self._paint_skeleton(painter, state, row, drawn)
         painter.setPen(QColor("#d7dae0"))
         text_rect = QRect(rect.x() + 3, frame.bottom() + 2, frame.width(), 14)
         painter.drawText(
@@ -126,6 +147,19 @@ class ResultDelegate(QStyledItemDelegate):
             painter.setBrush(colour)
             painter.drawRoundedRect(QRect(rect.x() + 4 + column * 10, chip_y, 8, 8), 2, 2)
         painter.restore()
+
+    def _paint_skeleton(self, painter: QPainter, state: ResultsState, row: int, drawn: QRect) -> None:
+        joints = getattr(self.gallery, "joints_2d", None)
+        if joints is None:
+            return
+        path = state.paths[row]
+        size = self._image_sizes.get(path)
+        if size is None:  # the joints are in the stored image's pixels; its header tells its size
+            found = QImageReader(path).size()
+            size = (found.width(), found.height()) if found.isValid() else (drawn.width(), drawn.height())
+            self._image_sizes[path] = size
+        points = image_to_rect(joints[int(state.indices[row])], size[0], size[1], QRectF(drawn))
+        paint_skeleton(painter, points, width=1.2, dots=False)
 
 
 class HintListView(QListView):
@@ -153,6 +187,8 @@ class ResultsView(QWidget):
     image_query_requested = Signal(int)
     add_term_requested = Signal(int, float)
     count_requested = Signal(int)
+    inspect_requested = Signal(int)
+    criterion_changed = Signal(object)
 
     def __init__(self, loader: ThumbnailLoader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,7 +203,8 @@ class ResultsView(QWidget):
         self.list.setMouseTracking(True)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setModel(self.model)
-        self.list.setItemDelegate(ResultDelegate(self.model, loader, self.list))
+        self.delegate = ResultDelegate(self.model, loader, self.list)
+        self.list.setItemDelegate(self.delegate)
         self.list.clicked.connect(self._clicked)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
@@ -184,6 +221,7 @@ class ResultsView(QWidget):
         header.addWidget(QLabel("Results:", self))
         header.addWidget(self.count)
         header.addWidget(self.legend, 1)
+        self._build_criterion(header)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
@@ -194,12 +232,101 @@ class ResultsView(QWidget):
         self._repaint.timeout.connect(self.list.viewport().update)
         loader.thumbnail_ready.connect(lambda _key: self._repaint.start())
 
-    def show_results(self, state: ResultsState | None) -> None:
-        self.model.set_state(state)
-        meaning = None if state is None or state.correct is None else state.correct_meaning
-        self.legend.setText(
-            "" if meaning is None else f"green frame: {meaning}; red: not (hover a result for its distances)"
+    def _build_criterion(self, header: QHBoxLayout) -> None:
+        self.criterion_kind = QComboBox(self)
+        for value, label in CRITERIA:
+            self.criterion_kind.addItem(label, value)
+        self.criterion_kind.setToolTip("What makes a result's frame green")
+        self.criterion_metric = QComboBox(self)
+        for value, label in DISTANCE_METRICS:
+            self.criterion_metric.addItem(label, value)
+        self.criterion_metric.setCurrentIndex(self.criterion_metric.findData("3d"))
+        self.criterion_threshold = QDoubleSpinBox(self)
+        self.criterion_threshold.setDecimals(3)
+        self.criterion_threshold.setRange(0.0, 1e6)
+        self.criterion_threshold.setValue(DEFAULT_THRESHOLDS["3d"])
+        self.criterion_threshold.setSuffix(f" {UNITS['3d']}")
+        self.skeletons = QCheckBox("Skeletons", self)
+        self.skeletons.setToolTip("Draw each result's 2-D skeleton over its thumbnail")
+        self.skeletons.toggled.connect(self.set_show_skeletons)
+        self.criterion_kind.currentIndexChanged.connect(self._criterion_edited)
+        self.criterion_metric.currentIndexChanged.connect(self._metric_chosen)
+        self.criterion_threshold.valueChanged.connect(self._criterion_edited)
+        header.addWidget(QLabel("Green:", self))
+        for widget in (self.criterion_kind, self.criterion_metric, self.criterion_threshold, self.skeletons):
+            header.addWidget(widget)
+        self._show_threshold_widgets()
+
+    @property
+    def gallery(self) -> Any:
+        return self.delegate.gallery
+
+    @gallery.setter
+    def gallery(self, gallery: Any) -> None:
+        self.delegate.gallery = gallery
+        self.delegate._image_sizes.clear()
+
+    def criterion(self) -> FrameCriterion:
+        return FrameCriterion(
+            kind=str(self.criterion_kind.currentData()),
+            metric=str(self.criterion_metric.currentData()),
+            threshold=float(self.criterion_threshold.value()),
         )
+
+    def set_criterion(self, criterion: FrameCriterion) -> None:
+        for widget in (self.criterion_kind, self.criterion_metric, self.criterion_threshold):
+            widget.blockSignals(True)
+        self.criterion_kind.setCurrentIndex(max(0, self.criterion_kind.findData(criterion.kind)))
+        self.criterion_metric.setCurrentIndex(max(0, self.criterion_metric.findData(criterion.metric)))
+        self.criterion_threshold.setSuffix(f" {UNITS.get(criterion.metric, '')}")
+        self.criterion_threshold.setValue(criterion.threshold)
+        for widget in (self.criterion_kind, self.criterion_metric, self.criterion_threshold):
+            widget.blockSignals(False)
+        self._criterion_edited()
+
+    def _metric_chosen(self) -> None:
+        metric = str(self.criterion_metric.currentData())
+        self.criterion_threshold.blockSignals(True)
+        self.criterion_threshold.setSuffix(f" {UNITS[metric]}")
+        self.criterion_threshold.setSingleStep(DEFAULT_THRESHOLDS[metric] / 10)
+        self.criterion_threshold.setValue(DEFAULT_THRESHOLDS[metric])
+        self.criterion_threshold.blockSignals(False)
+        self._criterion_edited()
+
+    def _show_threshold_widgets(self) -> None:
+        threshold = self.criterion_kind.currentData() == "threshold"
+        self.criterion_metric.setVisible(threshold)
+        self.criterion_threshold.setVisible(threshold)
+
+    def _criterion_edited(self) -> None:
+        self._show_threshold_widgets()
+        if self.model.state is not None:
+            self._apply_frames(self.model.state, reset=False)
+        self.criterion_changed.emit(self.criterion())
+
+    def set_show_skeletons(self, on: bool) -> None:
+        self.delegate.show_skeletons = bool(on)
+        if self.skeletons.isChecked() != bool(on):
+            self.skeletons.setChecked(bool(on))
+        self.list.viewport().update()
+
+    def _apply_frames(self, state: ResultsState, reset: bool) -> None:
+        frames = frames_for(self.gallery, state, self.criterion())
+        if reset:
+            self.model.set_state(state, frames)
+        else:
+            self.model.set_frames(frames)
+        self.legend.setText(frames.legend() + " (hover a result for details; click it to inspect)")
+
+    def show_results(self, state: ResultsState | None) -> None:
+        if state is None:
+            self.model.set_state(None, Frames(None, "no query"))
+            self.legend.setText("")
+            return
+        self._apply_frames(state, reset=True)
+
+    def frames(self) -> Frames:
+        return self.model.frames
 
     def gallery_index(self, row: int) -> int:
         assert self.model.state is not None
@@ -207,6 +334,7 @@ class ResultsView(QWidget):
 
     def _clicked(self, index: QModelIndex) -> None:
         if index.isValid():
+            self.inspect_requested.emit(self.gallery_index(index.row()))
             self.image_query_requested.emit(self.gallery_index(index.row()))
 
     def _context_menu(self, position: QPoint) -> None:
@@ -216,6 +344,7 @@ class ResultsView(QWidget):
         gallery_index = self.gallery_index(index.row())
         path = self.model.state.paths[index.row()]
         menu = QMenu(self)
+        menu.addAction("Inspect (keep the query)", lambda: self.inspect_requested.emit(gallery_index))
         menu.addAction("Query with this image", lambda: self.image_query_requested.emit(gallery_index))
         menu.addAction("Add to query as + term", lambda: self.add_term_requested.emit(gallery_index, 1.0))
         menu.addAction("Add to query as − term", lambda: self.add_term_requested.emit(gallery_index, -1.0))

@@ -1,0 +1,171 @@
+"""Evaluation in the app: hit@k curves per ground-truth metric against chance and the posebit-question
+table, for the open gallery and model. The numbers come from :func:`posebrowser.evaluation.command.
+evaluate_engine` (val queries → test database, as ``posebrowser evaluate``), computed on a worker and
+cached per (gallery, model) for the session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from posebrowser.gui.workers import JobContext, Workers
+
+#: k values shown in the posebit-question table.
+TABLE_KS = (1, 5, 10)
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """A report dict (see :mod:`posebrowser.evaluation.report`) and its hit@k curves as RGBA pixels."""
+
+    report: dict[str, Any]
+    curves: np.ndarray
+
+
+def hit_tables(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [table for table in report["tables"] if table["key"].startswith("hit@k/")]
+
+
+def question_table(report: dict[str, Any]) -> dict[str, Any] | None:
+    return next((t for t in report["tables"] if t["key"] == "precision@k/posebit_questions"), None)
+
+
+def evaluate(engine: Any, context: JobContext | None = None) -> EvaluationResult:
+    """Evaluate ``engine`` (worker side) and draw the curves."""
+    from posebrowser.evaluation.command import evaluate_engine
+    from posebrowser.figures.export import render_rgba
+    from posebrowser.figures.thesis import hit_curves
+
+    report = evaluate_engine(engine, ks=tuple(range(1, 11)), untrained_baseline=False)
+    if context is not None:
+        context.raise_if_cancelled()
+    meta = report["meta"]
+    queries = f"{meta['query_count']} {meta['query_split']} queries"
+    title = f"{queries} → {meta['database_size']} {meta['database_split']} items"
+    return EvaluationResult(report, render_rgba(hit_curves(hit_tables(report), title), dpi=90))
+
+
+def cache_key(engine: Any) -> tuple[str, str, int]:
+    """What an evaluation depends on: the gallery's content, the model and the gallery size."""
+    gallery = engine.gallery
+    model = str(
+        getattr(engine, "model_name", "")
+        or getattr(getattr(engine, "image_embedder", None), "model_sha256", "")
+    )
+    return str(getattr(gallery, "content_hash", "")), model, len(gallery)
+
+
+class EvaluationController(QObject):
+    """Runs and caches evaluations; ``finished`` carries an :class:`EvaluationResult`."""
+
+    started = Signal()
+    finished = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, workers: Workers, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.workers = workers
+        self.cache: dict[tuple[str, str, int], EvaluationResult] = {}
+        self.runs = 0
+
+    def request(self, engine: Any) -> None:
+        """Show the cached evaluation of ``engine``, or compute it off the GUI thread."""
+        if engine is None:
+            return
+        key = cache_key(engine)
+        if key in self.cache:
+            self.finished.emit(self.cache[key])
+            return
+        self.started.emit()
+        self.runs += 1
+
+        def done(result: EvaluationResult) -> None:
+            self.cache[key] = result
+            self.finished.emit(result)
+
+        self.workers.submit("evaluation", lambda ctx: evaluate(engine, ctx), done, on_error=self.failed.emit)
+
+    def cached(self, engine: Any) -> EvaluationResult | None:
+        return None if engine is None else self.cache.get(cache_key(engine))
+
+
+class EvaluationView(QWidget):
+    """The *Evaluation* dock: a button, the curves and the posebit-question table."""
+
+    evaluate_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.result: EvaluationResult | None = None
+        self.button = QPushButton("Evaluate", self)
+        self.button.setToolTip(
+            "hit@k per ground-truth metric against chance and posebit-question precision@k on this gallery "
+            "(val queries, test database); computed once per gallery and model"
+        )
+        self.button.clicked.connect(self.evaluate_requested)
+        self.status = QLabel("Not evaluated yet.", self)
+        self.status.setWordWrap(True)
+        self.curves = QLabel(self)
+        self.curves.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        scroll = QScrollArea(self)
+        scroll.setWidget(self.curves)
+        scroll.setWidgetResizable(True)
+        self.table = QTableWidget(0, len(TABLE_KS), self)
+        self.table.setHorizontalHeaderLabels([f"k={k}" for k in TABLE_KS])
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        top = QHBoxLayout()
+        top.addWidget(self.button)
+        top.addWidget(self.status, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(scroll, 3)
+        layout.addWidget(QLabel("Posebit questions: precision@k [%]", self))
+        layout.addWidget(self.table, 1)
+
+    def show_running(self) -> None:
+        self.button.setEnabled(False)
+        self.status.setText("Evaluating… (embeddings are reused; the raw-pixel baseline reads the images)")
+
+    def show_failed(self, error: BaseException) -> None:
+        self.button.setEnabled(True)
+        self.status.setText(f"Evaluation failed: {error}")
+
+    def show_result(self, result: EvaluationResult) -> None:
+        self.result = result
+        self.button.setEnabled(True)
+        meta = result.report["meta"]
+        self.status.setText(
+            f"{meta['query_count']} {meta['query_split']} queries, {meta['database_size']} "
+            f"{meta['database_split']} items; hit window {meta['threshold'] + int(meta['thesis_off_by_one'])}"
+        )
+        height, width = result.curves.shape[:2]
+        image = QImage(result.curves.data, width, height, 4 * width, QImage.Format.Format_RGBA8888)
+        self.curves.setPixmap(QPixmap.fromImage(image.copy()))
+        self._fill_table(question_table(result.report))
+
+    def _fill_table(self, table: dict[str, Any] | None) -> None:
+        series = {} if table is None else table["series"]
+        self.table.setRowCount(len(series))
+        self.table.setVerticalHeaderLabels(list(series))
+        for row, values in enumerate(series.values()):
+            for column, k in enumerate(TABLE_KS):
+                text = f"{values[list(table['ks']).index(k)]:.1f}" if table and k in table["ks"] else "–"
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, column, item)
+        self.table.resizeColumnsToContents()

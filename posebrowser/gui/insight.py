@@ -1,0 +1,136 @@
+"""The ground-truth side of the window: the *Inspector* and *Evaluation* docks and the *Figures* menu,
+wired to the session and the results view (kept out of main_window.py, which only places them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction
+
+from posebrowser.gui.evaluation_view import EvaluationController, EvaluationResult, EvaluationView
+from posebrowser.gui.figures import FIGURE_FILTER, FIGURE_KINDS, FigureRequest, export_figure
+from posebrowser.gui.inspection import Inspection, inspect_item
+from posebrowser.gui.inspector import InspectorView
+from posebrowser.gui.workers import JobContext
+
+if TYPE_CHECKING:
+    from posebrowser.gui.main_window import MainWindow
+
+
+class Insight(QObject):
+    """Owns the inspector, the evaluation view and the figure actions of ``window``."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.session = window.session
+        self.inspector = InspectorView(window)
+        self.evaluation_view = EvaluationView(window)
+        self.evaluation = EvaluationController(self.session.workers, self)
+        self.inspected: int | None = None
+        self._reference: Any = None
+        self.figure_actions: dict[str, QAction] = {}
+        self.figures_written = 0
+
+    # ------------------------------------------------------------------ wiring
+    def wire_first(self) -> None:
+        """Connections that must run before the session's own (a gallery click inspects the item against
+        the query that is still current, then queries with it)."""
+        self.window.gallery_view.image_query_requested.connect(self.inspect)
+        self.window.results_view.inspect_requested.connect(self.inspect)
+
+    def wire(self) -> None:
+        results = self.window.results_view
+        results.criterion_changed.connect(lambda _criterion: self.reinspect())
+        self.session.engine_changed.connect(self._engine_changed)
+        self.evaluation_view.evaluate_requested.connect(lambda: self.evaluation.request(self.session.engine))
+        self.evaluation.started.connect(self.evaluation_view.show_running)
+        self.evaluation.finished.connect(self.evaluation_view.show_result)
+        self.evaluation.failed.connect(self.evaluation_view.show_failed)
+        self.evaluation.failed.connect(self.window.notifier.show_exception)
+
+    def build_menu(self, menu: Any) -> None:
+        for kind, text in FIGURE_KINDS:
+            action = QAction(f"{text}…", self.window)
+            action.setStatusTip(
+                "Draw with matplotlib from the current model and query; save as PDF, SVG or PNG"
+            )
+            action.triggered.connect(lambda _checked=False, kind=kind: self.save_figure(kind))
+            menu.addAction(action)
+            self.figure_actions[kind] = action
+
+    def _engine_changed(self, _info: Any) -> None:
+        engine = self.session.engine
+        self.window.results_view.gallery = None if engine is None else engine.gallery
+        self.inspected, self._reference = None, None
+        cached = self.evaluation.cached(engine)
+        if cached is not None:
+            self.evaluation_view.show_result(cached)
+
+    # ------------------------------------------------------------------ inspector
+    def labels(self) -> dict[str, str]:
+        engine = self.session.engine
+        if engine is None:
+            return {}
+        return {bit.name: bit.label for bit in engine.vocabulary.bits}
+
+    def inspect(self, index: int) -> None:
+        """Inspect gallery item ``index`` against the results shown now (off the GUI thread)."""
+        self.inspected, self._reference = int(index), self.window.results_view.model.state
+        self.reinspect()
+
+    def reinspect(self) -> None:
+        engine, index, state = self.session.engine, self.inspected, self._reference
+        if engine is None or index is None:
+            return
+        criterion, labels = self.window.results_view.criterion(), self.labels()
+        text = state.query.to_expr(labels) if state is not None and hasattr(state.query, "to_expr") else ""
+
+        def job(ctx: JobContext) -> Inspection:
+            return inspect_item(engine.gallery, index, state, criterion, labels, text)
+
+        self.session.workers.submit(
+            "inspect",
+            job,
+            self.inspector.show_inspection,
+            lane="light",
+            on_error=self.window.notifier.show_exception,
+        )
+
+    # ------------------------------------------------------------------ figures
+    def figure_request(self, kind: str) -> FigureRequest:
+        engine = self.session.engine
+        cached: EvaluationResult | None = self.evaluation.cached(engine)
+        return FigureRequest(
+            kind=kind,
+            engine=engine,
+            state=self.window.results_view.model.state,
+            frames=self.window.results_view.frames(),
+            labels=self.labels(),
+            conditions=tuple(self.session.conditions.items()),
+            evaluation=None if cached is None else cached.report,
+        )
+
+    def save_figure(self, kind: str, path: str | None = None) -> None:
+        """Ask where to save, then draw and write the figure on a worker (the GUI stays responsive)."""
+        if self.session.engine is None:
+            return
+        if path is None:
+            path = self.window._save_path("Save figure", FIGURE_FILTER, f"{kind}.pdf")
+        if not path:
+            return
+        request = self.figure_request(kind)
+        self.session.job_started.emit("figure", f"Drawing {kind} figure…")
+
+        def done(written: Path) -> None:
+            self.session.job_finished.emit("figure")
+            self.figures_written += 1
+            self.window.notifier.info(f"Figure written to {written}.")
+
+        def failed(error: BaseException) -> None:
+            self.session.job_finished.emit("figure")
+            self.window.notifier.show_exception(error)
+
+        self.session.workers.submit("figure", lambda ctx: export_figure(request, path), done, on_error=failed)

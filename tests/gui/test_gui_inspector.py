@@ -1,0 +1,113 @@
+"""The ground-truth inspector, the frame criterion and the skeleton overlay on result thumbnails."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from annotated_engine import annotated_engine
+from PySide6.QtCore import QPoint, Qt
+
+from posebrowser.gui.frames import FrameCriterion
+from posebrowser.gui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(make_window: Callable[..., MainWindow], tmp_path: Path) -> MainWindow:
+    return make_window(annotated_engine(tmp_path / "images"))
+
+
+def _click_result(window: MainWindow, qtbot: Any, row: int) -> None:
+    view = window.results_view
+    rect = view.list.visualRect(view.model.index(row, 0))
+    qtbot.mouseClick(view.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_clicking_a_result_inspects_it_against_the_query_that_listed_it(
+    window: MainWindow, qtbot: Any
+) -> None:
+    window.session.request_image_query(3)
+    listed = window.results_view.model.state
+    assert listed is not None
+    clicked = int(listed.indices[2])
+    _click_result(window, qtbot, 2)
+    inspection = window.insight.inspector.inspection
+    assert inspection is not None and inspection.index == clicked and inspection.rank == 2
+    assert set(inspection.distances) == {"2d", "3d", "procrustes", "hamming"}
+    assert inspection.distances["3d"] > 0
+    assert inspection.agreements() + inspection.clashes() > 0  # compared with the query image's bits
+    assert "nearest pose" in inspection.reason and inspection.verdict is not None
+    view = window.insight.inspector
+    view.image.grab()
+    view.skeleton.grab()
+    assert view.image.bones_drawn == 13 and view.skeleton.bones_drawn == 13
+    assert "3D distance" in view.distances.text()
+    assert int(window.results_view.model.state.indices[0]) == clicked  # the click still re-queries
+
+
+def test_the_3d_skeleton_turns_when_dragged(window: MainWindow, qtbot: Any) -> None:
+    window.session.request_image_query(5)
+    window.insight.inspect(7)
+    skeleton = window.insight.inspector.skeleton
+    skeleton.resize(200, 200)
+    before, azimuth = skeleton.screen_points(), skeleton.azimuth
+    assert before is not None
+    qtbot.mousePress(skeleton, Qt.MouseButton.LeftButton, pos=QPoint(50, 100))
+    qtbot.mouseMove(skeleton, QPoint(110, 100))
+    qtbot.mouseRelease(skeleton, Qt.MouseButton.LeftButton, pos=QPoint(110, 100))
+    assert skeleton.azimuth != azimuth
+    assert not np.allclose(skeleton.screen_points(), before)
+
+
+def test_the_frame_criterion_changes_frames_legend_and_the_reason(window: MainWindow, qtbot: Any) -> None:
+    window.session.request_image_query(3)
+    results = window.results_view
+    nearest = results.frames().correct.copy()
+    assert "true 50 nearest" in results.legend.text()
+    window.insight.inspect(int(results.model.state.indices[10]))
+    results.set_criterion(FrameCriterion("threshold", "3d", 0.0))
+    tight = results.frames().correct
+    assert tight.sum() == 1 and bool(tight[0])  # only the query itself is at distance 0
+    assert not np.array_equal(tight, nearest)
+    assert "3D distance to the query ≤ 0 m" in results.legend.text()
+    assert "red: 3D distance" in window.insight.inspector.inspection.reason  # re-inspected
+    results.set_criterion(FrameCriterion("threshold", "3d", 10.0))
+    assert results.frames().correct.all()
+    results.criterion_kind.setCurrentIndex(results.criterion_kind.findData("posebits"))
+    assert results.frames().correct is None
+    assert "no frames: the query asks no posebits" in results.legend.text()
+    assert not results.criterion_threshold.isVisible()
+
+
+def test_posebit_criterion_on_a_posebit_query(window: MainWindow) -> None:
+    name = window.session.engine.vocabulary.names[0]
+    window.session.request_conditions({name: 1})
+    window.session._debounce.timeout.emit()
+    results = window.results_view
+    results.set_criterion(FrameCriterion("posebits"))
+    column = window.session.engine.gallery.posebits[:, 0]
+    assert np.array_equal(results.frames().correct, column[results.model.state.indices] == 1)
+    results.set_criterion(FrameCriterion("threshold", "3d", 0.2))  # no query image: no 3-D distance
+    assert results.frames().correct is None and "needs a query" in results.legend.text()
+
+
+def test_skeletons_can_be_drawn_on_every_result_thumbnail(window: MainWindow, qtbot: Any) -> None:
+    window.session.request_image_query(3)
+    qtbot.waitUntil(lambda: window.loader.decoded_count >= 8, timeout=3000)
+    viewport = window.results_view.list.viewport()
+    plain = viewport.grab().toImage()
+    window.results_view.skeletons.setChecked(True)
+    assert window.results_view.delegate.show_skeletons
+    assert viewport.grab().toImage() != plain
+
+
+def test_a_gallery_item_outside_the_results_says_what_its_frame_would_be(window: MainWindow) -> None:
+    window.session.set_result_count(5)
+    window.session.request_image_query(3)
+    outside = next(i for i in range(200) if i not in window.results_view.model.state.indices)
+    window.insight.inspect(outside)
+    inspection = window.insight.inspector.inspection
+    assert inspection.rank is None and inspection.reason.startswith("Not among the results; it would be")
