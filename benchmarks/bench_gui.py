@@ -5,7 +5,9 @@ Measures, in one run so the ratios are meaningful on a shared machine:
 * click-to-results-painted latency at 10k and 100k items (mouse click on a gallery thumbnail → the
   results grid has painted the new results) next to the bare core query time (``engine.search``) of
   the same real :class:`RetrievalEngine` (faiss index over random 128-d unit vectors);
-* projection frame time at 100k points: posebrowser's numpy point layer vs a pyqtgraph ScatterPlotItem;
+* scatter frame time at each size, like for like: posebrowser's numpy point layer vs a pyqtgraph
+  ScatterPlotItem with the same points, symbol (3-px opaque squares, one colour) and widget size;
+* the app's projection view frame time (its own layer, in the 1400×900 window, with the app's colours);
 * hover-pick time (scipy cKDTree) at 100k;
 * gallery grid scroll-and-repaint time (thumbnails decode off the GUI thread);
 * launch-to-first-window (``python -m posebrowser --quit-after-shown``) vs ``python -c "import torch"``.
@@ -114,7 +116,7 @@ def bench_click_to_results(app: QApplication, count: int, repeats: int, folder: 
         "click_to_painted_ms": statistics.median(latencies),
         "core_search_ms": statistics.median(core),
         "hover_pick_ms": statistics.median(picks),
-        "point_frame_ms": frame_time(app, view.plot, repeats),
+        "app_projection_frame_ms": frame_time(app, view.plot, repeats),
         "gallery_scroll_frame_ms": scroll_frame_time(app, gallery.list, repeats),
     }
     window.close()
@@ -143,20 +145,40 @@ def scroll_frame_time(app: QApplication, view: Any, repeats: int) -> float:
     return statistics.median(times)
 
 
-def bench_scatter_baseline(app: QApplication, count: int, repeats: int) -> float:
-    """pyqtgraph ScatterPlotItem frame time at ``count`` points (the usual Qt scatter baseline)."""
+#: Both scatter layers draw in a plot widget of this size (pixels), so they fill the same raster.
+SCATTER_WIDGET = (900, 600)
+SCATTER_SIZE_PX = 3
+SCATTER_RGBA = (70, 130, 180, 255)
+
+
+def bench_scatter(app: QApplication, count: int, repeats: int) -> dict[str, float]:
+    """Full-repaint frame time of posebrowser's point layer and of a pyqtgraph ScatterPlotItem, like for
+    like: the same ``count`` points, the same symbol (opaque ``SCATTER_SIZE_PX``-px squares, no outline, one
+    colour) and the same widget size; the ratio is pyqtgraph / own layer."""
     import pyqtgraph as pg
 
-    plot = pg.PlotWidget()
-    plot.resize(700, 500)
-    rng = np.random.default_rng(1)
-    points = rng.normal(size=(count, 2))
-    plot.addItem(pg.ScatterPlotItem(x=points[:, 0], y=points[:, 1], size=3, pen=None, brush=pg.mkBrush("w")))
-    plot.show()
-    app.processEvents()
-    value = frame_time(app, plot, repeats)
-    plot.close()
-    return value
+    from posebrowser.gui.point_cloud import PointCloudItem, pack_colours
+
+    points = np.random.default_rng(1).normal(size=(count, 2))
+    own = PointCloudItem(size=SCATTER_SIZE_PX)
+    own.set_points(points, pack_colours(np.tile(np.array(SCATTER_RGBA, np.uint8), (count, 1))))
+    baseline = pg.ScatterPlotItem(
+        x=points[:, 0], y=points[:, 1], symbol="s", size=SCATTER_SIZE_PX, pxMode=True, pen=None,
+        brush=pg.mkBrush(*SCATTER_RGBA),
+    )
+    figures = {}
+    for name, item in (("own_layer_frame_ms", own), ("pyqtgraph_frame_ms", baseline)):
+        plot = pg.PlotWidget()
+        plot.resize(*SCATTER_WIDGET)
+        plot.addItem(item)
+        plot.getPlotItem().getViewBox().setRange(xRange=(-4, 4), yRange=(-4, 4), padding=0)
+        plot.show()
+        app.processEvents()
+        frame_time(app, plot, 2)  # first paints build caches (pyqtgraph's symbol atlas)
+        figures[name] = frame_time(app, plot, repeats)
+        plot.close()
+    figures["pyqtgraph_over_own"] = figures["pyqtgraph_frame_ms"] / figures["own_layer_frame_ms"]
+    return figures
 
 
 def bench_launch(repeats: int = 3) -> dict[str, float]:
@@ -188,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         for count in args.sizes:
             report[f"n={count}"] = bench_click_to_results(app, count, args.repeats, Path(folder))
-    report["pyqtgraph_scatter_frame_ms@100k"] = bench_scatter_baseline(app, 100_000, args.repeats)
+    for count in args.sizes:
+        report[f"scatter n={count}"] = bench_scatter(app, count, args.repeats)
     report.update(bench_launch())
     for key, value in report.items():
         if isinstance(value, dict):
