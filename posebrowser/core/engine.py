@@ -220,6 +220,10 @@ class RetrievalEngine:
             embeddings_id=key.folder_name(),
         )
         engine.warnings.extend(warnings)
+        cache_root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        engine.projections = ProjectionCache(  # t-SNE / UMAP maps survive a relaunch
+            folder=cache_root / "projections" / key.folder_name(), reference=engine.embeddings
+        )
         return engine
 
     def _default_vocabulary(self) -> VocabularyLike:

@@ -4,24 +4,34 @@ Every method returns a :class:`Projection` with ``coords`` (N, 2) float32 and ca
 the same map (:meth:`Projection.place`): PCA exactly, t-SNE with openTSNE's ``transform``, UMAP with its
 ``transform``. A subspace ``mask`` (D,) projects ``embeddings ⊙ mask`` instead (a posebit's subspace
 collapses towards the origin). :class:`ProjectionCache` keeps finished projections per
-(embeddings fingerprint, method, params, mask).
+(embeddings fingerprint, method, params, mask) in memory and — for the slow methods, with a ``folder`` —
+on disk, so a relaunch draws a t-SNE or UMAP map without recomputing it. A map read back from disk has
+no fitted model: it places new points among their nearest neighbours (:data:`PLACE_NEIGHBOURS`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from posebrowser.errors import JobCancelledError, PosebrowserError, QueryError
+from posebrowser.fileio import atomic_write_bytes
 
 F32 = NDArray[np.float32]
 METHODS: tuple[str, ...] = ("pca", "tsne", "umap")
+#: Methods whose maps are worth keeping on disk (PCA takes milliseconds).
+DISK_METHODS: tuple[str, ...] = ("tsne", "umap")
+#: A map without a fitted model places a new vector at the distance-weighted mean of this many nearest
+#: gallery points (openTSNE's transform also starts there before it optimises).
+PLACE_NEIGHBOURS = 10
 TSNE_DEFAULTS: dict[str, Any] = {
     "perplexity": 30.0,
     "n_iter": 500,
@@ -53,12 +63,16 @@ class Projection:
     coords: F32
     mask: F32 | None = None
     model: Any = field(default=None, repr=False)
+    #: the (N, D) unmasked embeddings the map was made of; places points when ``model`` is None
+    reference: F32 | None = field(default=None, repr=False)
 
     def place(self, vectors: NDArray[np.floating]) -> F32:
         """Out-of-sample placement of (M, D) vectors (the same mask is applied) → (M, 2) float32."""
         x = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         if self.mask is not None:
             x = x * self.mask
+        if self.model is None:
+            return self._place_among_neighbours(x)
         if self.method == "pca":
             mean, components = self.model
             return np.asarray((x - mean) @ components.T, dtype=np.float32)
@@ -66,6 +80,19 @@ class Projection:
             self.model.transform(x.astype(np.float64 if self.method == "tsne" else np.float32)),
             dtype=np.float32,
         )
+
+    def _place_among_neighbours(self, x: F32) -> F32:
+        if self.reference is None:
+            raise QueryError(f"This {self.method} map cannot place new points (no model, no reference).")
+        data = self.reference if self.mask is None else self.reference * self.mask
+        k = min(PLACE_NEIGHBOURS, len(data))
+        placed = np.empty((len(x), 2), dtype=np.float32)
+        for row, vector in enumerate(x):
+            squared = np.einsum("nd,nd->n", data - vector, data - vector)
+            nearest = np.argpartition(squared, k - 1)[:k]
+            weights = 1.0 / (np.sqrt(squared[nearest]) + 1e-6)
+            placed[row] = (weights @ self.coords[nearest]) / weights.sum()
+        return placed
 
 
 def pca(data: NDArray[np.floating]) -> tuple[F32, tuple[F32, F32]]:
@@ -176,10 +203,15 @@ def project(
 
 
 class ProjectionCache:
-    """Finished projections by (embeddings fingerprint, method, params, mask); keeps the last ``size``."""
+    """Finished projections by (embeddings fingerprint, method, params, mask); keeps the last ``size`` in
+    memory and, given a ``folder``, every t-SNE / UMAP map on disk (coords + mask, one ``.npz`` each,
+    written atomically, read without pickle). ``reference`` (the embeddings) lets a map read from disk
+    place new points."""
 
-    def __init__(self, size: int = 8) -> None:
+    def __init__(self, size: int = 8, folder: str | Path | None = None, reference: F32 | None = None) -> None:
         self.size = size
+        self.folder = None if folder is None else Path(folder)
+        self.reference = reference
         self._items: OrderedDict[tuple[str, str, str, str], Projection] = OrderedDict()
 
     @staticmethod
@@ -193,12 +225,79 @@ class ProjectionCache:
 
     def get(self, key: tuple[str, str, str, str]) -> Projection | None:
         item = self._items.get(key)
-        if item is not None:
+        if item is None:
+            item = self._read(key)
+            if item is not None:
+                self._remember(key, item)
+        else:
             self._items.move_to_end(key)
         return item
 
     def put(self, key: tuple[str, str, str, str], projection: Projection) -> None:
+        self._remember(key, projection)
+        self._write(key, projection)
+
+    def _remember(self, key: tuple[str, str, str, str], projection: Projection) -> None:
         self._items[key] = projection
         self._items.move_to_end(key)
         while len(self._items) > self.size:
             self._items.popitem(last=False)
+
+    def path_for(self, key: tuple[str, str, str, str]) -> Path | None:
+        """Where the map of ``key`` lives on disk (None: not kept on disk)."""
+        if self.folder is None or key[1] not in DISK_METHODS:
+            return None
+        return self.folder / f"{key[1]}-{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}.npz"
+
+    def _write(self, key: tuple[str, str, str, str], projection: Projection) -> None:
+        path = self.path_for(key)
+        if path is None:
+            return
+        buffer = io.BytesIO()
+        mask = np.zeros(0, np.float32) if projection.mask is None else projection.mask
+        np.savez(buffer, coords=projection.coords, mask=mask, key=np.array(repr(key)))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, buffer.getvalue())
+        except OSError:  # an unwritable cache folder only costs the next launch a recomputation
+            pass
+
+    def _read(self, key: tuple[str, str, str, str]) -> Projection | None:
+        path = self.path_for(key)
+        if path is None or not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                coords, mask, stored_key = stored["coords"], stored["mask"], str(stored["key"])
+        except (OSError, ValueError, KeyError):  # unreadable or foreign: recompute (and overwrite)
+            return None
+        rows = None if self.reference is None else len(self.reference)
+        if (
+            stored_key != repr(key)
+            or coords.ndim != 2
+            or coords.shape[1] != 2
+            or rows not in (None, len(coords))
+        ):
+            return None
+        if not np.isfinite(coords).all():
+            return None
+        try:
+            params = dict(params_from_key(key[2]))
+        except (ValueError, TypeError, SyntaxError):
+            return None
+        return Projection(
+            key[1],
+            params,
+            np.asarray(coords, dtype=np.float32),
+            None if mask.size == 0 else np.asarray(mask, dtype=np.float32),
+            model=None,
+            reference=self.reference,
+        )
+
+
+def params_from_key(text: str) -> list[tuple[str, Any]]:
+    """The ``repr(sorted(params.items()))`` of a cache key read back (literals only, no code run)."""
+    import ast
+
+    value = ast.literal_eval(text)
+    return [(str(name), item) for name, item in value]
