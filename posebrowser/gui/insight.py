@@ -4,7 +4,7 @@ wired to the session and the results view (kept out of main_window.py, which onl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
@@ -15,14 +15,12 @@ from posebrowser.gui.inspection import Inspection, inspect_item
 from posebrowser.gui.inspector import InspectorView
 from posebrowser.gui.workers import JobContext
 
-if TYPE_CHECKING:
-    from posebrowser.gui.main_window import MainWindow
-
 
 class Insight(QObject):
     """Owns the inspector, the evaluation view and the figure actions of ``window``."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Any) -> None:
+        """``window`` is the MainWindow (its views, session and notifier; typed loosely: it imports us)."""
         super().__init__(window)
         self.window = window
         self.session = window.session
