@@ -21,6 +21,7 @@ import hashlib
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -121,6 +122,36 @@ def _landmark_array(landmarks: Any, fields: tuple[str, ...]) -> NDArray[np.float
     return np.array([[float(getattr(mark, f) or 0.0) for f in fields] for mark in landmarks])
 
 
+def _overlap(a: PersonBox, b: PersonBox) -> float:
+    """Intersection over union of two boxes."""
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    shared = max(width, 0.0) * max(height, 0.0)
+    union = a.area + b.area - shared
+    return shared / union if union > 0 else 0.0
+
+
+def distinct_people(boxes: list[PersonBox], max_overlap: float = 0.5) -> list[int]:
+    """Indices of the boxes that are separate people, largest first: a box overlapping a larger kept one
+    by more than ``max_overlap`` (IoU) is the same person found twice (the detector can do that)."""
+    kept: list[int] = []
+    for index in sorted(range(len(boxes)), key=lambda i: -boxes[i].area):
+        if all(_overlap(boxes[index], boxes[other]) <= max_overlap for other in kept):
+            kept.append(index)
+    return kept
+
+
+def _close_quietly(landmarker: Any) -> None:
+    """Close a landmarker; at interpreter exit (its worker thread already gone) drop its handle instead,
+    so mediapipe's own ``__del__`` does nothing during teardown rather than print a traceback."""
+    with stderr_silenced():
+        try:
+            landmarker.close()
+        except RuntimeError:  # "cannot schedule new futures after shutdown": the process is ending
+            if hasattr(landmarker, "_handle"):
+                landmarker._handle = None  # its close() and __del__ return at once; the OS frees the rest
+
+
 def _box(pixels: NDArray[np.float64], width: int, height: int) -> PersonBox:
     low, high = pixels.min(axis=0), pixels.max(axis=0)
     pad = (high - low) * BOX_MARGIN
@@ -147,6 +178,7 @@ class PoseEstimator:
         self._landmarker: Any = None
         self._mediapipe: Any = None
         self._detected_once = False
+        self._finalizer: Any = None
         self._lock = threading.Lock()
 
     @cached_property
@@ -180,13 +212,14 @@ class PoseEstimator:
                 raise EstimatorError(f"The pose model bundle cannot be loaded ({error}).",
                                      path=self.bundle) from error
             self._mediapipe = mediapipe
+            # closed at exit at the latest: mediapipe's own __del__ fails once the interpreter tears down
+            self._finalizer = weakref.finalize(self, _close_quietly, self._landmarker)
         return self._landmarker
 
     def close(self) -> None:
         with self._lock:
             if self._landmarker is not None:
-                with stderr_silenced():
-                    self._landmarker.close()
+                self._finalizer()
                 self._landmarker = None
                 self._detected_once = False
 
@@ -227,7 +260,8 @@ class PoseEstimator:
     def _describe(self, result: Any, width: int, height: int) -> PoseEstimate:
         people = [_landmark_array(marks, ("x", "y")) * (width, height) for marks in result.pose_landmarks]
         boxes = [_box(pixels, width, height) for pixels in people]
-        chosen = int(np.argmax([box.area for box in boxes]))
+        separate = distinct_people(boxes)
+        chosen = separate[0]
         visibility = _landmark_array(result.pose_landmarks[chosen], ("visibility",))[:, 0]
         world = _landmark_array(result.pose_world_landmarks[chosen], ("x", "y", "z"))
         joints_3d = skeleton_map.camera_to_z_up(skeleton_map.to_skeleton(world))
@@ -239,4 +273,4 @@ class PoseEstimator:
             image_size=(width, height), box=boxes[chosen],
             joints_2d=skeleton_map.to_skeleton(people[chosen]).astype(np.float32),
             joints_3d=joints_3d.astype(np.float32), confidence=confidence, posebits=posebits,
-            vocabulary_version=self.vocabulary.version, people_found=len(people), estimator=self.version)
+            vocabulary_version=self.vocabulary.version, people_found=len(separate), estimator=self.version)

@@ -1,0 +1,57 @@
+"""Fixtures for the estimator tests: one shared estimator, real photos read from installed packages, and
+renders of the built-in gallery with their exact annotations."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from posebrowser.data.gallery import Gallery
+from posebrowser.errors import PosebrowserError
+from posebrowser.estimate.estimator import PoseEstimator
+
+
+def _needs_mediapipe() -> None:
+    if importlib.util.find_spec("mediapipe") is None:
+        pytest.skip("mediapipe is not installed (pip install 'mediapipe>=1.2.2,<2')")
+
+
+@pytest.fixture(scope="session")
+def estimator() -> Iterator[PoseEstimator]:
+    _needs_mediapipe()
+    with PoseEstimator() as shared:
+        yield shared
+
+
+def skimage_photo(name: str) -> Image.Image:
+    """A photo shipped inside scikit-image (skipped with the reason when the package is missing)."""
+    data = pytest.importorskip("skimage.data", reason="scikit-image ships the astronaut and camera photos")
+    pixels = np.asarray(getattr(data, name)())
+    return Image.fromarray(pixels).convert("RGB")
+
+
+def grace_hopper_path() -> Path:
+    """matplotlib's sample photo of Grace Hopper (skipped when the sample data are not installed)."""
+    cbook = pytest.importorskip("matplotlib.cbook")
+    try:
+        path = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    except (OSError, ValueError) as error:
+        pytest.skip(f"matplotlib's sample data are not installed ({error})")
+    if not path.is_file():
+        pytest.skip("matplotlib's sample data are not installed")
+    return path
+
+
+@pytest.fixture(scope="session")
+def gallery() -> Gallery:
+    from posebrowser.data.loading import open_gallery
+
+    try:
+        return open_gallery()
+    except PosebrowserError as error:
+        pytest.skip(f"the built-in gallery cannot be opened ({error})")
