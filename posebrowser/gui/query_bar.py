@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFrame,
@@ -25,6 +26,8 @@ from posebrowser.gui.thumbnails import PathForIndex, ThumbnailLoader
 #: Terms shown as chips; a longer query (e.g. a lasso selection) shows "+N more".
 MAX_CHIPS = 12
 CHIP_THUMB = 40
+#: Posebit chips are elided to this width (the full text is the tooltip), so a chip never fills the bar.
+CHIP_TEXT_PX = 220
 
 
 class TermChip(QFrame):
@@ -109,8 +112,20 @@ class QueryBar(QWidget):
         scroll.setWidget(holder)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setFixedHeight(CHIP_THUMB + 22)
         scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        bar_height = scroll.horizontalScrollBar().sizeHint().height()
+        scroll.setFixedHeight(CHIP_THUMB + 22 + bar_height)  # chips keep their height above the scroll bar
+        self.chip_scroll = scroll
+        scroll.viewport().installEventFilter(self)  # the mouse wheel scrolls the chips sideways
+        self._follow_newest = True
+        scroll.horizontalScrollBar().rangeChanged.connect(self._scroll_to_newest)
+        scroll.horizontalScrollBar().actionTriggered.connect(self._user_scrolled)
+        self.term_count = QLabel("", self)
+        self.term_count.setToolTip("Terms in the query (scroll the row or use the wheel to see them all)")
+        chips = QHBoxLayout()
+        chips.addWidget(scroll, 1)
+        chips.addWidget(self.term_count)
         top = QHBoxLayout()
         top.addWidget(self.back_button)
         top.addWidget(self.forward_button)
@@ -119,7 +134,7 @@ class QueryBar(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 2)
         layout.addLayout(top)
-        layout.addWidget(scroll)
+        layout.addLayout(chips)
         self.set_history(False, False)
         loader.thumbnail_ready.connect(self._thumbnail_ready)
 
@@ -154,14 +169,38 @@ class QueryBar(QWidget):
             self._chip_row.insertWidget(
                 self._chip_row.count() - 1, QLabel(f"+{len(terms) - MAX_CHIPS} more terms", self)
             )
+        self.term_count.setText(f"{len(terms)} terms" if len(terms) > 1 else "")
         self.expression.setText(_expression(query, self.labels))
+        self._follow_newest = True  # the newest term is the one just added: keep the row's end in view
+        self._scroll_to_newest()
+
+    def _scroll_to_newest(self, *_range: int) -> None:
+        """Until the user scrolls the row, every re-layout keeps its right end (the newest term) shown."""
+        if self._follow_newest:
+            bar = self.chip_scroll.horizontalScrollBar()
+            bar.setValue(bar.maximum())
+
+    def _user_scrolled(self, *_: int) -> None:
+        self._follow_newest = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Vertical wheel turns over the chip row scroll it sideways."""
+        if event.type() == QEvent.Type.Wheel and isinstance(event, QWheelEvent):
+            bar = self.chip_scroll.horizontalScrollBar()
+            delta = event.angleDelta().y() or event.angleDelta().x()
+            self._follow_newest = False
+            bar.setValue(bar.value() - delta)
+            return True
+        return super().eventFilter(watched, event)
 
     def _fill(self, chip: TermChip, term: Any) -> None:
         conditions = getattr(term, "conditions", None)
         if conditions is not None:
             parts = [("" if value else "not ") + self.labels.get(name, name) for name, value in conditions]
             shown = "; ".join(parts[:3]) + (f" (+{len(parts) - 3})" if len(parts) > 3 else "")
-            chip.content.setText(f"[{term.mode}] {shown}")
+            text = f"[{term.mode}] {shown}"
+            metrics = chip.content.fontMetrics()
+            chip.content.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, CHIP_TEXT_PX))
             chip.content.setToolTip("\n".join(parts))
             return
         path = (
