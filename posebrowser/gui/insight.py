@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 
 from posebrowser.gui.evaluation_view import EvaluationController, EvaluationResult, EvaluationView
@@ -14,6 +14,11 @@ from posebrowser.gui.figures import FIGURE_FILTER, FIGURE_KINDS, FigureRequest, 
 from posebrowser.gui.inspection import Inspection, inspect_item
 from posebrowser.gui.inspector import InspectorView
 from posebrowser.gui.workers import JobContext
+
+#: How often a pending inspection checks whether the search it waits for has answered, and how long it
+#: then leaves the results view to paint before its own work starts.
+SEARCH_POLL_MS = 10
+PAINT_GRACE_MS = 30
 
 
 class Insight(QObject):
@@ -75,9 +80,16 @@ class Insight(QObject):
         return {bit.name: bit.label for bit in engine.vocabulary.bits}
 
     def inspect(self, index: int) -> None:
-        """Inspect gallery item ``index`` against the results shown now (off the GUI thread)."""
+        """Inspect gallery item ``index`` against the results shown now, off the GUI thread and after the
+        search the same click started has painted its results (the inspector never delays them)."""
         self.inspected, self._reference = int(index), self.window.results_view.model.state
-        self.reinspect()
+        QTimer.singleShot(0, self._inspect_when_results_painted)
+
+    def _inspect_when_results_painted(self) -> None:
+        if self.session.workers.is_busy("search"):
+            QTimer.singleShot(SEARCH_POLL_MS, self._inspect_when_results_painted)
+        else:
+            QTimer.singleShot(PAINT_GRACE_MS, self.reinspect)
 
     def reinspect(self) -> None:
         engine, index, state = self.session.engine, self.inspected, self._reference

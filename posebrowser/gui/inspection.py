@@ -16,6 +16,8 @@ from posebrowser.gui.state import ResultsState
 METRIC_ORDER = ("2d", "3d", "procrustes", "hamming")
 #: Ground-truth metrics in order of preference for the "true k nearest" rule (as the results use).
 NEAREST_METRICS = ("3d", "procrustes", "2d", "hamming")
+#: Ground-truth ranks of every gallery item around the last anchor, keyed by gallery, anchor and metric.
+_RANKS: dict[tuple[int, int, str, int, str], np.ndarray] = {}
 
 
 @dataclass(frozen=True)
@@ -111,9 +113,14 @@ def nearest_rank(gallery: Any, anchor: int, index: int) -> tuple[int, str] | Non
     for name in NEAREST_METRICS:
         if getattr(gallery, metric_by_name(name).needs, None) is None:
             continue
-        distance = np.asarray(pairwise_distances(name, gallery, [anchor], np.arange(len(gallery)))[0])
-        order = np.argsort(distance, kind="stable")
-        return int(np.flatnonzero(order == index)[0]), name
+        key = (id(gallery), len(gallery), str(getattr(gallery, "content_hash", "")), anchor, name)
+        if key not in _RANKS:  # clicking through one query's results reuses its ranking
+            distance = np.asarray(pairwise_distances(name, gallery, [anchor], np.arange(len(gallery)))[0])
+            ranks = np.empty(len(distance), dtype=np.int64)
+            ranks[np.argsort(distance, kind="stable")] = np.arange(len(distance))
+            _RANKS.clear()
+            _RANKS[key] = ranks
+        return int(_RANKS[key][index]), name
     return None
 
 

@@ -34,6 +34,8 @@ def test_clicking_a_result_inspects_it_against_the_query_that_listed_it(
     assert listed is not None
     clicked = int(listed.indices[2])
     _click_result(window, qtbot, 2)
+    assert int(window.results_view.model.state.indices[0]) == clicked  # the click re-queries at once
+    qtbot.waitUntil(lambda: window.insight.inspector.inspection is not None, timeout=2000)
     inspection = window.insight.inspector.inspection
     assert inspection is not None and inspection.index == clicked and inspection.rank == 2
     assert set(inspection.distances) == {"2d", "3d", "procrustes", "hamming"}
@@ -45,12 +47,12 @@ def test_clicking_a_result_inspects_it_against_the_query_that_listed_it(
     view.skeleton.grab()
     assert view.image.bones_drawn == 13 and view.skeleton.bones_drawn == 13
     assert "3D distance" in view.distances.text()
-    assert int(window.results_view.model.state.indices[0]) == clicked  # the click still re-queries
 
 
 def test_the_3d_skeleton_turns_when_dragged(window: MainWindow, qtbot: Any) -> None:
     window.session.request_image_query(5)
     window.insight.inspect(7)
+    qtbot.waitUntil(lambda: window.insight.inspector.inspection is not None, timeout=2000)
     skeleton = window.insight.inspector.skeleton
     skeleton.resize(200, 200)
     before, azimuth = skeleton.screen_points(), skeleton.azimuth
@@ -68,6 +70,7 @@ def test_the_frame_criterion_changes_frames_legend_and_the_reason(window: MainWi
     nearest = results.frames().correct.copy()
     assert "true 50 nearest" in results.legend.text()
     window.insight.inspect(int(results.model.state.indices[10]))
+    qtbot.waitUntil(lambda: window.insight.inspector.inspection is not None, timeout=2000)
     results.set_criterion(FrameCriterion("threshold", "3d", 0.0))
     tight = results.frames().correct
     assert tight.sum() == 1 and bool(tight[0])  # only the query itself is at distance 0
@@ -104,10 +107,13 @@ def test_skeletons_can_be_drawn_on_every_result_thumbnail(window: MainWindow, qt
     assert viewport.grab().toImage() != plain
 
 
-def test_a_gallery_item_outside_the_results_says_what_its_frame_would_be(window: MainWindow) -> None:
+def test_a_gallery_item_outside_the_results_says_what_its_frame_would_be(
+    window: MainWindow, qtbot: Any
+) -> None:
     window.session.set_result_count(5)
     window.session.request_image_query(3)
     outside = next(i for i in range(200) if i not in window.results_view.model.state.indices)
     window.insight.inspect(outside)
+    qtbot.waitUntil(lambda: window.insight.inspector.inspection is not None, timeout=2000)
     inspection = window.insight.inspector.inspection
     assert inspection.rank is None and inspection.reason.startswith("Not among the results; it would be")
