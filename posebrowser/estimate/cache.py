@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from posebrowser.errors import CorruptFileError, DataError, JobCancelledError
@@ -33,8 +35,12 @@ def default_estimate_cache_dir() -> Path:
     return Path(base) / "posebrowser" / "estimates"
 
 
-def content_key(data: bytes | Image.Image) -> str:
-    """SHA-256 of encoded image bytes, or of a PIL image's mode, size and pixels."""
+def content_key(data: bytes | Image.Image | NDArray[np.uint8]) -> str:
+    """SHA-256 of encoded image bytes, or of a PIL image's / an array's mode or shape and pixels."""
+    if isinstance(data, np.ndarray):
+        digest = hashlib.sha256(f"{data.dtype}|{data.shape}|".encode())
+        digest.update(np.ascontiguousarray(data).tobytes())
+        return digest.hexdigest()
     if isinstance(data, Image.Image):
         digest = hashlib.sha256(f"{data.mode}|{data.size}|".encode())
         digest.update(data.tobytes())
@@ -84,7 +90,8 @@ def estimate_cached(
 ) -> tuple[EstimateOutcome, bool]:
     """``(outcome, came_from_cache)`` for one image; errors as :meth:`PoseEstimator.estimate`."""
     path = Path(image) if isinstance(image, str | Path) else None
-    data: bytes | Image.Image = _read_bytes(path) if path is not None else image  # type: ignore[assignment]
+    data = _read_bytes(path) if path is not None else image
+    assert not isinstance(data, str | Path)
     key = content_key(data) if cache is not None else ""
     if cache is not None:
         found = cache.get(key)

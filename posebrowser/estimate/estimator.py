@@ -1,13 +1,14 @@
 """The pose estimator: MediaPipe BlazePose (full) through the Tasks API, from the bundle in the repo.
 
-:class:`PoseEstimator` turns an image (a file path, encoded bytes or a ``PIL.Image``) into a
+:class:`PoseEstimator` turns an image (a file path, encoded bytes, a ``PIL.Image`` or an array) into a
 :class:`~posebrowser.estimate.result.PoseEstimate` or a :class:`~posebrowser.estimate.result.NoPersonFound`.
 Files are decoded by :func:`posebrowser.data.images.decode_image` (EXIF orientation, any colour mode,
 decompression-bomb guard), so a non-image or damaged file raises
 :class:`~posebrowser.errors.CorruptFileError` and a missing one :class:`~posebrowser.errors.DataError`.
-Images smaller than :data:`MIN_SIDE` give ``NoPersonFound("image-too-small")``; large ones are shrunk to
-:data:`MAX_INFERENCE_SIDE` for the network while coordinates stay in the original pixels. With several
-people the largest is described and ``people_found`` says how many there were.
+An ``(H, W, 3)`` uint8 array is taken as RGB pixels. Images smaller than :data:`MIN_SIDE` give
+``NoPersonFound("image-too-small")``; large ones are shrunk to :data:`MAX_INFERENCE_SIDE` for the
+network while coordinates stay in the original pixels. With several people the largest is described
+and ``people_found`` says how many there were.
 
 Nothing is downloaded: the model is ``resources/estimator/pose_landmarker_full.task`` (see its NOTICE;
 ``tools/build_pose_task.py`` rebuilds it). MediaPipe is imported on first use, and the environment
@@ -34,7 +35,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from posebrowser.data.images import decode_image
-from posebrowser.errors import EstimatorError
+from posebrowser.errors import DataError, EstimatorError
 from posebrowser.estimate import skeleton_map
 from posebrowser.estimate.result import EstimateOutcome, NoPersonFound, PersonBox, PoseEstimate
 from posebrowser.pose.posebits import PosebitVocabulary, get_vocabulary
@@ -53,7 +54,7 @@ MAX_PEOPLE = 4
 BOX_MARGIN = 0.1
 _QUIET_LOGS = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
-ImageInput = str | Path | bytes | Image.Image
+ImageInput = str | Path | bytes | Image.Image | NDArray[np.uint8]
 
 
 @contextmanager
@@ -99,7 +100,14 @@ def _vision() -> Any:
 
 
 def rgb_array(image: ImageInput) -> NDArray[np.uint8]:
-    """An ``(H, W, 3)`` uint8 array of the image: files and bytes through ``decode_image``."""
+    """An ``(H, W, 3)`` uint8 array of the image: files and bytes through ``decode_image``; arrays must be
+    uint8 ``(H, W)`` grey or ``(H, W, 3)`` RGB (DataError otherwise)."""
+    if isinstance(image, np.ndarray):
+        if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
+            raise DataError(f"An image array must be uint8 of shape (H, W) or (H, W, 3), not {image.dtype} "
+                            f"{image.shape}.")
+        rgb = np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image
+        return np.ascontiguousarray(rgb)
     if isinstance(image, Image.Image):
         picture = image if image.mode == "RGB" else image.convert("RGB")
     else:
