@@ -136,10 +136,27 @@ class Session(ProjectionMixin, QObject):
 
     # ------------------------------------------------------------------ queries
     def request_image_query(self, index: int) -> None:
+        self._clear_ticks_for_image_query()
         self.request_query(Query((ImageTerm(gallery_index=int(index), path=None, weight=1.0),)))
 
     def request_image_file(self, path: str) -> None:
+        self._clear_ticks_for_image_query()
         self.request_query(Query((ImageTerm(gallery_index=None, path=str(path), weight=1.0),)))
+
+    def _clear_ticks_for_image_query(self) -> None:
+        """A new image query replaces the whole query, so the posebit ticks (which would otherwise stay
+        ticked, unused by the query yet still defining the Subspace map) are cleared — and it is said."""
+        if not self.conditions:
+            return
+        labels = {bit.name: bit.label for bit in getattr(self.engine.vocabulary, "bits", ())}
+        cleared = ", ".join(("not " * (1 - v)) + labels.get(n, n) for n, v in self.ordered_conditions())
+        self._debounce.stop()
+        self.conditions = {}
+        self.conditions_changed.emit({})
+        self.refresh_filter_and_count()
+        self.info.emit(f"Posebit ticks cleared for the image query: {cleared}.")
+        if self.settings.subspace:  # the subspace map follows the ticks
+            self.request_projection()
 
     def request_expression(self, text: str) -> None:
         if self.engine is None:

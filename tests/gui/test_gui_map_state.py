@@ -77,3 +77,17 @@ def test_cancelled_subspace_tsne_says_which_map_is_shown(
     view.subspace.setChecked(True)
     qtbot.waitUntil(lambda: session.projection.subspace != () and session.projection.final, timeout=5000)
     assert first.label in view.plot.plotItem.titleLabel.text
+
+
+def test_an_image_query_clears_the_posebit_ticks_and_says_so(window: MainWindow, qtbot: Any) -> None:
+    session, bit = window.session, window.session.engine.vocabulary.bits[2]
+    window.posebit_panel.set_bit(bit.name, 0)
+    qtbot.waitUntil(lambda: session.query is not None, timeout=2000)
+    window.projection_view.subspace.setChecked(True)
+    assert session.projection.subspace == ((bit.name, 0),)
+    session.request_image_query(9)
+    assert session.conditions == {} and window.posebit_panel.conditions() == {}
+    assert session.projection.subspace == (), "the Subspace map no longer follows ticks nobody sees"
+    assert any(f"not {bit.label}" in text for _, text in window.notifier.history)
+    qtbot.wait(250)  # the debounced posebit search must not come back and replace the image query
+    assert session.query.terms[0].gallery_index == 9 and len(session.query.terms) == 1
