@@ -10,12 +10,13 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
+    QSizePolicy,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -103,6 +104,35 @@ class EvaluationController(QObject):
         return None if engine is None else self.cache.get(cache_key(engine))
 
 
+class FittedImage(QLabel):
+    """A picture scaled to the space it is given (aspect kept), rescaled on every resize."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.original = QPixmap()
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(200, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+
+    def set_original(self, pixmap: QPixmap) -> None:
+        self.original = pixmap
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        if not self.original.isNull():
+            self.setPixmap(
+                self.original.scaled(
+                    self.size(),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
+
+
 class EvaluationView(QWidget):
     """The *Evaluation* dock: a button, the curves and the posebit-question table."""
 
@@ -119,23 +149,30 @@ class EvaluationView(QWidget):
         self.button.clicked.connect(self.evaluate_requested)
         self.status = QLabel("Not evaluated yet.", self)
         self.status.setWordWrap(True)
-        self.curves = QLabel(self)
-        self.curves.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        scroll = QScrollArea(self)
-        scroll.setWidget(self.curves)
-        scroll.setWidgetResizable(True)
+        self.curves = FittedImage(self)
+        self.curves.setToolTip(
+            "hit@k per ground-truth metric (dashed: chance); Figures → hit@k curves saves it"
+        )
         self.table = QTableWidget(0, len(TABLE_KS), self)
         self.table.setHorizontalHeaderLabels([f"k={k}" for k in TABLE_KS])
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         top = QHBoxLayout()
         top.addWidget(self.button)
         top.addWidget(self.status, 1)
+        questions = QWidget(self)
+        column = QVBoxLayout(questions)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(QLabel("Posebit questions: precision@k [%]", questions))
+        column.addWidget(self.table)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.curves)
+        split.addWidget(questions)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
-        layout.addWidget(scroll, 3)
-        layout.addWidget(QLabel("Posebit questions: precision@k [%]", self))
-        layout.addWidget(self.table, 1)
+        layout.addWidget(split, 1)
 
     def show_running(self) -> None:
         self.button.setEnabled(False)
@@ -155,7 +192,7 @@ class EvaluationView(QWidget):
         )
         height, width = result.curves.shape[:2]
         image = QImage(result.curves.data, width, height, 4 * width, QImage.Format.Format_RGBA8888)
-        self.curves.setPixmap(QPixmap.fromImage(image.copy()))
+        self.curves.set_original(QPixmap.fromImage(image.copy()))
         self._fill_table(question_table(result.report))
 
     def _fill_table(self, table: dict[str, Any] | None) -> None:

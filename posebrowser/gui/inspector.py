@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QSizePolicy,
     QTreeWidget,
@@ -161,6 +162,11 @@ class InspectorView(QWidget):
         self.bits.setHeaderLabels(["posebit", "this", "query"])
         self.bits.setRootIsDecorated(False)
         self.bits.setAlternatingRowColors(True)
+        header = self.bits.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         pictures = QHBoxLayout()
         pictures.addWidget(self.image)
         pictures.addWidget(self.skeleton)
@@ -208,7 +214,6 @@ class InspectorView(QWidget):
                 item.setToolTip(0, "agrees with the query" if bit.agrees else "clashes with the query")
             items.append(item)
         self.bits.addTopLevelItems(items)
-        self.bits.resizeColumnToContents(0)
         self.bits.setHeaderLabels(
             [f"posebit ({inspection.agreements()} agree, {inspection.clashes()} clash)", "this", "query"]
         )
