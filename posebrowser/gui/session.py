@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from posebrowser.core.query import ImageTerm, PosebitTerm, Query
 from posebrowser.core.query_parser import parse_query
+from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import PosebrowserError, QueryError
 from posebrowser.gui import analysis
 from posebrowser.gui.query_edit import QueryHistory, reweighted, with_conditions
@@ -107,6 +108,8 @@ class Session(ProjectionMixin, QObject):
             self.message.emit(str(warning))
         self.query, self.results, self.projection = None, None, None
         self.selection = np.zeros(0, dtype=np.int64)
+        self.settings.split = default_split(engine)
+        self.settings_changed.emit()
         self.engine_changed.emit(self.engine_info())
         self.conditions_changed.emit(dict(self.conditions))
         self.query_changed.emit(None)
@@ -374,6 +377,17 @@ class Session(ProjectionMixin, QObject):
             self.error_occurred.emit(error)
 
         return handle
+
+
+def default_split(engine: Any) -> str | None:
+    """The split searched (and shown) after a gallery opens. With an image model — trained on the
+    gallery's train split — that is "test", the database of the thesis' protocol (val queries → test
+    database), so training images the model has seen do not fill the result lists; without a model or
+    without test items, every item (None). "All splits" stays one click away in the gallery bar."""
+    splits = getattr(engine.gallery, "split", None)
+    if getattr(engine, "image_embedder", None) is None or splits is None:
+        return None
+    return "test" if np.any(np.asarray(splits) == SPLITS.index("test")) else None
 
 
 def _model_name(engine: Any) -> str:

@@ -9,10 +9,12 @@ import types
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from posebrowser import __main__ as entry
 from posebrowser.app import build, install_exception_hooks, real_engine_factory
+from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import CorruptFileError
 from posebrowser.gui.notifications import Notifier
 from posebrowser.gui.settings_store import SettingsStore
@@ -88,10 +90,14 @@ def test_real_engine_click_to_results(qtbot: Any, tmp_path: Path) -> None:
     )
     assert session.engine is not None, notifier.history
     engine = session.engine
-    qtbot.waitUntil(lambda: window.gallery_view.model.rowCount() == len(engine.gallery), timeout=10_000)
-    session.request_image_query(0)
+    assert session.settings.split == "test", "the database by default: no training images in results"
+    first = int(np.flatnonzero(engine.gallery.split == SPLITS.index("test"))[0])
+    shown = int((engine.gallery.split == SPLITS.index("test")).sum())
+    qtbot.waitUntil(lambda: window.gallery_view.model.rowCount() == shown, timeout=10_000)
+    session.request_image_query(first)
     qtbot.waitUntil(lambda: session.results is not None, timeout=30_000)
-    assert int(session.results.indices[0]) == 0
+    assert int(session.results.indices[0]) == first
+    assert np.all(engine.gallery.split[session.results.indices] == SPLITS.index("test"))
     if not (REPO / "models" / "posebit_net.safetensors").is_file():
         session.set_partial_method("mask")  # conditional completion needs the posebit network
     name = session.engine.vocabulary.names[0]
@@ -111,7 +117,6 @@ def test_real_engine_click_to_results(qtbot: Any, tmp_path: Path) -> None:
 
 def test_window_over_the_real_engine_class(make_window: Any, tmp_path: Path, qtbot: Any) -> None:
     """The real RetrievalEngine (faiss index, core projection) over in-memory embeddings."""
-    import numpy as np
     from fake_engine import make_engine
 
     from posebrowser.core.engine import RetrievalEngine

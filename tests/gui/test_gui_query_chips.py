@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from posebrowser.core.query import ImageTerm, PosebitTerm, Query
 from posebrowser.gui.main_window import MainWindow
-from posebrowser.gui.query_bar import CHIP_TEXT_PX
+from posebrowser.gui.query_bar import CHIP_TEXT_PX, QueryBar
 
 
 def _long_query(window: MainWindow) -> Query:
@@ -22,8 +22,12 @@ def _long_query(window: MainWindow) -> Query:
 
 
 def test_chips_scroll_to_the_newest_and_long_chips_are_elided(window: MainWindow, qtbot: Any) -> None:
-    bar = window.query_bar
-    window.session.request_query(_long_query(window))
+    bar = QueryBar(window.query_bar.loader)  # on its own, at a width the 11 chips do not fit
+    qtbot.addWidget(bar)
+    bar.path_for = window.session.image_path
+    bar.resize(500, 120)
+    bar.show()
+    bar.show_query(_long_query(window))
     qtbot.wait(50)
     newest = bar.chips[-1]
     assert newest.content.width() <= CHIP_TEXT_PX + 8, "the posebit chip is elided"
