@@ -47,6 +47,17 @@ def grace_hopper_path() -> Path:
     return path
 
 
+OPENCV_DOC_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+
+
+def opencv_doc_photo(name: str) -> Path:
+    """A photo of Debian's opencv-doc examples (skipped when that package is not installed)."""
+    path = OPENCV_DOC_DATA / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not installed (Debian package opencv-doc)")
+    return path
+
+
 @pytest.fixture(scope="session")
 def gallery() -> Gallery:
     from posebrowser.data.loading import open_gallery

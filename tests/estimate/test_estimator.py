@@ -16,7 +16,7 @@ from posebrowser.estimate.estimator import PoseEstimator
 from posebrowser.estimate.result import NoPersonFound, PoseEstimate
 from posebrowser.pose import skeleton as sk
 
-from .conftest import grace_hopper_path, skimage_photo
+from .conftest import grace_hopper_path, opencv_doc_photo, skimage_photo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,6 +60,16 @@ def test_grace_hopper_from_a_file_path(estimator: PoseEstimator) -> None:
     result = _check_estimate(estimator.estimate(path), *size)
     shoulders = result.joints_2d[[sk.L_SHOULDER, sk.R_SHOULDER]]
     assert np.all(shoulders[:, 1] > result.joints_2d[sk.HEAD_TOP, 1])
+
+
+@pytest.mark.parametrize("name", ["messi5.jpg", "basketball1.png"])
+def test_full_body_photos_of_opencv_doc(estimator: PoseEstimator, name: str) -> None:
+    path = opencv_doc_photo(name)
+    with Image.open(path) as photo:
+        size = photo.size
+    result = _check_estimate(estimator.estimate(path), *size)
+    assert result.mean_confidence > 0.7 and result.known_posebits > 60
+    assert result.joints_2d[sk.HEAD_TOP, 1] < result.joints_2d[sk.PELVIS, 1] < result.joints_2d[sk.L_ANKLE, 1]
 
 
 def test_a_grey_pil_image_and_its_rgb_file_agree(estimator: PoseEstimator, tmp_path: Path) -> None:
