@@ -194,13 +194,21 @@ def annotation_card(samples: Sequence[Tile]) -> Figure:
     return figure
 
 
-def hit_curves(tables: Sequence[Mapping[str, Any]], title: str = "") -> Figure:
+def hit_curves(
+    tables: Sequence[Mapping[str, Any]], title: str = "", columns: int = 3, panel_in: float = 2.3
+) -> Figure:
     """One panel per evaluation table (report dicts of :mod:`posebrowser.evaluation.report`): a line per
-    series over k, chance dashed grey."""
+    series over k in one colour across panels, chance dashed grey, one legend for all panels below;
+    ``columns`` panels of ``panel_in`` inches per row (publication width for the default three)."""
     count = max(1, len(tables))
-    columns = min(3, count)
+    columns = min(columns, count)
     rows = math.ceil(count / columns)
-    figure = new_figure(2.3 * rows + 0.4)
+    labels = list(dict.fromkeys(label for table in tables for label in table["series"]))
+    colours = _series_colours(labels)
+    figure = new_figure(
+        panel_in * rows + 0.3 + 0.15 * math.ceil(len(labels) / 3),
+        max(PUBLICATION_WIDTH_IN, columns * panel_in),
+    )
     for position, table in enumerate(tables):
         axes = figure.add_subplot(rows, columns, position + 1)
         for label, values in table["series"].items():
@@ -211,7 +219,7 @@ def hit_curves(tables: Sequence[Mapping[str, Any]], title: str = "") -> Figure:
                 "--" if chance else "-",
                 marker="o",
                 markersize=2 if chance else 3,
-                color="0.5" if chance else None,
+                color=colours[label],
                 linewidth=1.0,
                 label=label,
             )
@@ -221,7 +229,44 @@ def hit_curves(tables: Sequence[Mapping[str, Any]], title: str = "") -> Figure:
         axes.set_ylabel(table.get("unit") or "value", fontsize=7)
         axes.tick_params(labelsize=6)
         axes.grid(alpha=0.3)
-        axes.legend(fontsize=5, framealpha=0.7)
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=colours[label],
+            linestyle="--" if label.startswith("chance") else "-",
+            marker="o",
+            markersize=3,
+            label=label,
+        )
+        for label in labels
+    ]
+    if handles:
+        figure.legend(
+            handles=handles, loc="outside lower center", ncol=min(3, len(handles)), fontsize=6, frameon=False
+        )
     if title:
         figure.suptitle(title, fontsize=9)
     return figure
+
+
+def _series_colours(labels: Sequence[str]) -> dict[str, str]:
+    """The same colour for a series in every panel: tab10 in order, greys for the chance rows."""
+    cycle = [
+        "#1f77b4",
+        "#ff7f0e",
+        "#2ca02c",
+        "#d62728",
+        "#9467bd",
+        "#8c564b",
+        "#e377c2",
+        "#bcbd22",
+        "#17becf",
+    ]
+    colours: dict[str, str] = {}
+    for label in labels:
+        if label.startswith("chance"):
+            colours[label] = "0.45" if label == "chance" else "0.75"
+        else:
+            colours[label] = cycle[sum(1 for c in colours.values() if c.startswith("#")) % len(cycle)]
+    return colours

@@ -57,7 +57,9 @@ def evaluate(engine: Any, context: JobContext | None = None) -> EvaluationResult
     meta = report["meta"]
     queries = f"{meta['query_count']} {meta['query_split']} queries"
     title = f"{queries} → {meta['database_size']} {meta['database_split']} items"
-    return EvaluationResult(report, render_rgba(hit_curves(hit_tables(report), title), dpi=90))
+    tables = hit_tables(report)  # one row of panels: the dock is wide and low
+    curves = hit_curves(tables, title, columns=max(1, len(tables)), panel_in=2.6)
+    return EvaluationResult(report, render_rgba(curves, dpi=110))
 
 
 def cache_key(engine: Any) -> tuple[str, str, int]:
