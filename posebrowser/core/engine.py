@@ -24,9 +24,10 @@ from posebrowser.core.projection import Projection, ProjectionCache, fingerprint
 from posebrowser.core.query import (
     ImageTerm,
     NamesVocabulary,
-    PosebitTerm,
     Query,
     SearchResult,
+    SelectionTerm,
+    Term,
     VocabularyLike,
     merge_conditions,
 )
@@ -323,8 +324,10 @@ class RetrievalEngine:
         vectors: F32 = self.image_embedder.embed_images([Path(path)], strict=True)
         return np.asarray(vectors[0], dtype=np.float32)
 
-    def term_vector(self, term: ImageTerm | PosebitTerm) -> F32:
-        """(D,) float32 unit vector of one vector term."""
+    def term_vector(self, term: Term) -> F32:
+        """(D,) float32 unit vector of one vector term (a selection: its items' mean, re-normalised)."""
+        if isinstance(term, SelectionTerm):
+            return self._centroid(term.indices)
         if isinstance(term, ImageTerm):
             if term.gallery_index is None:
                 return self.embed_image_file(str(term.path))
@@ -337,6 +340,15 @@ class RetrievalEngine:
             raise QueryError("No posebit network is loaded; use a mask query ({mask}) instead.")
         vector: F32 = self.posebit_embedder.embed(self.posebyte_for(term.conditions, term.mode)[None, :])
         return np.asarray(vector[0], dtype=np.float32)
+
+    def _centroid(self, indices: tuple[int, ...]) -> F32:
+        if indices[-1] >= len(self.gallery):  # sorted: the last is the largest
+            raise QueryError(f"There is no gallery image {indices[-1]} (0..{len(self.gallery) - 1}).")
+        mean = self.embeddings[list(indices)].mean(axis=0, dtype=np.float64)
+        norm = float(np.linalg.norm(mean))
+        if norm < 1e-9:
+            raise QueryError("The selected images' embeddings cancel out; select other images.")
+        return np.asarray(mean / norm, dtype=np.float32)
 
     def query_vector(self, query: Query) -> tuple[F32 | None, F32 | None]:
         """(unit query vector (D,) or None, mask (D,) or None) of a query (see core.query)."""

@@ -4,6 +4,8 @@ A :class:`Query` is a signed, weighted sum of terms (the thesis' retrieval modes
 
 * :class:`ImageTerm` — a gallery item (``gallery_index``) or an image file (``path``), embedded by the
   image net;
+* :class:`SelectionTerm` — a named set of gallery items (a lasso selection) standing for their centroid,
+  the mean of their embeddings;
 * :class:`PosebitTerm` — posebit conditions ((name, 0|1), ...) with a mode:
   ``"full"`` (unset bits are 0, the posebyte goes through the posebit net), ``"conditional"`` (unset bits
   completed by the Gaussian model, then the posebit net) or ``"mask"`` (origin query by warping).
@@ -127,7 +129,36 @@ class PosebitTerm:
         return f"[{parts}]{suffix}"
 
 
-Term = ImageTerm | PosebitTerm
+#: Characters a selection's name may not hold (they delimit it in the expression).
+_NAME_FORBIDDEN = frozenset('"]\\')
+
+
+@dataclass(frozen=True)
+class SelectionTerm:
+    """A named set of gallery items standing for their centroid (mean embedding, re-normalised): one term
+    however many items a lasso caught. ``indices`` are kept sorted and unique."""
+
+    indices: tuple[int, ...]
+    name: str = "selection"
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check_weight(self.weight)
+        if not self.indices:
+            raise QueryError("A selection term needs at least one gallery item.")
+        if any(isinstance(i, bool) or int(i) != i or i < 0 for i in self.indices):
+            raise QueryError("A selection holds gallery item numbers (0, 1, 2, …) only.")
+        name = " ".join(str(self.name).split())
+        if not name or _NAME_FORBIDDEN & set(name):
+            raise QueryError('A selection needs a name without quotes, "]" or backslashes.')
+        object.__setattr__(self, "indices", tuple(sorted({int(i) for i in self.indices})))
+        object.__setattr__(self, "name", name)
+
+    def body(self) -> str:
+        return f'[sel "{self.name}": {" ".join(str(i) for i in self.indices)}]'
+
+
+Term = ImageTerm | PosebitTerm | SelectionTerm
 
 
 def merge_conditions(terms: Iterable[PosebitTerm]) -> tuple[tuple[str, int], ...]:

@@ -4,13 +4,14 @@ Grammar (whitespace is free between tokens)::
 
     expr      := ['+' | '-'] term (('+' | '-') term)*
     term      := [number ['*']] '[' body ']' ['{' mode '}']
-    body      := 'img' INT | 'file:' PATH | condition (',' condition)*
+    body      := 'img' INT | 'file:' PATH | 'sel' '"' NAME '":' INT+ | condition (',' condition)*
     condition := LABEL_OR_NAME ['=' ('0' | '1')]          (omitted value means 1; omitted bit = don't care)
     mode      := 'full' | 'conditional' | 'mask'
 
 Examples: ``2*[img 17] + [right wrist is above the neck] - 0.5*[img 3]``,
 ``[file:/photos/x.jpg]`` (``[file:"/photos/a]b.jpg"]`` for a path with brackets or quotes; ``\\"`` and
-``\\\\`` inside the quotes), ``[left knee is bent=1, right knee is bent=0]{mask}``.
+``\\\\`` inside the quotes), ``[left knee is bent=1, right knee is bent=0]{mask}``,
+``[sel "arms up": 3 17 42]`` (a named selection: the centroid of gallery items 3, 17 and 42).
 Errors are :class:`QueryError` / :class:`UnknownPosebitError` whose message gives the 1-based column and
 which carry ``position`` (0-based offset) as an attribute.
 """
@@ -25,6 +26,7 @@ from posebrowser.core.query import (
     PosebitMode,
     PosebitTerm,
     Query,
+    SelectionTerm,
     Term,
     VocabularyLike,
 )
@@ -33,6 +35,7 @@ from posebrowser.errors import QueryError, UnknownPosebitError
 _QUOTED_FILE = re.compile(r'\s*file:\s*"((?:[^"\\]|\\.)*)"\s*\]', re.IGNORECASE)
 _NUMBER = re.compile(r"(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _IMG = re.compile(r"\s*img\s+(\d+)\s*$", re.IGNORECASE)
+_SELECTION = re.compile(r'\s*sel\s*"([^"\]\\]*)"\s*:\s*(\d+(?:\s+\d+)*)\s*\]', re.IGNORECASE)
 
 
 def _error(message: str, expr: str, position: int, unknown: bool = False) -> QueryError:
@@ -94,6 +97,11 @@ class _Parser:
             if not path:
                 raise _error("'file:' needs a path", self.expr, start)
             return ImageTerm(path=path, weight=sign * weight)
+        selection = _SELECTION.match(self.expr, start)
+        if selection is not None:  # [sel "name": 3 17 42]
+            self.pos = selection.end()
+            indices = tuple(int(i) for i in selection.group(2).split())
+            return SelectionTerm(indices=indices, name=selection.group(1), weight=sign * weight)
         end = self.expr.find("]", start)
         if end < 0:
             raise _error("A '[' is never closed with ']'", self.expr, self.pos)

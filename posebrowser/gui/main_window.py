@@ -226,6 +226,7 @@ class MainWindow(QMainWindow):
         self.posebit_panel.colour_by_requested.connect(s.set_colour_by)
         self.query_bar.weight_requested.connect(s.request_term_weight)
         self.query_bar.remove_requested.connect(s.request_remove_term)
+        self.query_bar.name_requested.connect(s.request_term_name)
         self.query_bar.expression_requested.connect(s.request_expression)
         self.query_bar.back_requested.connect(s.back)
         self.query_bar.forward_requested.connect(s.forward)

@@ -257,8 +257,16 @@ class ProjectionView(QWidget):
         self.lasso.setToolTip("Lasso: drag to select points (L)")
         self.lasso.toggled.connect(self._lasso_toggled)
         query_selection = QPushButton("Query selection", self)
-        query_selection.setToolTip("Query with the mean embedding of the selected points")
+        query_selection.setToolTip(
+            "Add the selection to the query as one named term: the mean embedding of the selected points"
+        )
         query_selection.clicked.connect(self.selection_query_requested.emit)
+        self.clear_selection = QToolButton(self)
+        self.clear_selection.setText("Clear selection")
+        self.clear_selection.setToolTip("Clear the lasso selection")
+        self.clear_selection.clicked.connect(
+            lambda: self.selection_requested.emit(np.zeros(0, dtype=np.int64))
+        )
         export_selection = QToolButton(self)
         export_selection.setIcon(icon("export"))
         export_selection.setToolTip("Export the selection to CSV")
@@ -293,6 +301,7 @@ class ProjectionView(QWidget):
             self.parameters,
             self.lasso,
             query_selection,
+            self.clear_selection,
             export_selection,
         ):
             bar.addWidget(widget)

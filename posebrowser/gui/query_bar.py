@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from posebrowser.core.query import SelectionTerm
 from posebrowser.gui.theme import icon
 from posebrowser.gui.thumbnails import PathForIndex, ThumbnailLoader
 
@@ -35,6 +36,7 @@ class TermChip(QFrame):
 
     weight_edited = Signal(int, float)
     remove_clicked = Signal(int)
+    name_edited = Signal(int, str)
 
     def __init__(self, position: int, weight: float, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,12 +55,23 @@ class TermChip(QFrame):
         remove.setText("✕")
         remove.setToolTip("Remove this term")
         remove.clicked.connect(lambda: self.remove_clicked.emit(self.position))
+        self.name: QLineEdit | None = None  # a selection's editable name
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 2, 2)
         layout.addWidget(self.content)
         layout.addWidget(self.weight)
         layout.addWidget(remove)
         self._initial = weight
+
+    def add_name(self, name: str) -> None:
+        """An editable name in front of the content (selection terms)."""
+        self.name = QLineEdit(name, self)
+        self.name.setToolTip("Name of this selection (Enter to rename)")
+        self.name.setMaximumWidth(140)
+        self.name.editingFinished.connect(lambda: self.name_edited.emit(self.position, self.name.text()))
+        layout = self.layout()
+        if isinstance(layout, QHBoxLayout):
+            layout.insertWidget(0, self.name)
 
     def _weight_done(self) -> None:
         value = float(self.weight.value())
@@ -72,6 +85,7 @@ class QueryBar(QWidget):
 
     weight_requested = Signal(int, float)
     remove_requested = Signal(int)
+    name_requested = Signal(int, str)
     expression_requested = Signal(str)
     back_requested = Signal()
     forward_requested = Signal()
@@ -163,6 +177,7 @@ class QueryBar(QWidget):
             self._fill(chip, term)
             chip.weight_edited.connect(self.weight_requested.emit)
             chip.remove_clicked.connect(self.remove_requested.emit)
+            chip.name_edited.connect(self.name_requested.emit)
             self._chip_row.insertWidget(self._chip_row.count() - 1, chip)
             self.chips.append(chip)
         if len(terms) > MAX_CHIPS:
@@ -194,6 +209,11 @@ class QueryBar(QWidget):
         return super().eventFilter(watched, event)
 
     def _fill(self, chip: TermChip, term: Any) -> None:
+        if isinstance(term, SelectionTerm):
+            chip.add_name(term.name)
+            chip.content.setText(f"centroid of {len(term.indices):,} images")
+            chip.content.setToolTip("The mean embedding of the lassoed images, as one term")
+            return
         conditions = getattr(term, "conditions", None)
         if conditions is not None:
             parts = [("" if value else "not ") + self.labels.get(name, name) for name, value in conditions]

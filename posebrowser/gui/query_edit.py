@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import cast
 
-from posebrowser.core.query import POSEBIT_MODES, ImageTerm, PosebitMode, PosebitTerm, Query
+from posebrowser.core.query import POSEBIT_MODES, ImageTerm, PosebitMode, PosebitTerm, Query, SelectionTerm
 from posebrowser.errors import QueryError
 
-Term = ImageTerm | PosebitTerm
+Term = ImageTerm | PosebitTerm | SelectionTerm
 
 
 def posebit_mode(mode: str) -> PosebitMode:
@@ -19,9 +19,25 @@ def posebit_mode(mode: str) -> PosebitMode:
 
 def reweighted(term: Term, weight: float) -> Term:
     """The same term with another weight."""
+    if isinstance(term, SelectionTerm):
+        return SelectionTerm(indices=term.indices, name=term.name, weight=weight)
     if isinstance(term, ImageTerm):
         return ImageTerm(gallery_index=term.gallery_index, path=term.path, weight=weight)
     return PosebitTerm(conditions=term.conditions, mode=term.mode, weight=weight)
+
+
+def renamed(term: SelectionTerm, name: str) -> SelectionTerm:
+    """The same selection under another name (QueryError for a name the expression cannot hold)."""
+    return SelectionTerm(indices=term.indices, name=name, weight=term.weight)
+
+
+def next_selection_name(query: Query | None) -> str:
+    """ "selection 1", "selection 2", …: the first name no selection term of ``query`` has."""
+    taken = {t.name for t in (query.terms if query is not None else ()) if isinstance(t, SelectionTerm)}
+    number = 1
+    while f"selection {number}" in taken:
+        number += 1
+    return f"selection {number}"
 
 
 def with_conditions(query: Query | None, conditions: tuple[tuple[str, int], ...], mode: str) -> Query | None:

@@ -14,12 +14,18 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from posebrowser.core.query import ImageTerm, PosebitTerm, Query
+from posebrowser.core.query import ImageTerm, PosebitTerm, Query, SelectionTerm
 from posebrowser.core.query_parser import parse_query
 from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import PosebrowserError, QueryError
 from posebrowser.gui import analysis
-from posebrowser.gui.query_edit import QueryHistory, reweighted, with_conditions
+from posebrowser.gui.query_edit import (
+    QueryHistory,
+    next_selection_name,
+    renamed,
+    reweighted,
+    with_conditions,
+)
 from posebrowser.gui.session_projection import ProjectionMixin
 from posebrowser.gui.state import ColourState, EngineInfo, ProjectionState, ResultsState, ViewSettings
 from posebrowser.gui.workers import JobContext, Workers
@@ -197,13 +203,32 @@ class Session(ProjectionMixin, QObject):
         self.request_query(Query(tuple(terms)))
 
     def request_selection_query(self) -> None:
-        """Query with the mean of the selected embeddings (one image term each, equal weights)."""
+        """Add the lasso selection to the query as ONE named term: the centroid of the selected
+        embeddings ("selection 1", … — rename it on its chip)."""
         if self.selection.size == 0:
             self.message.emit("Select points in the projection first (lasso).")
             return
-        self.request_query(
-            Query(tuple(ImageTerm(gallery_index=int(i), path=None, weight=1.0) for i in self.selection))
+        terms = tuple(self.query.terms) if self.query is not None else ()
+        term = SelectionTerm(
+            indices=tuple(int(i) for i in self.selection), name=next_selection_name(self.query)
         )
+        self.request_query(Query((*terms, term)))
+
+    def request_term_name(self, position: int, name: str) -> None:
+        """Rename the selection term at ``position`` (a bad name is reported, the old one stays)."""
+        if self.query is None or not 0 <= position < len(self.query.terms):
+            return
+        term = self.query.terms[position]
+        if not isinstance(term, SelectionTerm) or term.name == " ".join(name.split()):
+            return
+        try:
+            terms = list(self.query.terms)
+            terms[position] = renamed(term, name)
+        except QueryError as error:
+            self.error_occurred.emit(error)
+            self.query_changed.emit(self.query)  # the chip shows the old name again
+            return
+        self.request_query(Query(tuple(terms)))
 
     def request_query(self, query: Query | None, push_history: bool = True) -> None:
         """Search ``query`` (None clears the results). It becomes the current query — and enters the

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from posebrowser.core.query import ImageTerm, PosebitTerm, Query
+from posebrowser.core.query import ImageTerm, PosebitTerm, Query, SelectionTerm
 from posebrowser.data.gallery_format import SPLITS
-from posebrowser.errors import DataError, PosebrowserError, UnsafeFileError
+from posebrowser.errors import DataError, PosebrowserError, QueryError, UnsafeFileError
 from posebrowser.fileio import atomic_write_bytes
 from posebrowser.gui.query_edit import posebit_mode
 from posebrowser.gui.session import Session
@@ -82,7 +82,16 @@ def resolve_session_path(value: object, base: Path, session_file: Path, kind: st
 def session_to_dict(session: Session, base: Path) -> dict[str, Any]:
     terms: list[dict[str, Any]] = []
     for term in session.query.terms if session.query is not None else ():
-        if isinstance(term, ImageTerm):
+        if isinstance(term, SelectionTerm):
+            terms.append(
+                {
+                    "type": "selection",
+                    "weight": float(term.weight),
+                    "name": term.name,
+                    "indices": [int(i) for i in term.indices],
+                }
+            )
+        elif isinstance(term, ImageTerm):
             terms.append(
                 {
                     "type": "image",
@@ -161,7 +170,7 @@ def read_session(path: str | Path) -> dict[str, Any]:
     ):
         raise DataError(f"The session file holds an invalid colouring {colour!r}.", path=path)
     for term in data.get("query", []):
-        if not isinstance(term, dict) or term.get("type") not in ("image", "posebits"):
+        if not isinstance(term, dict) or term.get("type") not in ("image", "posebits", "selection"):
             raise DataError("The session file holds an invalid query term.", path=path)
         if term.get("type") == "image" and term.get("path") is not None:
             term["path"] = resolve_session_path(term["path"], base, path)
@@ -189,6 +198,13 @@ def _check_structure(data: dict[str, Any], path: Path) -> None:
         index = term.get("gallery_index")
         if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
             raise bad("gallery index")
+        members = term.get("indices", [])
+        if not isinstance(members, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in members
+        ):
+            raise bad("selection term")
+        if not isinstance(term.get("name", "selection"), str):
+            raise bad("selection name")
         pairs = term.get("conditions", [])
         if not isinstance(pairs, list) or not all(
             isinstance(pair, list) and len(pair) == 2 and is_condition(*pair) for pair in pairs
@@ -254,7 +270,20 @@ def plan_session(session: Session, data: dict[str, Any], session_file: Path) -> 
     terms: list[Any] = []
     for term in data.get("query", []):
         weight = _number(term.get("weight", 1.0), -100.0, 100.0, session_file)
-        if term["type"] == "image":
+        if term["type"] == "selection":
+            try:
+                terms.append(
+                    SelectionTerm(
+                        indices=tuple(index(i) for i in term.get("indices", [])),
+                        name=str(term.get("name", "selection")),
+                        weight=weight,
+                    )
+                )
+            except QueryError as error:
+                raise DataError(
+                    f"The session holds an invalid selection term: {error}", path=session_file
+                ) from error
+        elif term["type"] == "image":
             gallery_index = term.get("gallery_index")
             terms.append(
                 ImageTerm(

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from posebrowser.core.device import DeviceChoice
-from posebrowser.core.query import ImageTerm, PosebitTerm, Query, SearchResult
+from posebrowser.core.query import ImageTerm, PosebitTerm, Query, SearchResult, SelectionTerm
 from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import CorruptFileError, JobCancelledError, QueryError, UnknownPosebitError
 
@@ -162,7 +162,12 @@ class FakeEngine:
         self.calls.append("search")
         vector = np.zeros(DIM, dtype=np.float32)
         for term in query.terms:
-            if isinstance(term, ImageTerm):
+            if isinstance(term, SelectionTerm):
+                if term.indices[-1] >= len(self.embeddings):
+                    raise QueryError(f"There is no gallery item {term.indices[-1]}.")
+                part = self.embeddings[list(term.indices)].mean(axis=0)
+                part = part / np.linalg.norm(part)
+            elif isinstance(term, ImageTerm):
                 if term.gallery_index is not None and not 0 <= term.gallery_index < len(self.embeddings):
                     raise QueryError(f"There is no gallery item {term.gallery_index}.")  # as the engine says
                 part = (

@@ -58,7 +58,7 @@ def test_lasso_selects_points_inside_and_exports(window: MainWindow, tmp_path: A
     rows = list(csv.DictReader(out.open()))
     assert [int(r["index"]) for r in rows] == inside.tolist()
     session.request_selection_query()
-    assert len(session.query.terms) == inside.size
+    assert len(session.query.terms) == 1 and session.query.terms[0].indices == tuple(inside)
     expected = session.engine.embeddings[inside].mean(axis=0)
     expected /= np.linalg.norm(expected)
     np.testing.assert_allclose(session.results.result.query_vector, expected, atol=1e-5)
