@@ -5,7 +5,11 @@ cached per (gallery, model) for the session."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from posebrowser.fileio import atomic_write_bytes
 from posebrowser.gui.workers import JobContext, Workers
 
 #: k values shown in the posebit-question table.
@@ -48,45 +53,75 @@ def question_table(report: dict[str, Any]) -> dict[str, Any] | None:
 def evaluate(engine: Any, context: JobContext | None = None) -> EvaluationResult:
     """Evaluate ``engine`` (worker side) and draw the curves."""
     from posebrowser.evaluation.command import evaluate_engine
-    from posebrowser.figures.export import render_rgba
-    from posebrowser.figures.thesis import hit_curves
 
     report = evaluate_engine(engine, ks=tuple(range(1, 11)), untrained_baseline=False)
     if context is not None:
         context.raise_if_cancelled()
+    return draw_result(report)
+
+
+def draw_result(report: dict[str, Any]) -> EvaluationResult:
+    """The report with its hit@k curves drawn in one row of panels (the dock is wide and low)."""
+    from posebrowser.figures.export import render_rgba
+    from posebrowser.figures.thesis import hit_curves
+
     meta = report["meta"]
     queries = f"{meta['query_count']} {meta['query_split']} queries"
     title = f"{queries} → {meta['database_size']} {meta['database_split']} items"
-    tables = hit_tables(report)  # one row of panels: the dock is wide and low
+    tables = hit_tables(report)
     curves = hit_curves(tables, title, columns=max(1, len(tables)), panel_in=2.6)
     return EvaluationResult(report, render_rgba(curves, dpi=110))
 
 
-def cache_key(engine: Any) -> tuple[str, str, int]:
-    """What an evaluation depends on: the gallery's content, the model and the gallery size."""
-    gallery = engine.gallery
-    model = str(
-        getattr(engine, "model_name", "")
-        or getattr(getattr(engine, "image_embedder", None), "model_sha256", "")
-    )
-    return str(getattr(gallery, "content_hash", "")), model, len(gallery)
+#: Bump when what an evaluation computes changes, so stored reports are not reused.
+EVALUATION_VERSION = 1
+
+
+def cache_key(engine: Any) -> str:
+    """A digest of what an evaluation depends on: the gallery's content and size, the image and posebit
+    models, the posebit vocabulary and this module's evaluation version."""
+    parts = [
+        str(getattr(engine.gallery, "content_hash", "")),
+        str(len(engine.gallery)),
+        str(getattr(engine, "model_name", "")),
+        str(getattr(getattr(engine, "image_embedder", None), "model_sha256", "")),
+        str(getattr(getattr(engine, "posebit_embedder", None), "model_sha256", "")),
+        str(getattr(getattr(engine, "vocabulary", None), "version", "")),
+        str(EVALUATION_VERSION),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+
+
+def default_evaluation_dir() -> Path:
+    """Where evaluation reports are kept between runs (next to the embedding cache)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "posebrowser" / "evaluations"
+
+
+def stored_evaluation(path: Path) -> EvaluationResult:
+    """A report written by an earlier run, with its curves drawn again (worker side)."""
+    return draw_result(json.loads(path.read_text(encoding="utf-8")))
 
 
 class EvaluationController(QObject):
-    """Runs and caches evaluations; ``finished`` carries an :class:`EvaluationResult`."""
+    """Runs evaluations off the GUI thread and caches them in memory and as JSON in ``directory``
+    (None: memory only); ``finished`` carries an :class:`EvaluationResult`."""
 
     started = Signal()
     finished = Signal(object)
     failed = Signal(object)
 
-    def __init__(self, workers: Workers, parent: QObject | None = None) -> None:
+    def __init__(
+        self, workers: Workers, directory: Path | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.workers = workers
-        self.cache: dict[tuple[str, str, int], EvaluationResult] = {}
+        self.directory = directory
+        self.cache: dict[str, EvaluationResult] = {}
         self.runs = 0
 
     def request(self, engine: Any) -> None:
-        """Show the cached evaluation of ``engine``, or compute it off the GUI thread."""
+        """Show the cached evaluation of ``engine`` (memory, then disk), or compute it."""
         if engine is None:
             return
         key = cache_key(engine)
@@ -94,13 +129,25 @@ class EvaluationController(QObject):
             self.finished.emit(self.cache[key])
             return
         self.started.emit()
-        self.runs += 1
+        stored = None if self.directory is None else self.directory / f"{key}.json"
+
+        def job(ctx: JobContext) -> EvaluationResult:
+            if stored is not None and stored.is_file():
+                try:
+                    return stored_evaluation(stored)
+                except (OSError, ValueError, KeyError):  # unreadable or foreign: evaluate again
+                    pass
+            self.runs += 1
+            result = evaluate(engine, ctx)
+            if stored is not None:
+                atomic_write_bytes(stored, json.dumps(result.report).encode("utf-8"))
+            return result
 
         def done(result: EvaluationResult) -> None:
             self.cache[key] = result
             self.finished.emit(result)
 
-        self.workers.submit("evaluation", lambda ctx: evaluate(engine, ctx), done, on_error=self.failed.emit)
+        self.workers.submit("evaluation", job, done, on_error=self.failed.emit)
 
     def cached(self, engine: Any) -> EvaluationResult | None:
         return None if engine is None else self.cache.get(cache_key(engine))

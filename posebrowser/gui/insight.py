@@ -9,7 +9,12 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 
-from posebrowser.gui.evaluation_view import EvaluationController, EvaluationResult, EvaluationView
+from posebrowser.gui.evaluation_view import (
+    EvaluationController,
+    EvaluationResult,
+    EvaluationView,
+    default_evaluation_dir,
+)
 from posebrowser.gui.figures import FIGURE_FILTER, FIGURE_KINDS, FigureRequest, export_figure
 from posebrowser.gui.inspection import Inspection, inspect_item
 from posebrowser.gui.inspector import InspectorView
@@ -31,7 +36,7 @@ class Insight(QObject):
         self.session = window.session
         self.inspector = InspectorView(window)
         self.evaluation_view = EvaluationView(window)
-        self.evaluation = EvaluationController(self.session.workers, self)
+        self.evaluation = EvaluationController(self.session.workers, default_evaluation_dir(), self)
         self.inspected: int | None = None
         self._reference: Any = None
         self.figure_actions: dict[str, QAction] = {}

@@ -18,6 +18,13 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "figures"))
 from vector_content import pdf_images, pdf_path_operators, svg_images, svg_paths_under
 
 
+@pytest.fixture(autouse=True)
+def evaluation_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Stored evaluations go to this test's folder, never the user's cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "posebrowser" / "evaluations"
+
+
 @pytest.fixture
 def window(make_window: Callable[..., MainWindow], tmp_path: Path) -> MainWindow:
     return make_window(annotated_engine(tmp_path / "images", count=120))
@@ -83,6 +90,22 @@ def test_evaluation_view_shows_curves_and_the_question_table_and_caches(window: 
     assert {"hit@k/2d", "hit@k/3d", "hit@k/procrustes", "hit@k/hamming"} <= set(keys)
     view.button.click()
     assert controller.runs == 1  # cached for this gallery and model
+
+
+def test_a_stored_evaluation_is_shown_again_without_evaluating(
+    make_window: Callable[..., MainWindow], tmp_path: Path, evaluation_cache: Path
+) -> None:
+    engine = annotated_engine(tmp_path / "images", count=90)
+    first = make_window(engine)
+    first.insight.evaluation_view.button.click()
+    assert first.insight.evaluation.runs == 1 and len(list(evaluation_cache.glob("*.json"))) == 1
+    second = make_window(engine)  # a relaunch: a new window, nothing in memory
+    second.insight.evaluation_view.button.click()
+    assert second.insight.evaluation.runs == 0
+    assert second.insight.evaluation_view.result.report == first.insight.evaluation_view.result.report
+    engine.model_name = "another_net"  # another model: evaluated afresh
+    second.insight.evaluation_view.button.click()
+    assert second.insight.evaluation.runs == 1
 
 
 def test_evaluation_runs_off_the_gui_thread(
