@@ -8,7 +8,8 @@ decompression-bomb guard), so a non-image or damaged file raises
 An ``(H, W, 3)`` uint8 array is taken as RGB pixels. Images smaller than :data:`MIN_SIDE` give
 ``NoPersonFound("image-too-small")``; large ones are shrunk to :data:`MAX_INFERENCE_SIDE` for the
 network while coordinates stay in the original pixels. With several people the largest is described
-and ``people_found`` says how many there were.
+and ``people_found`` says how many there were. When nothing is found, the image is tried once more
+inside a border of :data:`RETRY_BORDER` (BlazePose's detector often misses a person filling the frame).
 
 Nothing is downloaded: the model is ``resources/estimator/pose_landmarker_full.task`` (see its NOTICE;
 ``tools/build_pose_task.py`` rebuilds it). MediaPipe is imported on first use, and the environment
@@ -25,6 +26,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
@@ -50,6 +52,10 @@ MAX_INFERENCE_SIDE = 1024
 MIN_JOINT_CONFIDENCE = 0.5
 #: People the detector may return; the largest is described.
 MAX_PEOPLE = 4
+#: When nothing is found, the image is tried once more inside a border of this share of its size.
+RETRY_BORDER = 0.25
+#: Bumped whenever the procedure changes (part of the estimator version, so caches follow).
+PROCEDURE_VERSION = 2
 #: The person box is the landmarks' extent grown by this share of its size on every side.
 BOX_MARGIN = 0.1
 _QUIET_LOGS = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -124,6 +130,35 @@ def _for_inference(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small = Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     return np.ascontiguousarray(np.asarray(small, dtype=np.uint8))
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """How the network's normalised coordinates map to pixels of the original image: the network saw an
+    image of ``size`` whose content starts at ``offset`` and is ``scale`` times the original."""
+
+    size: tuple[int, int]
+    offset: tuple[int, int]
+    scale: tuple[float, float]
+
+    @classmethod
+    def plain(cls, inference: NDArray[np.uint8], width: int, height: int) -> _Frame:
+        rows, columns = inference.shape[:2]
+        return cls((columns, rows), (0, 0), (columns / width, rows / height))
+
+    def to_pixels(self, normalised: NDArray[np.float64]) -> NDArray[np.float64]:
+        return (normalised * self.size - self.offset) / self.scale
+
+
+def _with_border(inference: NDArray[np.uint8], width: int, height: int) -> tuple[NDArray[np.uint8], _Frame]:
+    """``inference`` inside a border of :data:`RETRY_BORDER` × its size on every side, in its mean colour."""
+    rows, columns = inference.shape[:2]
+    top, left = round(rows * RETRY_BORDER), round(columns * RETRY_BORDER)
+    padded = np.empty((rows + 2 * top, columns + 2 * left, 3), dtype=np.uint8)
+    padded[:] = inference.reshape(-1, 3).mean(axis=0).round().astype(np.uint8)
+    padded[top:top + rows, left:left + columns] = inference
+    plain = _Frame.plain(inference, width, height)
+    return padded, _Frame((padded.shape[1], padded.shape[0]), (left, top), plain.scale)
 
 
 def _landmark_array(landmarks: Any, fields: tuple[str, ...]) -> NDArray[np.float64]:
@@ -201,7 +236,8 @@ class PoseEstimator:
     @cached_property
     def version(self) -> str:
         """What an estimate depends on: model bundle, joint mapping, confidence rule, posebit vocabulary."""
-        return (f"blazepose-full-{self.bundle_sha256[:12]}-map{skeleton_map.MAPPING_VERSION}"
+        return (f"blazepose-full-{self.bundle_sha256[:12]}-p{PROCEDURE_VERSION}"
+                f"-map{skeleton_map.MAPPING_VERSION}"
                 f"-c{self.min_joint_confidence:g}-{self.vocabulary.version}")
 
     # ------------------------------------------------------------------ lifecycle
@@ -259,14 +295,19 @@ class PoseEstimator:
                 "image-too-small",
                 f"The image is {width}×{height} pixels; finding a person needs at least {MIN_SIDE} "
                 "pixels on each side.", (width, height), self.version)
-        result = self.detect(_for_inference(rgb))
+        inference = _for_inference(rgb)
+        result = self.detect(inference)
+        frame = _Frame.plain(inference, width, height)
+        if not result.pose_landmarks:  # a person filling the frame is often missed: retry with a border
+            padded, frame = _with_border(inference, width, height)
+            result = self.detect(padded)
         if not result.pose_landmarks:
             return NoPersonFound("no-person", "No person was found in the image.", (width, height),
                                  self.version)
-        return self._describe(result, width, height)
+        return self._describe(result, frame, width, height)
 
-    def _describe(self, result: Any, width: int, height: int) -> PoseEstimate:
-        people = [_landmark_array(marks, ("x", "y")) * (width, height) for marks in result.pose_landmarks]
+    def _describe(self, result: Any, frame: _Frame, width: int, height: int) -> PoseEstimate:
+        people = [frame.to_pixels(_landmark_array(marks, ("x", "y"))) for marks in result.pose_landmarks]
         boxes = [_box(pixels, width, height) for pixels in people]
         separate = distinct_people(boxes)
         chosen = separate[0]
