@@ -41,6 +41,7 @@ from posebrowser.gui.figures import save_widget_image
 from posebrowser.gui.point_cloud import PointCloudItem, pack_colours
 from posebrowser.gui.state import (
     DISTANCE_METRICS,
+    PROJECTION_METHODS,
     ColourState,
     ProjectionState,
     available_projection_methods,
@@ -230,12 +231,13 @@ class ProjectionView(QWidget):
         self._result_indices = np.zeros(0, dtype=np.int64)
         self._selection = np.zeros(0, dtype=np.int64)
         self._labels: dict[str, str] = {}
+        self._shown: ProjectionState | None = None
         self.method = QComboBox(self)
         for value, label in available_projection_methods():
             self.method.addItem(label, value)
         self.method.setToolTip("Projection method (PCA is instant; t-SNE shows its layout as it optimises)")
         self.method.currentIndexChanged.connect(
-            lambda _: self.method_requested.emit(str(self.method.currentData()))
+            lambda _: self._request_method(str(self.method.currentData()))
         )
         self.colour = searchable_combo(self)
         self.colour.setToolTip(
@@ -331,6 +333,7 @@ class ProjectionView(QWidget):
         if state is None:
             return
         changed = state.coords is not self.coords
+        self._shown = state
         self.coords = np.asarray(state.coords, dtype=np.float32)
         _select(self.method, state.method)
         if self.subspace.isChecked() != bool(state.subspace):  # e.g. after a session restore
@@ -349,9 +352,18 @@ class ProjectionView(QWidget):
             self.view_box.autoRange(padding=0.02, items=[self.points])
         self.plot.setTitle(self._title(state), color="#8a909b", size="9pt")
 
+    def _request_method(self, method: str) -> None:
+        """Until the new map arrives, the title says which map is shown and which one is computing
+        (a UMAP may take minutes, with nothing drawn meanwhile)."""
+        shown = self._shown
+        if shown is not None and shown.method != method:
+            pending = f"{self._title(shown)}  (computing {self.method.currentText()}…)"
+            self.plot.setTitle(pending, color="#8a909b", size="9pt")
+        self.method_requested.emit(method)
+
     def _title(self, state: ProjectionState) -> str:
         """Method, and for a subspace map the posebits that define it (so a map of other ticks shows)."""
-        title = self.method.currentText()
+        title = dict(PROJECTION_METHODS).get(state.method, state.method)
         if state.subspace:
             asked = ", ".join(
                 ("" if value else "not ") + self._labels.get(name, name) for name, value in state.subspace

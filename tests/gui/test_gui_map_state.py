@@ -91,3 +91,16 @@ def test_an_image_query_clears_the_posebit_ticks_and_says_so(window: MainWindow,
     assert any(f"not {bit.label}" in text for _, text in window.notifier.history)
     qtbot.wait(250)  # the debounced posebit search must not come back and replace the image query
     assert session.query.terms[0].gallery_index == 9 and len(session.query.terms) == 1
+
+
+def test_while_a_new_map_computes_the_title_says_so(make_window: Any, fake_engine: Any, qtbot: Any) -> None:
+    window = make_window(fake_engine, synchronous=False)
+    session, view = window.session, window.projection_view
+    qtbot.waitUntil(lambda: session.projection is not None, timeout=5000)
+    fake_engine.project_delay_s, fake_engine.project_steps = 0.05, 200
+    view.method.setCurrentIndex(view.method.findData("tsne"))
+    title = view.plot.plotItem.titleLabel.text
+    assert title.startswith("PCA") and "computing t-SNE" in title, "the map shown is PCA, t-SNE is coming"
+    window.job_progress.cancel.click()
+    qtbot.waitUntil(lambda: not window.job_progress.isVisible(), timeout=3000)
+    assert view.plot.plotItem.titleLabel.text == "PCA" and view.method.currentData() == "pca"
