@@ -71,6 +71,61 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables at k = 1, 5, 10")
     parser.set_defaults(func=run_evaluate)
+    _register_leakage(subparsers)
+
+
+def _register_leakage(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from posebrowser.evaluation.leakage import NEAR_DUPLICATE_PROCRUSTES
+
+    parser = subparsers.add_parser(
+        "leakage",
+        help="share of val/test poses with a near-duplicate training pose (Procrustes)",
+        description="For each held-out split of --gallery: the share of its poses whose nearest pose in the "
+        "train split of --gallery (and of each --train-gallery) lies within --threshold (Procrustes).",
+    )
+    parser.add_argument("--gallery", type=Path, default=None, help="gallery folder (default: built-in)")
+    parser.add_argument(
+        "--train-gallery", type=Path, action="append", default=[], help="another gallery whose train split "
+        "the held-out poses are compared with too (e.g. the training set); may repeat",
+    )
+    parser.add_argument("--threshold", type=float, default=NEAR_DUPLICATE_PROCRUSTES)
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=run_leakage)
+
+
+def run_leakage(args: argparse.Namespace) -> int:
+    """Print the near-duplicate share of every held-out split against every train split."""
+    from posebrowser.data.loading import open_gallery
+    from posebrowser.evaluation.leakage import near_duplicate_share
+
+    gallery = open_gallery(str(args.gallery) if args.gallery else None)
+    references = [("own train split", gallery)] + [
+        (str(path), open_gallery(str(path))) for path in args.train_gallery
+    ]
+    rows: list[dict[str, Any]] = []
+    for held_out in ("val", "test"):
+        queries = _split_joints(gallery, held_out)
+        if len(queries) == 0:
+            continue
+        for name, reference in references:
+            result = near_duplicate_share(queries, _split_joints(reference, "train"), args.threshold)
+            rows.append({"split": held_out, "against": name, **result.to_dict()})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(
+                f"{row['split']:>4} vs {row['against']}: {row['near_duplicates']}/{row['queries']} "
+                f"({100 * row['share']:.2f} %) within {row['threshold']}, "
+                f"median nearest {row['median_nearest']:.3f}"
+            )
+    return 0
+
+
+def _split_joints(gallery: Any, split: str) -> NDArray[np.float32]:
+    if gallery.joints_3d is None:
+        raise DataError("The gallery has no 3-D joints.", path=gallery.root)
+    return np.asarray(gallery.joints_3d[gallery.split_indices(split)], dtype=np.float32)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
