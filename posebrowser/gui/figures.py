@@ -112,6 +112,16 @@ def _mask_condition(request: FigureRequest) -> str:
     return names[0]
 
 
+def query_title(state: ResultsState, labels: dict[str, str]) -> str:
+    """A posebit question as the thesis titles it ("right elbow is bent? True"), else the expression."""
+    if state.chip_names and anchor_index(state.query) is None:
+        return "; ".join(
+            f"{label}? {bool(value)}"
+            for label, value in zip(state.chip_labels, state.chip_values, strict=True)
+        )
+    return str(state.query.to_expr(labels)) if hasattr(state.query, "to_expr") else "query"
+
+
 def build_figure(request: FigureRequest) -> Figure:
     """The figure ``request.kind`` from the current model and query (slow: run it on a worker)."""
     from posebrowser.figures import live
@@ -133,7 +143,7 @@ def build_figure(request: FigureRequest) -> Figure:
             rows = np.linspace(0, len(gallery) - 1, num=min(4, len(gallery))).astype(int).tolist()
         return live.annotation_card_figure(gallery, rows, request.labels)
     state = _needs_results(request)
-    text = state.query.to_expr(request.labels) if hasattr(state.query, "to_expr") else "query"
+    text = query_title(state, request.labels)
     correct = None if request.frames is None else request.frames.correct
     meaning = None if request.frames is None else request.frames.meaning
     if request.kind == "preview":

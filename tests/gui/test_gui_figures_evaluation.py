@@ -63,6 +63,10 @@ def test_mask_figure_needs_a_posebit_and_then_draws_both_masks(window: MainWindo
     svg = (tmp_path / "masks.svg").read_bytes()
     dims = len(window.session.engine.mask_for(((name, 1),)))
     assert svg_paths_under(svg, "mask-bars-is-not") == dims and svg_images(svg) == 0
+    window.session._debounce.timeout.emit()  # the ticked bit's search
+    window.insight.save_figure("grid", str(tmp_path / "grid.svg"))
+    label = window.session.engine.vocabulary.bits[2].label
+    assert f"{label}? False".encode() in (tmp_path / "grid.svg").read_bytes()  # titled as the thesis does
 
 
 def test_question_grid_frames_follow_the_chosen_criterion(window: MainWindow, tmp_path: Path) -> None:
