@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -21,6 +22,7 @@ def _imagenet_input(photo: np.ndarray) -> torch.Tensor:
     return (array - 127.5) / 127.5
 
 
+@pytest.mark.slow  # 24 s on the 2-core reference machine under load
 def test_mapped_weights_classify_the_sample_photos() -> None:
     data = importlib.import_module("skimage.data")
     net = imagenet_classifier()

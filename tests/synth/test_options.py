@@ -125,6 +125,7 @@ def test_options_round_trip_and_reach_the_manifest(tmp_path) -> None:
     assert manifest["synth_options"] == options.to_dict()
 
 
+@pytest.mark.slow  # 16 s on the 2-core reference machine under load
 def test_split_keeps_near_duplicate_poses_out_of_val_and_test() -> None:
     batch = poses.sample_poses(700, seed=11)
     train = batch.joints_3d[batch.split == 0]

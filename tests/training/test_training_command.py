@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 NAMES = ("left_wrist_above_head_top", "right_wrist_above_head_top", "pelvis_bent", "left_knee_bent")
@@ -47,6 +48,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@pytest.mark.slow  # 21 s on the 2-core reference machine under load
 def test_train_all_tiny_writes_loadable_models(tmp_path: Path) -> None:
     from posebrowser.nets.checkpoint import load_model
 

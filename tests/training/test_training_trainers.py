@@ -194,6 +194,7 @@ def test_corrupt_state_raises_checkpoint_error(tmp_path: Path) -> None:
     assert LossHistory.from_dict({"train": [1.0]}).train == [1.0]
 
 
+@pytest.mark.slow  # 13–20 s each on the 2-core reference machine under load
 @pytest.mark.parametrize("loss", ["cosine", "ranking"])
 def test_posebit_net_aligns_with_targets(tmp_path: Path, loss: str) -> None:
     rng = np.random.default_rng(3)
