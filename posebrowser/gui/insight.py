@@ -16,6 +16,7 @@ from posebrowser.gui.evaluation_view import (
     default_evaluation_dir,
 )
 from posebrowser.gui.figures import FIGURE_FILTER, FIGURE_KINDS, FigureRequest, export_figure
+from posebrowser.gui.frames import CRITERIA, DEFAULT_THRESHOLDS, FrameCriterion
 from posebrowser.gui.inspection import Inspection, inspect_item
 from posebrowser.gui.inspector import InspectorView
 from posebrowser.gui.workers import JobContext
@@ -51,13 +52,39 @@ class Insight(QObject):
 
     def wire(self) -> None:
         results = self.window.results_view
+        self._restore_preferences()
         results.criterion_changed.connect(lambda _criterion: self.reinspect())
+        results.criterion_changed.connect(self._remember_criterion)
+        results.skeletons.toggled.connect(
+            lambda on: self.window.settings.set_value("preferences/result_skeletons", "1" if on else "0")
+        )
         self.session.engine_changed.connect(self._engine_changed)
         self.evaluation_view.evaluate_requested.connect(lambda: self.evaluation.request(self.session.engine))
         self.evaluation.started.connect(self.evaluation_view.show_running)
         self.evaluation.finished.connect(self.evaluation_view.show_result)
         self.evaluation.failed.connect(self.evaluation_view.show_failed)
         self.evaluation.failed.connect(self.window.notifier.show_exception)
+
+    def _restore_preferences(self) -> None:
+        """The frame criterion and the skeleton overlay of the last run (ignored when not valid)."""
+        settings, results = self.window.settings, self.window.results_view
+        kind = settings.value("preferences/frame_criterion", "nearest")
+        metric = settings.value("preferences/frame_metric", "3d")
+        if kind in dict(CRITERIA) and metric in DEFAULT_THRESHOLDS:
+            try:
+                threshold = float(
+                    settings.value("preferences/frame_threshold", str(DEFAULT_THRESHOLDS[metric]))
+                )
+            except ValueError:
+                threshold = DEFAULT_THRESHOLDS[metric]
+            results.set_criterion(FrameCriterion(kind, metric, threshold))
+        results.set_show_skeletons(settings.value("preferences/result_skeletons", "0") == "1")
+
+    def _remember_criterion(self, criterion: FrameCriterion) -> None:
+        settings = self.window.settings
+        settings.set_value("preferences/frame_criterion", criterion.kind)
+        settings.set_value("preferences/frame_metric", criterion.metric)
+        settings.set_value("preferences/frame_threshold", repr(criterion.threshold))
 
     def build_menu(self, menu: Any) -> None:
         for kind, text in FIGURE_KINDS:

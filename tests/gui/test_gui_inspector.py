@@ -118,3 +118,15 @@ def test_a_gallery_item_outside_the_results_says_what_its_frame_would_be(
     qtbot.waitUntil(lambda: window.insight.inspector.inspection is not None, timeout=2000)
     inspection = window.insight.inspector.inspection
     assert inspection.rank is None and inspection.reason.startswith("Not among the results; it would be")
+
+
+def test_the_criterion_and_the_skeleton_overlay_are_remembered(
+    make_window: Callable[..., MainWindow], tmp_path: Path
+) -> None:
+    first = make_window(annotated_engine(tmp_path / "images"))
+    first.results_view.set_criterion(FrameCriterion("threshold", "procrustes", 0.3))
+    first.results_view.skeletons.setChecked(True)
+    first.close()
+    second = make_window(annotated_engine(tmp_path / "images"))  # same settings file
+    assert second.results_view.criterion() == FrameCriterion("threshold", "procrustes", 0.3)
+    assert second.results_view.skeletons.isChecked() and second.results_view.delegate.show_skeletons
