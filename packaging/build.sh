@@ -1,16 +1,53 @@
 #!/usr/bin/env bash
-# Build the posebrowser folder app with PyInstaller and smoke-test it.
-#   packaging/build.sh            build into dist/posebrowser, then run the smoke test
-#   packaging/build.sh --smoke    only run the smoke test on an existing build
+# Build the posebrowser folder app with PyInstaller and smoke-test it. Two flavours:
+#   packaging/build.sh              CUDA build (the project venv's torch) → dist/posebrowser
+#   packaging/build.sh --cpu        CPU build → dist/posebrowser-cpu: a separate venv (build/venv-cpu) with
+#                                   the CPU-only torch wheel, so no CUDA library is bundled (`make package
+#                                   FLAVOUR=cpu` does the same)
+#   packaging/build.sh [--cpu] --smoke   only run the smoke test on an existing build
 # The smoke test starts the built app offscreen and, when the shipped models exist, answers a query.
+# Overrides: PY (python of the CUDA build), CPU_TORCH (the CPU torch/torchvision requirements),
+# TORCH_CPU_INDEX (where they come from), CPU_VENV, DIST_DIR, WORK_DIR.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-PY="${PY:-$ROOT/.venv/bin/python}"
-APP="$ROOT/dist/posebrowser/posebrowser"
-export QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
+FLAVOUR="${FLAVOUR:-cuda}"
+SMOKE_ONLY=0
+for argument in "$@"; do
+    case "$argument" in
+        --cpu) FLAVOUR=cpu ;;
+        --smoke) SMOKE_ONLY=1 ;;
+        *) echo "unknown option $argument" >&2; exit 2 ;;
+    esac
+done
+DIST_DIR="${DIST_DIR:-$ROOT/dist}"
+if [[ "$FLAVOUR" == cpu ]]; then
+    NAME=posebrowser-cpu
+    CPU_VENV="${CPU_VENV:-$ROOT/build/venv-cpu}"
+    PY="$CPU_VENV/bin/python"
+    WORK_DIR="${WORK_DIR:-$ROOT/build/pyinstaller-cpu}"
+else
+    NAME=posebrowser
+    PY="${PY:-$ROOT/.venv/bin/python}"
+    WORK_DIR="${WORK_DIR:-$ROOT/build/pyinstaller}"
+fi
+APP="$DIST_DIR/$NAME/posebrowser"
+export QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" POSEBROWSER_FLAVOUR="$FLAVOUR"
 
-if [[ "${1:-}" != "--smoke" ]]; then
+cpu_venv() {
+    # The PyPI torch wheels for Linux carry CUDA (~3 GB of nvidia libraries); the CPU wheels come from
+    # the PyTorch index. Same versions as packaging/constraints.txt, with the +cpu local label.
+    local torch_wheels="${CPU_TORCH:-torch==2.14.1+cpu torchvision==0.29.1+cpu}"
+    local index="${TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu}"
+    test -x "$PY" || python3 -m venv "$CPU_VENV"
+    # shellcheck disable=SC2086  # the requirements are words
+    "$PY" -m pip install --quiet --extra-index-url "$index" $torch_wheels
+    "$PY" -m pip install --quiet -e "$ROOT" 'pyinstaller>=6.10' 'pyxdg>=0.28'
+    "$PY" -c "import torch, sys; sys.exit(f'not a CPU torch: CUDA {torch.version.cuda}' if torch.version.cuda else 0)"
+}
+
+if [[ "$SMOKE_ONLY" == 0 ]]; then
+    if [[ "$FLAVOUR" == cpu ]]; then cpu_venv; fi
     "$PY" -c "import PyInstaller" 2>/dev/null || "$PY" -m pip install --quiet 'pyinstaller>=6.10'
     "$PY" packaging/render_icon.py
     "$PY" -c "import sys; from xdg.DesktopEntry import DesktopEntry; DesktopEntry(sys.argv[1]).validate()" \
@@ -22,24 +59,39 @@ if [[ "${1:-}" != "--smoke" ]]; then
         appstreamcli validate --no-net packaging/io.github.posebrowser.PoseBrowser.metainfo.xml
     fi
     "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
-        --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" packaging/posebrowser.spec
+        --distpath "$DIST_DIR" --workpath "$WORK_DIR" packaging/posebrowser.spec
+    SHARE="$DIST_DIR/$NAME/share"
     install -D -m 644 packaging/io.github.posebrowser.PoseBrowser.desktop \
-        dist/posebrowser/share/applications/io.github.posebrowser.PoseBrowser.desktop
+        "$SHARE/applications/io.github.posebrowser.PoseBrowser.desktop"
     install -D -m 644 packaging/io.github.posebrowser.PoseBrowser.metainfo.xml \
-        dist/posebrowser/share/metainfo/io.github.posebrowser.PoseBrowser.metainfo.xml
+        "$SHARE/metainfo/io.github.posebrowser.PoseBrowser.metainfo.xml"
     install -D -m 644 resources/icons/posebrowser.svg \
-        dist/posebrowser/share/icons/hicolor/scalable/apps/io.github.posebrowser.PoseBrowser.svg
+        "$SHARE/icons/hicolor/scalable/apps/io.github.posebrowser.PoseBrowser.svg"
     install -D -m 644 resources/icons/posebrowser-256.png \
-        dist/posebrowser/share/icons/hicolor/256x256/apps/io.github.posebrowser.PoseBrowser.png
+        "$SHARE/icons/hicolor/256x256/apps/io.github.posebrowser.PoseBrowser.png"
     # Files written through mkstemp are 0600; make the bundle readable for every user.
-    chmod -R a+rX dist/posebrowser
+    chmod -R a+rX "$DIST_DIR/$NAME"
+    echo "== $NAME: $(du -sh "$DIST_DIR/$NAME" | cut -f1)"
 fi
 
 echo "== smoke test: $APP"
 test -x "$APP"
+if [[ "$FLAVOUR" == cpu ]]; then
+    cuda_files="$(find "$DIST_DIR/$NAME" \( -name 'libcudart*' -o -name 'libtorch_cuda*' -o -name 'libcudnn*' \
+        -o -path '*/nvidia/*' \) -print -quit)"
+    if [[ -n "$cuda_files" ]]; then
+        echo "the CPU build bundles CUDA libraries, e.g. $cuda_files" >&2
+        exit 1
+    fi
+fi
+seconds_since() { awk -v start="$1" -v now="$EPOCHREALTIME" 'BEGIN { printf "%.1f", now - start }'; }
+start=$EPOCHREALTIME
 "$APP" --version
+echo "== --version answered in $(seconds_since "$start") s"
 "$APP" --help >/dev/null
+start=$EPOCHREALTIME
 "$APP" gui --quit-after-shown
+echo "== window shown and closed in $(seconds_since "$start") s"
 "$PY" - "$APP" <<'PYEOF'
 import json, subprocess, sys
 from pathlib import Path

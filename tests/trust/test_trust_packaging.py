@@ -95,3 +95,25 @@ def test_launcher_runs_the_command_line_and_the_app() -> None:
     assert done.returncode == 0 and done.stdout.strip(), done.stderr
     done = run(sys.executable, str(PACKAGING / "launcher.py"), "gui", "--quit-after-shown")
     assert done.returncode == 0 and "window shown" in done.stdout, done.stderr[-2000:]
+
+
+def _fake_cpu_build(tmp_path: Path) -> dict[str, str]:
+    """A dist/posebrowser-cpu folder whose 'app' is a shell script, and a CPU venv whose python is ours."""
+    app_folder = tmp_path / "dist" / "posebrowser-cpu"
+    (app_folder / "_internal").mkdir(parents=True)
+    app = app_folder / "posebrowser"
+    app.write_text('#!/bin/sh\n[ "$1" = gui ] && echo "window shown"; echo 0.1.0\n')
+    app.chmod(0o755)
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
+    return {**os.environ, "DIST_DIR": str(tmp_path / "dist"), "CPU_VENV": str(tmp_path / "venv")}
+
+
+def test_cpu_build_smoke_test_refuses_cuda_libraries(tmp_path: Path) -> None:
+    env = _fake_cpu_build(tmp_path)
+    command = ["bash", str(PACKAGING / "build.sh"), "--cpu", "--smoke"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and "smoke test passed" in done.stdout, done.stdout + done.stderr
+    (tmp_path / "dist" / "posebrowser-cpu" / "_internal" / "libcudart.so.13").write_bytes(b"")
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode != 0 and "bundles CUDA libraries" in done.stderr
