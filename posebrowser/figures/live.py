@@ -12,7 +12,14 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 from PIL import Image
 
-from posebrowser.figures.thesis import Tile, annotation_card, mask_bars, question_grid, retrieval_preview
+from posebrowser.figures.thesis import (
+    Tile,
+    annotation_card,
+    escape_zero_strip,
+    mask_bars,
+    question_grid,
+    retrieval_preview,
+)
 
 Rows = Sequence[int] | NDArray[np.int64]
 Values = Sequence[float] | NDArray[np.float32]
@@ -126,3 +133,34 @@ def annotation_card_figure(gallery: Any, indices: Rows, labels: dict[str, str]) 
             for i in indices
         ]
     )
+
+
+def escape_zero_ranks(holders: int, total: int) -> list[int]:
+    """The thesis' five sample ranks of an origin query over ``total`` items of which ``holders`` hold the
+    asked value: 0, P/4 and 2P/4 among the expected positives, then P and P + (M − P)/2."""
+    quarter = holders // 4
+    ranks = [0, quarter, 2 * quarter, holders, holders + (total - holders) // 2]
+    return [min(rank, total - 1) for rank in ranks]
+
+
+def escape_zero_figure(
+    gallery: Any,
+    embeddings: NDArray[np.float32],
+    mask: NDArray[np.float32],
+    name: str,
+    value: int,
+    label: str,
+) -> Figure:
+    """Rank the gallery by ‖mask ⊙ e‖ (the origin query) and show the items at the sample ranks, framed by
+    whether they hold ``name`` = ``value`` (the thesis ranked oracle posebyte embeddings; this ranks the
+    image embeddings the app searches)."""
+    column = np.asarray(gallery.posebits[:, list(gallery.posebit_names).index(name)])
+    norms = np.linalg.norm(
+        np.asarray(embeddings, dtype=np.float64) * np.asarray(mask, dtype=np.float64), axis=1
+    )
+    order = np.argsort(norms, kind="stable")
+    tiles = [
+        gallery_tile(gallery, int(order[rank]), f"rank {rank}", bool(column[order[rank]] == value))
+        for rank in escape_zero_ranks(int((column == value).sum()), len(order))
+    ]
+    return escape_zero_strip(tiles, label if value else f"not: {label}")

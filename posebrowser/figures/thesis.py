@@ -119,6 +119,22 @@ def question_grid(
     return figure
 
 
+def escape_zero_strip(tiles: Sequence[Tile], question: str) -> Figure:
+    """The origin query's ranking sampled along its length (the thesis' escape-zero strip): tiles at
+    ranks spread over the items that hold the asked value and then over those that do not, each framed
+    green (holds it) or red."""
+    figure = new_figure(PUBLICATION_WIDTH_IN / max(1, len(tiles)) + 0.9)
+    for column, tile in enumerate(tiles):
+        axes = figure.add_subplot(1, len(tiles), column + 1)
+        draw_image(axes, tile.image)
+        draw_skeleton_2d(axes, tile.joints_2d)
+        draw_frame(axes, tile.correct, width=3.0)
+        axes.set_title(tile.title, fontsize=7)
+    figure.suptitle(f"Mask: {question} — ranks sampled from the origin outwards", fontsize=9)
+    _frame_legend(figure, f"holds “{question}”")
+    return figure
+
+
 def _mask_axes(axes: Any, mask: NDArray[np.floating] | None, label: str, gid: str) -> None:
     axes.set_title(label, fontsize=8, loc="left")
     if mask is None:

@@ -63,6 +63,7 @@ FIGURE_KINDS = (
     ("preview", "Retrieval preview (2-D joints, 3-D skeletons)"),
     ("grid", "Question grid (top 25, green/red)"),
     ("masks", "Mask bars (is / is not)"),
+    ("escape", "Escape-zero strip (mask ranking sampled)"),
     ("card", "Dataset annotation card"),
     ("evaluation", "hit@k curves (after Evaluate)"),
 )
@@ -104,12 +105,14 @@ def _needs_results(request: FigureRequest) -> ResultsState:
     return request.state
 
 
-def _mask_condition(request: FigureRequest) -> str:
-    asked = [] if request.state is None else list(request.state.chip_names)
-    names = asked + [name for name, _ in request.conditions]
-    if not names:
-        raise QueryError("Tick a posebit (or query with one) first: the figure shows its two masks.")
-    return names[0]
+def _mask_condition(request: FigureRequest) -> tuple[str, int]:
+    state = request.state
+    asked = [] if state is None else list(zip(state.chip_names, state.chip_values, strict=True))
+    conditions = asked + list(request.conditions)
+    if not conditions:
+        raise QueryError("Tick a posebit (or query with one) first: the figure shows its masks.")
+    name, value = conditions[0]
+    return str(name), int(value)
 
 
 def query_title(state: ResultsState, labels: dict[str, str]) -> str:
@@ -129,8 +132,13 @@ def build_figure(request: FigureRequest) -> Figure:
 
     gallery = request.engine.gallery
     if request.kind == "masks":
-        name = _mask_condition(request)
+        name, _ = _mask_condition(request)
         return live.mask_bars_figure(request.engine.mask_for, name, request.labels.get(name, name))
+    if request.kind == "escape":
+        name, value = _mask_condition(request)
+        mask = np.asarray(request.engine.mask_for(((name, value),)), dtype=np.float32)
+        embeddings = np.asarray(request.engine.embeddings, dtype=np.float32)
+        return live.escape_zero_figure(gallery, embeddings, mask, name, value, request.labels.get(name, name))
     if request.kind == "evaluation":
         if request.evaluation is None:
             raise QueryError("Evaluate first (Evaluation panel): the figure shows its hit@k curves.")

@@ -94,3 +94,10 @@ def test_drawing_a_figure_leaves_pyplot_alone() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_escape_zero_ranks_follow_the_thesis() -> None:
+    from posebrowser.figures.live import escape_zero_ranks
+
+    assert escape_zero_ranks(holders=40, total=100) == [0, 10, 20, 40, 70]
+    assert escape_zero_ranks(holders=100, total=100) == [0, 25, 50, 99, 99]

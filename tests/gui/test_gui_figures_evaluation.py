@@ -36,7 +36,7 @@ def test_figures_menu_exports_the_retrieval_preview_as_png_svg_and_pdf(
     window.session.request_image_query(3)
     action = window.insight.figure_actions["preview"]
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
-    assert action in menus["Figures"].actions() and len(menus["Figures"].actions()) == 5
+    assert action in menus["Figures"].actions() and len(menus["Figures"].actions()) == 6
     for suffix in (".png", ".svg", ".pdf"):
         target = tmp_path / f"preview{suffix}"
         monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, t=target: (str(t), ""))
@@ -67,6 +67,9 @@ def test_mask_figure_needs_a_posebit_and_then_draws_both_masks(window: MainWindo
     window.insight.save_figure("grid", str(tmp_path / "grid.svg"))
     label = window.session.engine.vocabulary.bits[2].label
     assert f"{label}? False".encode() in (tmp_path / "grid.svg").read_bytes()  # titled as the thesis does
+    window.insight.save_figure("escape", str(tmp_path / "escape.svg"))
+    strip = (tmp_path / "escape.svg").read_bytes()
+    assert svg_images(strip) == 5 and b"rank 0" in strip and f"not: {label}".encode() in strip
 
 
 def test_question_grid_frames_follow_the_chosen_criterion(window: MainWindow, tmp_path: Path) -> None:
