@@ -6,11 +6,13 @@ Accuracy, per posebit and overall, on the test split (renders where BlazePose fi
 * *answered*: the estimator's own output — bits whose joints are confident and whose margin is outside
   the hysteresis band; accuracy on those, and the share of bits answered (coverage);
 * *forced*: every bit computed from the estimated 3-D joints, no unknowns;
-* *majority*: each bit's most frequent ground-truth value on the train split (the floor to beat).
+* *majority*: each bit's most frequent ground-truth value on the train split (the floor to beat);
+* the answered accuracy and coverage at other joint-confidence thresholds (0 = only the hysteresis band).
 
 Only ground-truth bits that are known (not −1) count. Speed, images/s on the same images in one run:
 a bare ``PoseLandmarker.detect`` on decoded arrays; :meth:`PoseEstimator.estimate` on the same arrays
-(adds joint mapping and posebits); and on the files (adds decoding).
+(adds joint mapping, posebits, and a second try inside a border where nobody is found); and on the files
+(adds decoding). The three are timed interleaved, image by image, so a varying machine load hits all alike.
 
     python benchmarks/bench_estimator.py [--count 200] [--per-bit FILE.md]
 """
@@ -26,15 +28,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 
-def _rate(fn: Any, items: list[Any]) -> float:
-    fn(items[0])  # warm-up
-    start = time.perf_counter()
-    for item in items:
-        fn(item)
-    return len(items) / (time.perf_counter() - start)
-
-
 def _speed(estimator: Any, paths: list[Path]) -> dict[str, float]:
+    """images/s of the three ways, timed interleaved image by image (fair under a varying machine load)."""
     import mediapipe
     from mediapipe.tasks.python import BaseOptions, vision
 
@@ -44,31 +39,44 @@ def _speed(estimator: Any, paths: list[Path]) -> dict[str, float]:
     options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(BUNDLE_PATH)),
                                            running_mode=vision.RunningMode.IMAGE, num_poses=4)
     with vision.PoseLandmarker.create_from_options(options) as bare:
-        def bare_call(rgb: NDArray[np.uint8]) -> Any:
-            return bare.detect(mediapipe.Image(image_format=mediapipe.ImageFormat.SRGB, data=rgb))
+        def bare_call(i: int) -> Any:
+            return bare.detect(mediapipe.Image(image_format=mediapipe.ImageFormat.SRGB, data=arrays[i]))
 
-        return {
-            "bare mediapipe PoseLandmarker.detect (decoded array)": _rate(bare_call, arrays),
-            "PoseEstimator.estimate (decoded array)": _rate(estimator.estimate, arrays),
-            "PoseEstimator.estimate (file: decode + estimate)": _rate(estimator.estimate, paths),
+        ways: dict[str, Any] = {
+            "bare mediapipe PoseLandmarker.detect (decoded array)": bare_call,
+            "PoseEstimator.estimate (decoded array)": lambda i: estimator.estimate(arrays[i]),
+            "PoseEstimator.estimate (file: decode + estimate)": lambda i: estimator.estimate(paths[i]),
         }
+        seconds = dict.fromkeys(ways, 0.0)
+        for way in ways.values():
+            way(0)  # warm-up
+        for index in range(len(paths)):
+            for name, way in ways.items():
+                start = time.perf_counter()
+                way(index)
+                seconds[name] += time.perf_counter() - start
+    return {name: len(paths) / total for name, total in seconds.items()}
 
 
-def _estimates(estimator: Any, gallery: Any, rows: list[int]) -> tuple[list[int], NDArray[np.int8],
-                                                                        NDArray[np.int8]]:
-    """Rows with a person, their answered posebits (N, B) and forced posebits (N, B)."""
+def _estimates(estimator: Any, gallery: Any, rows: list[int]) -> tuple[list[int], list[Any]]:
+    """Rows with a person and their estimates."""
     from posebrowser.estimate.result import PoseEstimate
 
     found: list[int] = []
-    answered: list[NDArray[np.int8]] = []
-    forced: list[NDArray[np.int8]] = []
+    estimates: list[Any] = []
     for row in rows:
         result = estimator.estimate(gallery.image_path(row))
         if isinstance(result, PoseEstimate):
             found.append(row)
-            answered.append(result.posebits)
-            forced.append(estimator.vocabulary.compute(result.joints_3d[None])[0].astype(np.int8))
-    return found, np.array(answered), np.array(forced)
+            estimates.append(result)
+    return found, estimates
+
+
+def _answered_at(estimates: list[Any], vocabulary: Any, threshold: float) -> NDArray[np.int8]:
+    """The posebits the estimator would answer with another joint-confidence threshold."""
+    from posebrowser.estimate.skeleton_map import estimated_posebits
+
+    return np.array([estimated_posebits(e.joints_3d, e.confidence, vocabulary, threshold) for e in estimates])
 
 
 def _accuracy(bits: NDArray[np.int8], truth: NDArray[np.int8]) -> tuple[NDArray[np.float64],
@@ -100,9 +108,11 @@ def main() -> None:
         if gallery.posebit_names != estimator.vocabulary.names:
             raise SystemExit("the built-in gallery uses another posebit vocabulary than the estimator")
         speed = _speed(estimator, [gallery.image_path(r) for r in rows[: args.speed_images]])
-        found, answered, forced = _estimates(estimator, gallery, rows)
-        version = estimator.version
-        labels = estimator.vocabulary.labels
+        found, estimates = _estimates(estimator, gallery, rows)
+        version, vocabulary = estimator.version, estimator.vocabulary
+        labels = vocabulary.labels
+    answered = np.array([e.posebits for e in estimates])
+    forced = vocabulary.compute(np.array([e.joints_3d for e in estimates])).astype(np.int8)
     truth = gallery.posebits[found].astype(np.int8)
     train = gallery.posebits[gallery.split_indices("train")]
     majority = np.where((train == 1).sum(0) > (train == 0).sum(0), 1, 0).astype(np.int8)
@@ -116,6 +126,11 @@ def main() -> None:
     print("|---|---|---|---|")
     for name, (per_bit, _coverage, pooled, share) in results.items():
         print(f"| {name} | {100 * pooled:.1f} | {100 * np.nanmean(per_bit):.1f} | {100 * share:.1f} |")
+    print("\n| joint-confidence threshold | answered accuracy, pooled [%] | bits answered [%] |")
+    print("|---|---|---|")
+    for threshold in (0.0, 0.3, 0.5, 0.7, 0.9):
+        _, _, pooled, share = _accuracy(_answered_at(estimates, vocabulary, threshold), truth)
+        print(f"| {threshold:g} | {100 * pooled:.1f} | {100 * share:.1f} |")
     print("\n| speed (same images, one run) | images/s |\n|---|---|")
     for name, rate in speed.items():
         print(f"| {name} | {rate:.1f} |")

@@ -92,7 +92,7 @@ def environment_kept() -> Iterator[None]:
 
 
 def _vision() -> Any:
-    """``mediapipe.tasks.python.vision`` and ``BaseOptions``, imported with the environment kept."""
+    """``(mediapipe, BaseOptions, vision)`` of the Tasks API, imported with the environment kept."""
     with environment_kept():
         os.environ.update(_QUIET_LOGS)
         try:

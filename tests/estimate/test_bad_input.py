@@ -88,3 +88,15 @@ def test_any_rgb_content_never_crashes(estimator: PoseEstimator, rng: np.random.
     for shape in ((40, 300, 3), (300, 40, 3), (128, 128, 3)):
         noise = Image.fromarray(rng.integers(0, 256, size=shape, dtype=np.uint8))
         assert isinstance(estimator.estimate(noise), PoseEstimate | NoPersonFound)
+
+
+@pytest.mark.parametrize("array", [np.zeros((64, 64, 3), np.float32), np.zeros((64, 64, 4), np.uint8),
+                                   np.zeros((2, 64, 64, 3), np.uint8)])
+def test_arrays_that_are_not_rgb_pixels_are_refused(estimator: PoseEstimator, array: np.ndarray) -> None:
+    with pytest.raises(DataError, match="uint8 of shape"):
+        estimator.estimate(array)
+
+
+def test_a_grey_array_is_taken_as_pixels(estimator: PoseEstimator) -> None:
+    grey = np.asarray(skimage_photo("camera").convert("L"))
+    assert isinstance(estimator.estimate(grey), PoseEstimate)
