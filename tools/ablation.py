@@ -87,6 +87,10 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=4000)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("build/ablation"))
+    parser.add_argument(
+        "--score", type=Path, action="append", default=[],
+        help="only score these already trained model folders (no training); may repeat",
+    )
     args = parser.parse_args()
 
     from posebrowser.core.engine import RetrievalEngine
@@ -95,8 +99,9 @@ def main() -> int:
 
     rows: list[tuple[str, list[float], float]] = []
     gallery = None
-    for name, extra in VARIANTS.items():
-        models, seconds = _train(name, extra, args)
+    variants = {str(path): None for path in args.score} or VARIANTS
+    for name, extra in variants.items():
+        models, seconds = (Path(name), 0.0) if extra is None else _train(name, extra, args)
         engine = RetrievalEngine.open(args.gallery, models, "cpu", args.out / "cache")
         gallery = engine.gallery
         queries, database = _halves(gallery)
