@@ -59,11 +59,33 @@ def _train(name: str, extra: list[str], args: argparse.Namespace) -> tuple[Path,
     return out, time.perf_counter() - began
 
 
+def _family(source: str, row: int) -> str:
+    """The split family of a synthetic item: its motion clip's family, or the item itself."""
+    from posebrowser.synth.poses import clip_family
+
+    parts = source.split(":")
+    if parts[0] in ("clip", "perturb") and len(parts) > 1:
+        return f"clip:{clip_family(parts[1])}"
+    return f"item:{row}"
+
+
 def _halves(gallery: object) -> tuple[np.ndarray, np.ndarray]:
+    """Two halves of the val split with no motion-clip family in both (frames of one clip are near-
+    duplicates, so a random cut would let a query find its own clip's neighbouring frames)."""
     rows = np.asarray(gallery.split_indices("val"))  # type: ignore[attr-defined]
-    order = np.random.default_rng(0).permutation(len(rows))
-    half = len(rows) // 2
-    return rows[order[:half]], rows[order[half:]]
+    sources = getattr(gallery, "source", None)
+    families = [_family(str(sources[r]) if sources is not None else "", int(r)) for r in rows]
+    names = sorted(set(families))
+    order = np.random.default_rng(0).permutation(len(names))
+    first: set[str] = set()
+    count = 0
+    for index in order:
+        if count >= len(rows) // 2:
+            break
+        first.add(names[index])
+        count += families.count(names[index])
+    mask = np.array([family in first for family in families])
+    return rows[mask], rows[~mask]
 
 
 def _scores(vectors: np.ndarray, queries: np.ndarray, database: np.ndarray, gallery: object) -> list[float]:
