@@ -149,6 +149,7 @@ def test_query_needs_a_query(workspace: Path) -> None:
         run(workspace, "query", "--id", "9999")
 
 
+@pytest.mark.slow  # two torchrun processes: 1–3 min on the 2-core reference machine under load
 def test_torchrun_sharded_embed_matches_single_process(workspace: Path) -> None:
     import subprocess
     import sys

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from posebrowser.core.distributed import shard_chunks
 
@@ -46,6 +47,7 @@ def test_shards_are_contiguous_and_cover_everything() -> None:
     assert shard_chunks(1, 1, 2) == []
 
 
+@pytest.mark.slow  # two gloo processes: ~100 s on the 2-core reference machine under load
 def test_two_process_gloo_embedding(tmp_path: Path) -> None:
     script = tmp_path / "run.py"
     script.write_text(SCRIPT)
