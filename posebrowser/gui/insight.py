@@ -41,6 +41,7 @@ class Insight(QObject):
         self.inspected: int | None = None
         self._reference: Any = None
         self.figure_actions: dict[str, QAction] = {}
+        self.figures_started = 0
         self.figures_written = 0
 
     # ------------------------------------------------------------------ wiring
@@ -164,15 +165,17 @@ class Insight(QObject):
         if not path:
             return
         request = self.figure_request(kind)
-        self.session.job_started.emit("figure", f"Drawing {kind} figure…")
+        self.figures_started += 1
+        channel = f"figure-{self.figures_started}"  # its own channel: a second figure never cancels the first
+        self.session.job_started.emit(channel, f"Drawing {kind} figure…")
 
         def done(written: Path) -> None:
-            self.session.job_finished.emit("figure")
+            self.session.job_finished.emit(channel)
             self.figures_written += 1
             self.window.notifier.info(f"Figure written to {written}.")
 
         def failed(error: BaseException) -> None:
-            self.session.job_finished.emit("figure")
+            self.session.job_finished.emit(channel)
             self.window.notifier.show_exception(error)
 
-        self.session.workers.submit("figure", lambda ctx: export_figure(request, path), done, on_error=failed)
+        self.session.workers.submit(channel, lambda ctx: export_figure(request, path), done, on_error=failed)

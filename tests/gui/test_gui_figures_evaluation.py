@@ -125,5 +125,7 @@ def test_evaluation_runs_off_the_gui_thread(
     qtbot.waitUntil(lambda: view.result is not None, timeout=20000)
     assert view.button.isEnabled() and "queries" in view.status.text()
     window.insight.save_figure("evaluation", str(tmp_path / "curves.pdf"))
-    qtbot.waitUntil(lambda: window.insight.figures_written == 1, timeout=20000)
+    window.insight.save_figure("card", str(tmp_path / "card.png"))  # asked before the first is drawn
+    qtbot.waitUntil(lambda: window.insight.figures_written == 2, timeout=30000)
     assert (tmp_path / "curves.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "card.png").read_bytes().startswith(b"\x89PNG")
