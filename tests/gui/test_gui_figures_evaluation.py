@@ -122,10 +122,10 @@ def test_evaluation_runs_off_the_gui_thread(
     view = window.insight.evaluation_view
     view.button.click()
     assert not view.button.isEnabled() and "Evaluating" in view.status.text()  # returned at once
-    qtbot.waitUntil(lambda: view.result is not None, timeout=20000)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=120000)  # generous: a loaded 2-core machine
     assert view.button.isEnabled() and "queries" in view.status.text()
     window.insight.save_figure("evaluation", str(tmp_path / "curves.pdf"))
-    window.insight.save_figure("card", str(tmp_path / "card.png"))  # asked before the first is drawn
-    qtbot.waitUntil(lambda: window.insight.figures_written == 2, timeout=30000)
+    window.insight.save_figure("card", str(tmp_path / "card.svg"))  # asked before the first is drawn
+    qtbot.waitUntil(lambda: window.insight.figures_written == 2, timeout=120000)
     assert (tmp_path / "curves.pdf").read_bytes().startswith(b"%PDF")
-    assert (tmp_path / "card.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "card.svg").read_bytes().startswith(b"<?xml")
