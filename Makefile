@@ -42,7 +42,7 @@ train-data: $(STAMP)
 # Resumable: re-running continues an interrupted image-net run (uses CUDA when present).
 models: $(STAMP) train-data
 	$(PY) -m posebrowser train all --gallery $(TRAIN_DATA) --val-gallery resources/gallery --out models \
-		--device auto --seed 0 --epochs $(EPOCHS) --resume
+		--device auto --seed 0 --epochs $(EPOCHS) --metric 3d --resume
 	$(PY) -m posebrowser embed --models models --cache-dir models/embeddings
 	$(PY) -m posebrowser evaluate --models models --cache-dir models/embeddings --out models/evaluation
 
