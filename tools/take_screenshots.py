@@ -20,9 +20,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 SCENES: dict[str, dict[str, Any]] = {
     # Click a gallery image: ranked results, projection coloured by 3-D distance to the query.
     "image-query": {
-        "query": [{"type": "image", "weight": 1.0, "gallery_index": 4207, "path": None}],
+        "query": [{"type": "image", "weight": 1.0, "gallery_index": 13, "path": None}],
         "conditions": {},
         "settings": {"projection_method": "pca", "colour_by": "distance:3d", "split": "test", "k": 50},
+        "inspect_rank": 0,  # the inspector shows the first result's ground truth
     },
     # Tick two posebits, answered by a mask fitted on the fly (origin query) in the masked subspace.
     "posebit-mask-query": {
@@ -89,9 +90,14 @@ def main(out_dir: str, models: str | None = None, wait_s: float = 120.0) -> int:
         waited += 0.5
     for name, scene in SCENES.items():
         path = work / f"{name}.pbsession.json"
-        path.write_text(json.dumps(session_document(scene, None)))
+        document = {key: value for key, value in scene.items() if key != "inspect_rank"}
+        path.write_text(json.dumps(session_document(document, None)))
         restore_session(session, path)
         idle()
+        if "inspect_rank" in scene and session.results is not None:
+            window.insight.inspect(int(session.results.result.indices[scene["inspect_rank"]]))
+            settle(1.0)
+            idle()
         target = out / f"{name}.png"
         window.grab().save(str(target))
         print(f"wrote {target}")

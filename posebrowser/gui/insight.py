@@ -60,6 +60,7 @@ class Insight(QObject):
             lambda on: self.window.settings.set_value("preferences/result_skeletons", "1" if on else "0")
         )
         self.session.engine_changed.connect(self._engine_changed)
+        self.session.results_changed.connect(self._results_changed)
         self.evaluation_view.evaluate_requested.connect(lambda: self.evaluation.request(self.session.engine))
         self.evaluation.started.connect(self.evaluation_view.show_running)
         self.evaluation.finished.connect(self.evaluation_view.show_result)
@@ -104,6 +105,17 @@ class Insight(QObject):
         cached = self.evaluation.cached(engine)
         if cached is not None:
             self.evaluation_view.show_result(cached)
+
+    def _results_changed(self, state: Any) -> None:
+        """A new answer: the inspected item is shown against it (its new rank, or "it would be …"), except
+        for the search that clicking the item itself started, which keeps the query that listed it."""
+        if self.inspected is None or state is None:
+            return
+        terms = getattr(getattr(state, "query", None), "terms", ())
+        if len(terms) == 1 and getattr(terms[0], "gallery_index", None) == self.inspected:
+            return
+        self._reference = state
+        self.reinspect()
 
     # ------------------------------------------------------------------ inspector
     def labels(self) -> dict[str, str]:

@@ -130,3 +130,22 @@ def test_the_criterion_and_the_skeleton_overlay_are_remembered(
     second = make_window(annotated_engine(tmp_path / "images"))  # same settings file
     assert second.results_view.criterion() == FrameCriterion("threshold", "procrustes", 0.3)
     assert second.results_view.skeletons.isChecked() and second.results_view.delegate.show_skeletons
+
+
+def test_a_new_query_updates_the_inspected_item_instead_of_leaving_the_old_query_shown(
+    window: MainWindow, qtbot: Any
+) -> None:
+    """Before: after a posebit query the inspector still said 'result #2 of [img 3]' (seen in the app)."""
+    window.session.request_image_query(3)
+    clicked = int(window.results_view.model.state.indices[1])
+    _click_result(window, qtbot, 1)
+    qtbot.waitUntil(lambda: window.insight.inspector.inspection is not None, timeout=2000)
+    assert window.insight.inspector.inspection.query_text == "[img 3]"
+    name = window.session.engine.vocabulary.names[0]
+    window.session.request_conditions({name: 1})
+    window.session._debounce.timeout.emit()
+    qtbot.waitUntil(
+        lambda: window.insight.inspector.inspection.query_text != "[img 3]", timeout=2000
+    )
+    inspection = window.insight.inspector.inspection
+    assert inspection.index == clicked and "img 3" not in inspection.query_text
