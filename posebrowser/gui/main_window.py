@@ -399,7 +399,10 @@ class MainWindow(QMainWindow):
             QMessageBox.Icon.Information, "Keyboard shortcuts", f"<table>{cells}</table>", parent=self
         )
         box.setTextFormat(Qt.TextFormat.RichText)
-        box.exec()
+        box.setModal(False)  # a reference card: stays open beside the window and never blocks the app
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+        self.shortcuts_box = box
 
     # ------------------------------------------------------------------ window events
     def dragEnterEvent(self, event: Any) -> None:

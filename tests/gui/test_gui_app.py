@@ -170,3 +170,12 @@ def test_the_shortcut_list_names_every_shortcut(window: Any) -> None:
     rows = dict((what, keys) for keys, what in window.shortcut_rows())
     assert rows.get("Show only the posebits set to 'is' or 'not'") == "Ctrl+T"
     assert "F1" in rows.values() and all(keys and what for what, keys in rows.items())
+
+
+def test_f1_opens_the_shortcut_card_without_blocking(window: Any, qtbot: Any) -> None:
+    """Before: F1 ran a modal QMessageBox.exec(), which blocked the GUI soak offscreen until its timeout."""
+    window.show_shortcuts()  # returns at once (a modal exec() would never return here)
+    box = window.shortcuts_box
+    qtbot.waitUntil(box.isVisible, timeout=2000)
+    assert not box.isModal() and "Ctrl+T" in box.text()
+    box.close()
