@@ -87,6 +87,10 @@ class FakeGallery:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def split_indices(self, name: str) -> np.ndarray:
+        """Rows of split ``name``, as the real gallery gives them (the evaluation panel asks for them)."""
+        return np.flatnonzero(self.split == SPLITS.index(name)).astype(np.int64)
+
     def image_path(self, index: int) -> Path:
         return self.root / self.files[index % len(self.files)]
 

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLineEdit,
     QMessageBox,
+    QToolButton,
     QTreeWidgetItem,
 )
 
@@ -154,9 +155,17 @@ class Monkey:
     def button(self) -> None:
         buttons = [b for b in self.window.findChildren(QAbstractButton) if b.isVisible() and b.isEnabled()]
         button = self.pick(buttons)
-        if button is not None:
-            self.last = button.text() or button.toolTip()
-            button.click() if not isinstance(button, QCheckBox) else button.toggle()
+        if button is None:
+            return
+        self.last = button.text() or button.toolTip()
+        menu = button.menu() if isinstance(button, QToolButton) else None
+        if menu is not None:  # a drop-down button: its popup runs a modal loop, so pick what it offers
+            action = self.pick([a for a in menu.actions() if a.isEnabled() and a.text()])
+            if action is not None:
+                self.last += f" → {action.text()}"
+                action.trigger()
+            return
+        button.click() if not isinstance(button, QCheckBox) else button.toggle()
 
     def menu_action(self) -> None:
         # What a user can reach: the menu bar's menus (not actions of hidden context menus).
