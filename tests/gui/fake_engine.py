@@ -91,6 +91,12 @@ class FakeGallery:
         """Rows of split ``name``, as the real gallery gives them (the evaluation panel asks for them)."""
         return np.flatnonzero(self.split == SPLITS.index(name)).astype(np.int64)
 
+    def has_ground_truth(self, metric_name: str) -> bool:
+        """As the real gallery: whether the annotations metric ``metric_name`` needs are present."""
+        from posebrowser.data.gallery import METRIC_NEEDS
+
+        return getattr(self, METRIC_NEEDS[metric_name], None) is not None
+
     def image_path(self, index: int) -> Path:
         return self.root / self.files[index % len(self.files)]
 

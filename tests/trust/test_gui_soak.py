@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gui"))
-import fake_engine
 from soak_files import soak_files
 from trust_soak import run_soak
 
@@ -26,12 +25,14 @@ MAX_GROWTH_MIB = 600.0
 
 
 def checked_engine(folder: Path) -> Any:
-    """The GUI tests' fake engine, refusing out-of-range image terms with QueryError as the real
-    RetrievalEngine does (the fake would raise IndexError)."""
+    """The GUI tests' fake engine with pose annotations, refusing out-of-range image terms with QueryError
+    as the real RetrievalEngine does (the fake would raise IndexError)."""
+    from annotated_engine import annotated_engine  # joints, splits: the inspector and evaluation work
+
     from posebrowser.core.query import ImageTerm
     from posebrowser.errors import QueryError
 
-    engine = fake_engine.make_engine(folder, count=300)
+    engine = annotated_engine(folder, count=300)
     engine.project_delay_s = 0.002
     search = engine.search
 

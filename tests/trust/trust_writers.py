@@ -88,7 +88,9 @@ def write_settings(folder: Path) -> None:
     from posebrowser.gui.settings_store import SettingsStore
 
     store = SettingsStore(folder / "settings.ini")
-    for step in range(10**9):
+    saved = store.value("results/k", "")
+    start = int(saved) + 1 if saved.isdigit() else 0  # carry on from what survived the last kill
+    for step in range(start, 10**9):
         store.set_value("results/k", str(step))
         store.set_value("results/check", "x" * (step % 5000) + str(step))
         store.sync()
