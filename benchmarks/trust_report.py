@@ -117,29 +117,16 @@ def soak(folder: Path, full: bool) -> dict[str, Any]:
 
 
 def soak_child(folder: Path, size: dict[str, Any]) -> dict[str, Any]:
-    import fake_engine
     from PySide6.QtWidgets import QApplication
     from soak_files import soak_files
+    from test_gui_soak import checked_engine  # the same engine the soak test drives
     from trust_soak import run_soak
 
     from posebrowser.app import build
-    from posebrowser.core.query import ImageTerm
-    from posebrowser.errors import QueryError
     from posebrowser.gui.settings_store import SettingsStore
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    engine = fake_engine.make_engine(folder / "images", count=300)
-    engine.project_delay_s = 0.002
-    search = engine.search
-
-    def checked_search(query: Any, k: int = 50, split: str | None = None) -> Any:
-        for term in query.terms:  # the real engine refuses these with QueryError; the fake would IndexError
-            if isinstance(term, ImageTerm) and term.gallery_index is not None and \
-                    not 0 <= term.gallery_index < len(engine.gallery):
-                raise QueryError(f"There is no gallery image {term.gallery_index}.")
-        return search(query, k, split)
-
-    engine.search = checked_search
+    engine = checked_engine(folder / "images")
     window, session, _ = build(lambda ctx, path: engine, SettingsStore(folder / "settings.ini"))
     window.resize(1200, 800)
     window.show()
