@@ -43,15 +43,8 @@ def prefetched(
     def produce() -> None:
         try:
             for item in items:
-                if stop.is_set():
+                if stop.is_set() or not _put_until_stopped(ready, prepare(item), stop):
                     return
-                prepared = prepare(item)
-                while not stop.is_set():
-                    try:
-                        ready.put(prepared, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
         except BaseException as error:  # handed to the consumer, which re-raises it
             _put_until_stopped(ready, _Failure(error), stop)
             return
@@ -72,10 +65,12 @@ def prefetched(
         worker.join()
 
 
-def _put_until_stopped(ready: queue.Queue[Any], value: Any, stop: threading.Event) -> None:
+def _put_until_stopped(ready: queue.Queue[Any], value: Any, stop: threading.Event) -> bool:
+    """Put ``value`` once there is room; False when the consumer stopped first."""
     while not stop.is_set():
         try:
             ready.put(value, timeout=0.1)
-            return
+            return True
         except queue.Full:
             continue
+    return False
