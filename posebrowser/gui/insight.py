@@ -111,7 +111,7 @@ class Insight(QObject):
         for the search that clicking the item itself started, which keeps the query that listed it."""
         if self.inspected is None or state is None:
             return
-        terms = getattr(getattr(state, "query", None), "terms", ())
+        terms: tuple[Any, ...] = tuple(getattr(getattr(state, "query", None), "terms", ()))
         if len(terms) == 1 and getattr(terms[0], "gallery_index", None) == self.inspected:
             return
         self._reference = state
