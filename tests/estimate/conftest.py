@@ -13,6 +13,7 @@ from PIL import Image
 
 from posebrowser.data.gallery import Gallery
 from posebrowser.errors import PosebrowserError
+from posebrowser.estimate.cache import EstimateCache
 from posebrowser.estimate.estimator import PoseEstimator
 
 
@@ -66,3 +67,22 @@ def gallery() -> Gallery:
         return open_gallery()
     except PosebrowserError as error:
         pytest.skip(f"the built-in gallery cannot be opened ({error})")
+
+
+def kill_once_cached(command: list[str], cache: EstimateCache, minimum: int = 5) -> bool:
+    """Run ``command`` (from the repository root) and SIGKILL it once ``cache`` holds ``minimum``
+    entries; True when it was still running at that moment (the kill really interrupted it)."""
+    import signal
+    import subprocess
+    import time
+
+    process = subprocess.Popen(
+        command, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    while len(cache) < minimum and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.01)
+    running = process.poll() is None
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    return running

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,9 +18,7 @@ from posebrowser.estimate.cache import EstimateCache, content_key, estimate_cach
 from posebrowser.estimate.estimator import PoseEstimator
 from posebrowser.estimate.result import PoseEstimate, outcome_from_json
 
-from .conftest import skimage_photo
-
-ROOT = Path(__file__).resolve().parents[2]
+from .conftest import kill_once_cached, skimage_photo
 
 
 @pytest.fixture
@@ -103,13 +99,7 @@ def test_a_killed_folder_run_resumes_where_it_stopped(
     cache = EstimateCache(cache_root, estimator.version)
     command = [sys.executable, "-m", "posebrowser", "estimate", str(tmp_path / "photos"),
                "--cache-dir", str(cache_root)]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while len(cache) < 5 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.01)
-    still_running = process.poll() is None
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    still_running = kill_once_cached(command, cache)
     assert still_running, "the run finished before it could be killed"
     written = len(cache)
     assert 5 <= written < len(files)

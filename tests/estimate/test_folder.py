@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +20,7 @@ from posebrowser.estimate.cache import EstimateCache
 from posebrowser.estimate.estimator import PoseEstimator
 from posebrowser.estimate.folder import ESTIMATED, NOT_ESTIMATED, annotate_gallery, needs_estimation
 
-from .conftest import skimage_photo
-
-ROOT = Path(__file__).resolve().parents[2]
+from .conftest import kill_once_cached, skimage_photo
 
 
 def _photo_folder(folder: Path, gallery: Gallery, renders: int) -> Path:
@@ -97,14 +92,7 @@ def test_an_annotation_run_killed_half_way_resumes(
         estimator: PoseEstimator, gallery: Gallery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     photos = _photo_folder(tmp_path / "photos", gallery, 80)
     cache = EstimateCache(tmp_path / "cache", estimator.version)
-    process = subprocess.Popen([sys.executable, "-c", _ANNOTATE, str(photos), str(tmp_path / "cache")],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while len(cache) < 5 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.01)
-    running = process.poll() is None
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    running = kill_once_cached([sys.executable, "-c", _ANNOTATE, str(photos), str(tmp_path / "cache")], cache)
     assert running, "the annotation finished before it could be killed"
     written = len(cache)
     for entry in cache.directory.glob("*.json"):
