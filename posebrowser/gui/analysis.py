@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from posebrowser.core.masks import posebit_agreement
-from posebrowser.core.query import ImageTerm
 from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import PosebrowserError, QueryError
+from posebrowser.gui.frames import anchor_index
 from posebrowser.gui.state import DISTANCE_METRICS, ColourState, ResultsState
 
 Conditions = Sequence[tuple[str, int]]
@@ -41,7 +41,7 @@ def results_state(engine: Any, query: Any, result: Any) -> ResultsState:
     agree = _agreement(gallery, indices, conditions)
     correct = getattr(result, "correct", None)
     correct_meaning = "satisfies every asked posebit"
-    anchor = _anchor_index(query)
+    anchor = anchor_index(query)
     if correct is None and anchor is not None and len(indices):
         found = true_nearest_correctness(gallery, anchor, indices)
         if found is not None:
@@ -105,13 +105,6 @@ def visible_indices(gallery: Any, split: str | None, conditions: Conditions) -> 
     return np.flatnonzero(keep).astype(np.int64)
 
 
-def _anchor_index(query: Any) -> int | None:
-    for term in getattr(query, "terms", ()):
-        if isinstance(term, ImageTerm) and term.gallery_index is not None:
-            return int(term.gallery_index)
-    return None
-
-
 def hamming_to(gallery: Any, anchor: int) -> np.ndarray:
     """Fraction of known posebits that differ from gallery item ``anchor``: (N,) float32, NaN = none known."""
     bits = np.asarray(gallery.posebits, dtype=np.int8)
@@ -135,7 +128,7 @@ def colour_state(engine: Any, spec: str, query: Any, conditions: Conditions) -> 
         return ColourState(spec, bit_label(engine.vocabulary, name), colours, categorical=True)
     if kind != "distance" or name not in dict(DISTANCE_METRICS):
         raise QueryError(f"Unknown colouring {spec!r}.")
-    anchor = _anchor_index(query)
+    anchor = anchor_index(query)
     if anchor is None and name == "hamming" and conditions and gallery.posebits is not None:
         asked = [(posebit_column(gallery, n), v) for n, v in conditions]
         distance = np.mean([(column != value) for column, value in asked if column is not None], axis=0)
