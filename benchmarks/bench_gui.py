@@ -5,6 +5,9 @@ Measures, in one run so the ratios are meaningful on a shared machine:
 * click-to-results-painted latency at 10k and 100k items (mouse click on a gallery thumbnail → the
   results grid has painted the new results) next to the bare core query time (``engine.search``) of
   the same real :class:`RetrievalEngine` (faiss index over random 128-d unit vectors);
+* the same clicks on a gallery with 2-D and 3-D joints (green/red frames by the true k nearest 3-D
+  poses), with the inspector dock closed and then open (same engine, same window, same run): click →
+  results painted for both and their ratio, and click → inspector painted with the clicked item;
 * scatter frame time at each size, like for like: posebrowser's numpy point layer vs a pyqtgraph
   ScatterPlotItem with the same points, symbol (3-px opaque squares, one colour) and widget size;
 * the app's projection view frame time (its own layer, in the 1400×900 window, with the app's colours);
@@ -12,7 +15,8 @@ Measures, in one run so the ratios are meaningful on a shared machine:
 * gallery grid scroll-and-repaint time (thumbnails decode off the GUI thread);
 * launch-to-first-window (``python -m posebrowser --quit-after-shown``) vs ``python -c "import torch"``.
 
-Usage: ``python benchmarks/bench_gui.py [--sizes 10000 100000] [--repeats 15] [--json out.json]``
+Usage: ``python benchmarks/bench_gui.py [--sizes 10000 100000] [--repeats 15] [--clicks-only]
+[--json out.json]``
 """
 
 from __future__ import annotations
@@ -52,13 +56,20 @@ class PaintWatcher(QObject):
         return False
 
 
-def real_engine(folder: Path, count: int, seed: int = 3) -> Any:
-    """A real RetrievalEngine (faiss index) over random 128-d unit vectors and a generated gallery."""
+def real_engine(folder: Path, count: int, seed: int = 3, joints: bool = False) -> Any:
+    """A real RetrievalEngine (faiss index) over random 128-d unit vectors and a generated gallery;
+    ``joints`` adds 2-D and 3-D joints (noisy standing skeletons, as the GUI tests' annotated engine)."""
+    from annotated_engine import STANDING
     from fake_engine import make_engine
 
     from posebrowser.core.engine import RetrievalEngine
 
     fake = make_engine(folder, count=count, seed=seed)
+    if joints:
+        noise = np.random.default_rng(seed + 1).normal(scale=0.12, size=(count, 16, 3))
+        fake.gallery.joints_3d = (STANDING[None] + noise).astype(np.float32)
+        pose = fake.gallery.joints_3d
+        fake.gallery.joints_2d = np.stack([48 + 40 * pose[..., 0], 90 - 45 * pose[..., 2]], axis=-1)
     rng = np.random.default_rng(seed)
     embeddings = rng.normal(size=(count, 128)).astype(np.float32)
     embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
@@ -74,32 +85,80 @@ def wait_until(app: QApplication, predicate: Any, timeout_s: float = 60.0) -> No
         time.sleep(0.0005)
 
 
-def bench_click_to_results(app: QApplication, count: int, repeats: int, folder: Path) -> dict[str, float]:
+def open_window(app: QApplication, engine: Any, folder: Path) -> tuple[Any, Any]:
+    """The app's main window over ``engine``, shown at 1400×900 with its first map drawn."""
     from posebrowser.app import build
-    from posebrowser.core.query import Query
     from posebrowser.gui.settings_store import SettingsStore
 
-    engine = real_engine(folder / f"g{count}", count)
     window, session, _ = build(lambda ctx, path: engine, SettingsStore(folder / "settings.ini"))
     window.resize(1400, 900)
     window.show()
     session.load()
     wait_until(app, lambda: session.engine is not None and session.projection is not None)
+    return window, session
+
+
+def settle(app: QApplication, session: Any) -> None:
+    """Wait until no job runs and the timers a click starts have fired (a user's pace between clicks)."""
+    for _ in range(2):
+        wait_until(app, lambda: not session.workers.is_busy())
+        pause = time.perf_counter() + 0.08
+        while time.perf_counter() < pause:
+            app.processEvents()
+            time.sleep(0.002)
+
+
+def click_latencies(app: QApplication, window: Any, session: Any, repeats: int) -> dict[str, float]:
+    """Median click on a gallery thumbnail → results painted (and → inspector painted with the clicked
+    item when the inspector dock is open), over ``repeats`` clicks after one warm-up click."""
     watcher = PaintWatcher()
-    viewport = window.results_view.list.viewport()
-    viewport.installEventFilter(watcher)
+    window.results_view.list.viewport().installEventFilter(watcher)
+    inspector = window.insight.inspector
+    inspector_paints = PaintWatcher()
+    inspector.skeleton.installEventFilter(inspector_paints)
+    inspecting = window.docks["inspector"].isVisible()
     gallery = window.gallery_view
-    latencies = []
+    painted, inspected = [], []
     for repeat in range(repeats + 1):
+        settle(app, session)
         row = repeat % 12
+        clicked = int(gallery.model.indices[row])
         position = gallery.list.visualRect(gallery.index_at_row(row)).center()
-        previous = session.results
+        previous, shown = session.results, inspector.inspection
         paints = watcher.paints
         start = time.perf_counter()
         QTest.mouseClick(gallery.list.viewport(), Qt.MouseButton.LeftButton, pos=position)
         wait_until(app, lambda p=previous, n=paints: session.results is not p and watcher.paints > n)
+        results_ms = (time.perf_counter() - start) * 1000
+        if inspecting:
+            wait_until(
+                app,
+                lambda s=shown, c=clicked: (
+                    inspector.inspection is not s
+                    and inspector.inspection is not None
+                    and inspector.inspection.index == c
+                ),
+            )
+            count = inspector_paints.paints
+            wait_until(app, lambda n=count: inspector_paints.paints > n)
         if repeat:  # the first click warms caches (thumbnails, faiss)
-            latencies.append((time.perf_counter() - start) * 1000)
+            painted.append(results_ms)
+            inspected.append((time.perf_counter() - start) * 1000)
+    figures = {"click_to_painted_ms": statistics.median(painted)}
+    if inspecting:
+        figures["click_to_inspector_ms"] = statistics.median(inspected)
+    window.results_view.list.viewport().removeEventFilter(watcher)
+    inspector.skeleton.removeEventFilter(inspector_paints)
+    return figures
+
+
+def bench_click_to_results(app: QApplication, count: int, repeats: int, folder: Path) -> dict[str, float]:
+    from posebrowser.core.query import Query
+
+    engine = real_engine(folder / f"g{count}", count)
+    window, session = open_window(app, engine, folder)
+    window.docks["inspector"].hide()
+    latency = click_latencies(app, window, session, repeats)["click_to_painted_ms"]
     core = []
     for repeat in range(repeats):
         query = Query.image(repeat % 12)
@@ -112,15 +171,36 @@ def bench_click_to_results(app: QApplication, count: int, repeats: int, folder: 
     for x, y in view.coords[rng.integers(0, len(view.coords), 200)]:
         view.pick(float(x), float(y))
         picks.append(view.last_pick_ms)
+    gallery = window.gallery_view
     result = {
-        "click_to_painted_ms": statistics.median(latencies),
+        "click_to_painted_ms": latency,
         "core_search_ms": statistics.median(core),
         "hover_pick_ms": statistics.median(picks),
         "app_projection_frame_ms": frame_time(app, view.plot, repeats),
         "gallery_scroll_frame_ms": scroll_frame_time(app, gallery.list, repeats),
     }
+    session.workers.shutdown()
     window.close()
     return result
+
+
+def bench_inspector(app: QApplication, count: int, repeats: int, folder: Path) -> dict[str, float]:
+    """Clicks on a gallery with joints, the inspector dock closed, then open (same engine and window)."""
+    engine = real_engine(folder / f"j{count}", count, joints=True)
+    window, session = open_window(app, engine, folder)
+    dock = window.docks["inspector"]
+    dock.hide()
+    closed = click_latencies(app, window, session, repeats)
+    dock.show()
+    opened = click_latencies(app, window, session, repeats)
+    session.workers.shutdown()
+    window.close()
+    return {
+        "closed_click_to_painted_ms": closed["click_to_painted_ms"],
+        "open_click_to_painted_ms": opened["click_to_painted_ms"],
+        "open_over_closed": opened["click_to_painted_ms"] / closed["click_to_painted_ms"],
+        "open_click_to_inspector_ms": opened["click_to_inspector_ms"],
+    }
 
 
 def frame_time(app: QApplication, plot: Any, repeats: int) -> float:
@@ -163,7 +243,12 @@ def bench_scatter(app: QApplication, count: int, repeats: int) -> dict[str, floa
     own = PointCloudItem(size=SCATTER_SIZE_PX)
     own.set_points(points, pack_colours(np.tile(np.array(SCATTER_RGBA, np.uint8), (count, 1))))
     baseline = pg.ScatterPlotItem(
-        x=points[:, 0], y=points[:, 1], symbol="s", size=SCATTER_SIZE_PX, pxMode=True, pen=None,
+        x=points[:, 0],
+        y=points[:, 1],
+        symbol="s",
+        size=SCATTER_SIZE_PX,
+        pxMode=True,
+        pen=None,
         brush=pg.mkBrush(*SCATTER_RGBA),
     )
     figures = {}
@@ -203,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--clicks-only", action="store_true", help="only the click latencies (no scatter, no launch)"
+    )
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -210,15 +298,17 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         for count in args.sizes:
             report[f"n={count}"] = bench_click_to_results(app, count, args.repeats, Path(folder))
-    for count in args.sizes:
+            report[f"joints n={count}"] = bench_inspector(app, count, args.repeats, Path(folder))
+    for count in args.sizes if not args.clicks_only else ():
         report[f"scatter n={count}"] = bench_scatter(app, count, args.repeats)
-    report.update(bench_launch())
+    if not args.clicks_only:
+        report.update(bench_launch())
     for key, value in report.items():
         if isinstance(value, dict):
             figures = "  ".join(f"{name}={number:.3f}" for name, number in value.items())
-            print(f"{key:>12}: {figures}")
+            print(f"{key:>14}: {figures}")
         else:
-            print(f"{key:>12}: {value if isinstance(value, str) else f'{value:.3f}'}")
+            print(f"{key:>14}: {value if isinstance(value, str) else f'{value:.3f}'}")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0

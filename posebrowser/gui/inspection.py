@@ -9,15 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from posebrowser.gui import ground_truth
 from posebrowser.gui.frames import LABELS, UNITS, FrameCriterion, anchor_index, frames_for
 from posebrowser.gui.state import ResultsState
 
 #: Metrics in the order the inspector lists them.
 METRIC_ORDER = ("2d", "3d", "procrustes", "hamming")
-#: Ground-truth metrics in order of preference for the "true k nearest" rule (as the results use).
-NEAREST_METRICS = ("3d", "procrustes", "2d", "hamming")
-#: Ground-truth ranks of every gallery item around the last anchor, keyed by gallery, anchor and metric.
-_RANKS: dict[tuple[int, int, str, int, str], np.ndarray] = {}
 
 
 @dataclass(frozen=True)
@@ -107,21 +104,12 @@ def query_posebits(gallery: Any, state: ResultsState | None) -> dict[str, int]:
 
 def nearest_rank(gallery: Any, anchor: int, index: int) -> tuple[int, str] | None:
     """(0-based rank of ``index`` among all gallery poses by distance to ``anchor``, metric name) under
-    the first metric the "true k nearest" rule uses; None without annotations."""
-    from posebrowser.pose.similarity import metric_by_name, pairwise_distances
-
-    for name in NEAREST_METRICS:
-        if getattr(gallery, metric_by_name(name).needs, None) is None:
-            continue
-        key = (id(gallery), len(gallery), str(getattr(gallery, "content_hash", "")), anchor, name)
-        if key not in _RANKS:  # clicking through one query's results reuses its ranking
-            distance = np.asarray(pairwise_distances(name, gallery, [anchor], np.arange(len(gallery)))[0])
-            ranks = np.empty(len(distance), dtype=np.int64)
-            ranks[np.argsort(distance, kind="stable")] = np.arange(len(distance))
-            _RANKS.clear()
-            _RANKS[key] = ranks
-        return int(_RANKS[key][index]), name
-    return None
+    the first metric the "true k nearest" rule uses; None without annotations. The search that listed the
+    results has usually left the anchor's distances in :mod:`posebrowser.gui.ground_truth`'s cache."""
+    metric = ground_truth.nearest_metric(gallery)
+    if metric is None:
+        return None
+    return ground_truth.nearest_rank(gallery, anchor, index, metric), metric
 
 
 def would_be_green(
