@@ -105,8 +105,9 @@ def _gallery_bits_in_vocabulary_order(engine: Any) -> NDArray[np.int8]:
     return out
 
 
-def describe_photo(engine: Any, estimator: Any, name: str, source: str, image: Image.Image,
-                   split: str, workdir: Path) -> PhotoRow:
+def describe_photo(
+    engine: Any, estimator: Any, name: str, source: str, image: Image.Image, split: str, workdir: Path
+) -> PhotoRow:
     """Estimate, crop, and run both queries for one photo."""
     from posebrowser.core.query import ImageTerm, PosebitTerm, Query
     from posebrowser.estimate.crop import crop_box, crop_image
@@ -209,29 +210,28 @@ def draw_sheet(rows: list[PhotoRow], engine: Any, out: Path) -> None:
     plt.close(figure)
 
 
+def _share_text(value: float | None) -> str:
+    return "—" if value is None or math.isnan(value) else f"{value:.1%}"
+
+
 def _markdown(rows: list[PhotoRow]) -> str:
     lines = [
         "| photo | known bits | image query | pose query | chance | best possible | note |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
-        def cell(kind: str) -> str:
-            found = row.queries.get(kind)
-            return "—" if found is None or math.isnan(found["agreement"]) else f"{found['agreement']:.1%}"
-
-        def shared(key: str) -> str:
-            value = next((q[key] for q in row.queries.values()), math.nan)
-            return "—" if math.isnan(value) else f"{value:.1%}"
-
-        lines.append(
-            f"| {row.name} | {row.known_bits} | {cell('image')} | {cell('pose')} | {shared('chance')} "
-            f"| {shared('best_possible')} | {row.notice} |"
-        )
+        image, pose = (_share_text(row.queries.get(kind, {}).get("agreement")) for kind in ("image", "pose"))
+        first = next(iter(row.queries.values()), {})
+        chance, best = _share_text(first.get("chance")), _share_text(first.get("best_possible"))
+        cells = (row.name, str(row.known_bits), image, pose, chance, best, row.notice)
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("out", type=Path, help="PNG to write")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     parser.add_argument("--split", default="test", help="the searched split of the built-in gallery")
@@ -254,8 +254,16 @@ def main(argv: list[str] | None = None) -> int:
     draw_sheet(rows, engine, args.out)
     print(_markdown(rows))
     if args.json is not None:
-        payload = [{"name": r.name, "source": r.source, "known_bits": r.known_bits, "notice": r.notice,
-                    "queries": r.queries} for r in rows]
+        payload = [
+            {
+                "name": r.name,
+                "source": r.source,
+                "known_bits": r.known_bits,
+                "notice": r.notice,
+                "queries": r.queries,
+            }
+            for r in rows
+        ]
         args.json.write_text(json.dumps(payload, indent=1) + "\n")
     return 0
 

@@ -38,7 +38,9 @@ def known_conditions(photo_bits: NDArray[np.integer]) -> list[tuple[int, int]]:
     return [(column, int(value)) for column, value in enumerate(photo_bits) if value >= 0]
 
 
-def agreement_shares(database_bits: NDArray[np.integer], photo_bits: NDArray[np.integer]) -> NDArray[np.float64]:
+def agreement_shares(
+    database_bits: NDArray[np.integer], photo_bits: NDArray[np.integer]
+) -> NDArray[np.float64]:
     """(N,) share of the photo's known bits each database row agrees on (NaN where none is comparable:
     every known bit of the photo is unknown in that row)."""
     agreement = posebit_agreement(database_bits, known_conditions(photo_bits)).astype(np.float64)
