@@ -102,6 +102,7 @@ def open_engine(args: argparse.Namespace) -> Any:
         args.cache_dir,
         progress=_progress_bar("embedding"),
         chunk_rows=getattr(args, "chunk_rows", 4096),
+        annotation_progress=_progress_bar("estimating poses"),  # a photo folder without annotations
     )
     for warning in engine.warnings:  # e.g. unreadable images left out: once, on stderr
         print(f"warning: {warning}", file=sys.stderr)
@@ -209,6 +210,8 @@ def _run_embed_distributed(args: argparse.Namespace) -> int:
 
 
 def run_query(args: argparse.Namespace) -> int:
+    from posebrowser.data.image_folder import annotations_estimated
+
     engine = open_engine(args)
     query = build_query(args, engine)
     result = engine.search(query, k=args.k, split=args.split)
@@ -218,13 +221,15 @@ def run_query(args: argparse.Namespace) -> int:
             "query": query.to_expr(),
             "index": result.index_kind,
             "asked": result.asked,
+            "annotations": "estimated" if annotations_estimated(engine.gallery) else "annotated",
             "results": rows,
         }
         if result.correct is not None and len(result.correct):
             payload["precision"] = float(result.correct.mean())
         print(json.dumps(payload, indent=2))
         return 0
-    print(f"query: {query.to_expr()}   ({result.index_kind})")
+    estimated = "   [✓/✗ from estimated annotations]" if annotations_estimated(engine.gallery) else ""
+    print(f"query: {query.to_expr()}   ({result.index_kind}){estimated}")
     for entry in rows:
         correct = entry.get("correct")
         mark = "" if correct is None else ("  ✓" if correct else "  ✗")

@@ -164,21 +164,35 @@ class RetrievalEngine:
         progress: Progress | None = None,
         cancel: Callable[[], bool] | None = None,
         chunk_rows: int = 4096,
+        estimate_poses: bool = True,
+        annotation_progress: Progress | None = None,
     ) -> RetrievalEngine:
         """Open a gallery (built-in by default), load the shipped models, embed through the cache
-        (in chunks of ``chunk_rows`` images: the unit of resumption after an interruption)."""
+        (in chunks of ``chunk_rows`` images: the unit of resumption after an interruption).
+
+        A folder of photos without annotations is first annotated by the pose estimator
+        (``estimate_poses``; estimates cached per image under ``<cache_dir>/estimates``, so a killed
+        build resumes), reporting through ``annotation_progress`` (default ``progress``) and stopping
+        on ``cancel``; its annotations are marked estimated and the notes go to :attr:`warnings`."""
         from posebrowser.core.cache import CacheKey, EmbeddingCache
         from posebrowser.core.embedder import Embedder, PosebitEmbedder
         from posebrowser.data.loading import open_gallery
+        from posebrowser.estimate.folder import annotate_if_needed, estimate_cache_root, estimation_notes
         from posebrowser.pose.posebits import get_vocabulary
 
         configure_threads()
         choice = resolve_device(device)
         gallery = open_gallery(gallery_path)
+        warnings: list[str] = []
+        if estimate_poses:  # a folder without annotations gets estimated joints and posebits
+            estimates = estimate_cache_root(cache_dir)
+            gallery, warnings = annotate_if_needed(
+                gallery, estimates, annotation_progress or progress, cancel
+            )
         vocabulary = get_vocabulary()  # the posebit net's vocabulary; the engine may use the gallery's own
         models = Path(models_dir) if models_dir is not None else default_models_dir()
         embedder = Embedder.from_checkpoint(models / "image_net", choice.name)
-        posebit_embedder, warnings = None, []
+        posebit_embedder = None
         if (models / "posebit_net.safetensors").exists():
             try:
                 posebit_embedder = PosebitEmbedder.from_checkpoint(
@@ -210,6 +224,7 @@ class RetrievalEngine:
         assert embeddings is not None
         gallery, embeddings, unreadable = _without_unreadable(gallery, embeddings, embedder)
         warnings.extend(unreadable)
+        warnings.extend(estimation_notes(gallery))
         engine = cls(
             gallery,
             embeddings,

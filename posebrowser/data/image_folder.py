@@ -18,6 +18,9 @@
   on it with "don't care" bands; bits that need depth (``fwd`` "in front of" bits, shoulder twist) and
   bits involving unknown joints are -1. An approximation: foreshortened limbs can flip angle bits.
   Where ``metadata.csv`` also gives a posebit, its non-blank values win; its other columns are appended.
+* Neither posebits nor keypoints: the folder opens without annotations; building a retrieval engine on
+  it estimates joints and posebits from the photos (``posebrowser.estimate.folder``) and marks them
+  (:func:`annotations_estimated`, ``manifest["posebits_from"] == "estimated"``).
 """
 
 from __future__ import annotations
@@ -44,10 +47,32 @@ COCO_KEYPOINTS = 17
 # 7 l_elbow, 8 r_elbow, 9 l_wrist, 10 r_wrist, 11 l_hip, 12 r_hip, 13 l_knee, 14 r_knee, 15 l_ankle,
 # 16 r_ankle.
 _COCO_DIRECT: dict[int, int] = {
-    sk.R_ANKLE: 16, sk.R_KNEE: 14, sk.R_HIP: 12, sk.L_HIP: 11, sk.L_KNEE: 13, sk.L_ANKLE: 15,
-    sk.R_WRIST: 10, sk.R_ELBOW: 8, sk.R_SHOULDER: 6, sk.L_SHOULDER: 5, sk.L_ELBOW: 7, sk.L_WRIST: 9,
+    sk.R_ANKLE: 16,
+    sk.R_KNEE: 14,
+    sk.R_HIP: 12,
+    sk.L_HIP: 11,
+    sk.L_KNEE: 13,
+    sk.L_ANKLE: 15,
+    sk.R_WRIST: 10,
+    sk.R_ELBOW: 8,
+    sk.R_SHOULDER: 6,
+    sk.L_SHOULDER: 5,
+    sk.L_ELBOW: 7,
+    sk.L_WRIST: 9,
 }
 _COCO_HEAD = (0, 1, 2, 3, 4)
+
+
+#: ``manifest["posebits_from"]`` of a folder whose joints and posebits the pose estimator made.
+ESTIMATED = "estimated"
+
+
+def annotations_estimated(gallery: Any) -> bool:
+    """True when the gallery's joints and posebits were estimated from the photos (by
+    :mod:`posebrowser.estimate.folder`) rather than read from annotation files; any object without a
+    ``manifest`` dict (a test fake) counts as annotated."""
+    manifest = getattr(gallery, "manifest", None)
+    return isinstance(manifest, dict) and manifest.get("posebits_from") == ESTIMATED
 
 
 def list_images(root: Path) -> list[str]:
@@ -97,8 +122,9 @@ def coco_to_skeleton(keypoints: NDArray[np.floating[Any]]) -> tuple[NDArray[np.f
     return joints.astype(np.float32), visible
 
 
-def _read_metadata(path: Path, files: list[str]) -> tuple[NDArray[np.int8] | None, tuple[str, ...],
-                                                          NDArray[np.uint8] | None]:
+def _read_metadata(
+    path: Path, files: list[str]
+) -> tuple[NDArray[np.int8] | None, tuple[str, ...], NDArray[np.uint8] | None]:
     """Parse metadata.csv → (posebits (N, B) int8 | None, names, split (N,) uint8 | None)."""
     row_of = {f: i for i, f in enumerate(files)}
     try:
@@ -125,28 +151,33 @@ def _read_metadata(path: Path, files: list[str]) -> tuple[NDArray[np.int8] | Non
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            raise AnnotationError(f"Line {number} has {len(cells)} cells; the header has {len(header)}.",
-                                  path=path)
+            raise AnnotationError(
+                f"Line {number} has {len(cells)} cells; the header has {len(header)}.", path=path
+            )
         name = check_relative_path(cells[0].strip(), where=path, line=number)
         if name not in row_of:
             raise AnnotationError(f"Line {number}: there is no image {cells[0]!r} in the folder.", path=path)
         row = row_of[name]
         if row in done:
-            raise AnnotationError(f"Line {number}: {name!r} was already described on line {done[row]}.",
-                                  path=path)
+            raise AnnotationError(
+                f"Line {number}: {name!r} was already described on line {done[row]}.", path=path
+            )
         done[row] = number
         values = [c.strip() for c in cells[1:]]
         if split_col is not None:
             label = values.pop(split_col).lower()
             if label and label not in SPLITS:
                 raise AnnotationError(
-                    f"Line {number}: split must be train, val, test or blank, not {label!r}.", path=path)
+                    f"Line {number}: split must be train, val, test or blank, not {label!r}.", path=path
+                )
             if label:
                 split[row] = SPLITS.index(label)
         for col, value in enumerate(values):
             if value not in ("1", "0", ""):
-                raise AnnotationError(f"Line {number}, column {names[col]!r}: expected 1, 0 or blank, "
-                                      f"found {value!r}.", path=path)
+                raise AnnotationError(
+                    f"Line {number}, column {names[col]!r}: expected 1, 0 or blank, found {value!r}.",
+                    path=path,
+                )
             bits[row, col] = int(value) if value else -1
     return (bits if names else None), names, (split if split_col is not None else None)
 
@@ -161,13 +192,15 @@ def _find_coco(root: Path) -> tuple[Path, dict[str, Any]] | None:
             document = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             continue
-        if isinstance(document, dict) and isinstance(document.get("images"), list) and \
-                isinstance(document.get("annotations"), list):
+        if (
+            isinstance(document, dict)
+            and isinstance(document.get("images"), list)
+            and isinstance(document.get("annotations"), list)
+        ):
             found.append((path, document))
     if len(found) > 1:
         names = ", ".join(p.name for p, _ in found)
-        raise AnnotationError(f"Several COCO keypoint files were found ({names}); "
-                              "keep only one.", path=root)
+        raise AnnotationError(f"Several COCO keypoint files were found ({names}); keep only one.", path=root)
     return found[0] if found else None
 
 
@@ -208,8 +241,9 @@ def _read_coco(
             keypoints = np.asarray(ann["keypoints"], dtype=np.float64).reshape(COCO_KEYPOINTS, 3)
             area = float(ann.get("area", 0.0) or 0.0)
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise AnnotationError(f"Annotation {number} has no valid 17×3 'keypoints' list or 'area'.",
-                                  path=path) from exc
+            raise AnnotationError(
+                f"Annotation {number} has no valid 17×3 'keypoints' list or 'area'.", path=path
+            ) from exc
         row = image_row[ann["image_id"]]
         rank = (int((keypoints[:, 2] > 0).sum()), area)
         if row not in best or rank > best[row][0]:
@@ -254,14 +288,20 @@ def image_plane_posebits(
     xy = np.asarray(joints_2d, dtype=np.float64)
     lifted = np.stack([xy[..., 0], np.zeros_like(xy[..., 0]), -xy[..., 1]], axis=-1)
     bits = np.asarray(vocabulary.compute_with_dont_care(lifted, up=(0.0, 0.0, 1.0)), dtype=np.int8)
-    needs_depth = [i for i, bit in enumerate(vocabulary.bits)
-                   if getattr(bit, "axis", "") == "fwd" or getattr(bit, "family", "") == "twist"]
+    needs_depth = [
+        i
+        for i, bit in enumerate(vocabulary.bits)
+        if getattr(bit, "axis", "") == "fwd" or getattr(bit, "family", "") == "twist"
+    ]
     bits[:, needs_depth] = -1
     return bits, tuple(str(n) for n in vocabulary.names)
 
 
-def _merge_posebits(coco: tuple[NDArray[np.int8], tuple[str, ...]], csv_bits: NDArray[np.int8] | None,
-                    csv_names: tuple[str, ...]) -> tuple[NDArray[np.int8], tuple[str, ...]]:
+def _merge_posebits(
+    coco: tuple[NDArray[np.int8], tuple[str, ...]],
+    csv_bits: NDArray[np.int8] | None,
+    csv_names: tuple[str, ...],
+) -> tuple[NDArray[np.int8], tuple[str, ...]]:
     """COCO-derived columns, overridden by non-blank csv values of the same name, plus other csv columns."""
     bits, names = coco[0].copy(), list(coco[1])
     extra: list[NDArray[np.int8]] = []
@@ -316,14 +356,25 @@ def load_image_folder(root: Path) -> Gallery:
             warnings.append("Posebits were not computed from the keypoints (no posebit vocabulary).")
         else:
             fields["posebits"], fields["posebit_names"] = _merge_posebits(
-                derived, fields.get("posebits"), fields.get("posebit_names", ()))
+                derived, fields.get("posebits"), fields.get("posebit_names", ())
+            )
             posebits_from = "coco-image-plane" + ("+metadata.csv" if posebits_from else "")
     manifest: dict[str, Any] = {
-        "format": "image-folder", "count": len(files), "warnings": warnings,
-        "metadata": metadata.name if metadata.is_file() else None, "coco": coco.name if coco else None,
+        "format": "image-folder",
+        "count": len(files),
+        "warnings": warnings,
+        "metadata": metadata.name if metadata.is_file() else None,
+        "coco": coco.name if coco else None,
         "unknown_posebits": _unknown_posebits(fields.get("posebit_names", ())),
         "posebits_from": posebits_from,
     }
-    return Gallery(root=root, name=root.name, kind="folder", files=tuple(files),
-                   content_hash=_fingerprint(root, files, extra), manifest=manifest,
-                   annotation_file=metadata if metadata.is_file() else root, **fields)
+    return Gallery(
+        root=root,
+        name=root.name,
+        kind="folder",
+        files=tuple(files),
+        content_hash=_fingerprint(root, files, extra),
+        manifest=manifest,
+        annotation_file=metadata if metadata.is_file() else root,
+        **fields,
+    )

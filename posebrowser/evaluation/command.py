@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posebrowser.data.gallery_format import SPLITS
+from posebrowser.data.image_folder import annotations_estimated
 from posebrowser.errors import DataError, QueryError
 from posebrowser.evaluation.metrics import THESIS_RANK_THRESHOLD, top_k_indices
 from posebrowser.evaluation.report import (
@@ -30,6 +31,7 @@ from posebrowser.evaluation.report import (
     format_report_text,
     write_report,
 )
+from posebrowser.evaluation.rows import evaluation_rows, incomparable_as_farthest
 
 Progress = Callable[[int, int], None]
 
@@ -65,6 +67,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="store_true",
         help="skip the untrained-network baseline (same architecture, fresh initialisation)",
     )
+    parser.add_argument(
+        "--joints-model",
+        type=Path,
+        default=None,
+        help="joints model (pose estimator + joints net) to compare; default MODELS/joints_net when present",
+    )
+    parser.add_argument("--no-joints", action="store_true", help="skip the joints-model rows")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo chance estimate")
     parser.add_argument("--out", type=Path, default=None, help="write report.json and report.png here")
@@ -85,7 +94,11 @@ def _register_leakage(subparsers: argparse._SubParsersAction) -> None:  # type: 
     )
     parser.add_argument("--gallery", type=Path, default=None, help="gallery folder (default: built-in)")
     parser.add_argument(
-        "--train-gallery", type=Path, action="append", default=[], help="another gallery whose train split "
+        "--train-gallery",
+        type=Path,
+        action="append",
+        default=[],
+        help="another gallery whose train split "
         "the held-out poses are compared with too (e.g. the training set); may repeat",
     )
     parser.add_argument("--threshold", type=float, default=NEAR_DUPLICATE_PROCRUSTES)
@@ -134,19 +147,35 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     from posebrowser.core.engine import RetrievalEngine
 
-    bar = tqdm(desc="embedding gallery", unit="img", file=sys.stderr, disable=args.json)
+    bars: list[Any] = []
 
-    def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+    def reporter(what: str) -> Progress:
+        own: list[Any] = []  # created on the first report: a fully cached stage prints nothing
+
+        def progress(done: int, total: int) -> None:
+            if not own:
+                own.append(tqdm(desc=what, unit="img", file=sys.stderr, disable=args.json, leave=False))
+                bars.append(own[0])
+            own[0].total = total
+            own[0].n = done
+            own[0].refresh()
+
+        return progress
 
     try:
         engine = RetrievalEngine.open(
-            args.gallery, args.models, device=args.device, cache_dir=args.cache_dir, progress=progress
+            args.gallery,
+            args.models,
+            device=args.device,
+            cache_dir=args.cache_dir,
+            progress=reporter("embedding gallery"),
+            annotation_progress=reporter("estimating poses"),
         )
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
+    for warning in getattr(engine, "warnings", ()):  # e.g. estimated annotations, images without a pose
+        print(f"warning: {warning}", file=sys.stderr)
     report = evaluate_engine(
         engine,
         split=args.split,
@@ -158,6 +187,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         fit_masks=args.fit_masks,
         seed=args.seed,
         untrained_baseline=not args.no_untrained,
+        joints_model=None if args.no_joints else _joints_model_path(args),
     )
     if args.out is not None:
         json_path, png_path = write_report(report, args.out)
@@ -166,6 +196,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
+        for note in report["meta"].get("notes", []):  # e.g. the annotations are estimated
+            print(f"Note: {note}\n")
         print(format_report_markdown(report) if args.markdown else format_report_text(report))
     return 0
 
@@ -181,6 +213,7 @@ def evaluate_engine(
     fit_masks: bool = False,
     seed: int = 0,
     untrained_baseline: bool = False,
+    joints_model: Path | None = None,
 ) -> dict[str, Any]:
     """Report dict for a RetrievalEngine-like object (``gallery``, ``embeddings``, ``posebit_embedder``,
     ``masks``, ``mask_for``, ``term_vector``): ``query_split`` items query the ``split`` items."""
@@ -193,8 +226,8 @@ def evaluate_engine(
             "Choose different splits (default: val queries, test database).",
             path=getattr(gallery, "root", None),
         )
-    db_rows = np.asarray(gallery.split_indices(split), dtype=np.int64)
-    query_rows = np.asarray(gallery.split_indices(query_split), dtype=np.int64)
+    rows_used = evaluation_rows(gallery, split, query_split, seed)
+    db_rows, query_rows = rows_used.database, rows_used.queries
     for name, rows in ((split, db_rows), (query_split, query_rows)):
         if len(rows) == 0:
             raise DataError(
@@ -212,6 +245,7 @@ def evaluate_engine(
         for metric in METRICS
         if gallery.has_ground_truth(metric.name)
     }
+    incomparable = incomparable_as_farthest(gt_tables)
     units = {metric.name: metric.unit for metric in METRICS}
     query_sets: dict[str, NDArray[np.float32]] = {"image query": embeddings[query_rows]}
     posebyte_queries = _ground_truth_posebyte_queries(engine, query_rows)
@@ -228,6 +262,8 @@ def evaluate_engine(
         baselines[ORACLE] = oracle
     if untrained is not None:
         baselines[UNTRAINED] = untrained
+    joints_rows, joints_meta = joints_model_vectors(gallery, both, len(query_rows), joints_model)
+    baselines.update(joints_rows)
     for label, vectors in baselines.items():
         baseline = evaluate_retrieval(
             {label: vectors[: len(query_rows)]},
@@ -268,6 +304,9 @@ def evaluate_engine(
         "image_model_sha256": getattr(engine.image_embedder, "model_sha256", None),
         "posebit_model_sha256": getattr(engine.posebit_embedder, "model_sha256", None),
         "ground_truth_metrics": sorted(gt_tables),
+        **joints_meta,
+        "annotations": "estimated" if annotations_estimated(gallery) else "annotated",
+        "notes": [*rows_used.notes, *incomparable],
     }
     return build_report(tables, meta)
 
@@ -329,7 +368,7 @@ def untrained_embeddings(engine: Any, rows: NDArray[np.int64], seed: int) -> NDA
     from posebrowser.core.embedder import Embedder
 
     embedder = getattr(engine, "image_embedder", None)
-    if embedder is None or not hasattr(embedder, "module"):
+    if embedder is None or not hasattr(embedder, "preprocessing"):  # no CNN (e.g. the joints model)
         return None
     module = copy.deepcopy(embedder.module).float()
     torch.manual_seed(seed)
@@ -339,6 +378,50 @@ def untrained_embeddings(engine: Any, rows: NDArray[np.int64], seed: int) -> NDA
             reset()
     fresh = Embedder(module, embedder.preprocessing, embedder.device, precision="fp32")
     return np.asarray(fresh.embed_images(engine.gallery, indices=rows), dtype=np.float32)
+
+
+JOINTS_ESTIMATED = "joints model (BlazePose 3-D joints → joints net)"
+JOINTS_ORACLE = "joints net on ground-truth joints (upper bound)"
+
+
+def _joints_model_path(args: argparse.Namespace) -> Path | None:
+    """``--joints-model``, else ``joints_net`` in the models folder when it is there."""
+    from posebrowser.core.engine import default_models_dir
+
+    if args.joints_model is not None:
+        return Path(args.joints_model)
+    stem = Path(args.models or default_models_dir()) / "joints_net"
+    return stem if stem.with_suffix(".json").is_file() else None
+
+
+def joints_model_vectors(
+    gallery: Any, rows: NDArray[np.int64], query_count: int, model: Path | None
+) -> tuple[dict[str, NDArray[np.float32]], dict[str, Any]]:
+    """The joints model's rows: gallery ``rows`` (queries first, ``query_count`` of them) embedded by the
+    pose estimator + joints net, and — with 3-D ground truth — the joints net fed the true joints (an upper
+    bound: a perfect estimator). An image where the estimator finds nobody (or that cannot be read) gets
+    the net's zero-information row (its mean training pose, embedded), so every method is scored on the
+    same queries and database; how many is in the returned meta. Nothing without ``model``."""
+    if model is None:
+        return {}, {}
+    from posebrowser.core.joints_embedder import JointsEmbedder
+
+    embedder = JointsEmbedder.from_checkpoint(model, "cpu")
+    embedder.no_person = "neutral"
+    vectors = {JOINTS_ESTIMATED: embedder.embed_images(gallery, indices=rows)}
+    missing = sorted({*embedder.no_person_rows, *(row for row, _ in embedder.failures)})
+    vectors[JOINTS_ESTIMATED][missing] = embedder.neutral_row()
+    if getattr(gallery, "joints_3d", None) is not None:
+        vectors[JOINTS_ORACLE] = embedder.embed_joints(gallery.joints_3d[rows])
+    flagged = np.asarray(missing, dtype=np.int64)
+    meta = {
+        "joints_model_sha256": embedder.model_sha256,
+        "joints_model_no_person": {
+            "queries": int((flagged < query_count).sum()),
+            "database": int((flagged >= query_count).sum()),
+        },
+    }
+    return vectors, meta
 
 
 def _merge_series(tables: list[MetricTable], extra: list[MetricTable]) -> None:

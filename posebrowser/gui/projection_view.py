@@ -9,35 +9,27 @@ ViewBox drag. The query is a star, its results are ringed, the lasso selection i
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QCursor, QPainterPath, QPen
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QCompleter,
-    QDoubleSpinBox,
-    QFormLayout,
-    QFrame,
-    QGraphicsPathItem,
     QHBoxLayout,
     QLabel,
-    QMenu,
     QPushButton,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
-    QWidgetAction,
 )
 
-from posebrowser.core.projection import TSNE_DEFAULTS, UMAP_DEFAULTS
 from posebrowser.gui.colour_bar import ColourBar
 from posebrowser.gui.figures import save_widget_image
+from posebrowser.gui.map_thumbnails import MapThumbnailItem
+from posebrowser.gui.map_widgets import HoverCard, LassoViewBox, ProjectionParameters, searchable_combo
 from posebrowser.gui.point_cloud import PointCloudItem, pack_colours
 from posebrowser.gui.state import (
     DISTANCE_METRICS,
@@ -50,7 +42,6 @@ from posebrowser.gui.theme import icon
 from posebrowser.gui.thumbnails import ThumbnailLoader
 
 PICK_RADIUS_PX = 8.0
-HOVER_THUMB = 128
 SELECTION_COLOUR = int(pack_colours(np.array([[0, 220, 255, 255]], dtype=np.uint8))[0])
 COLOUR_MAP = "viridis_r"
 BASE_SIZE = 3
@@ -96,117 +87,6 @@ def near_far_colours() -> np.ndarray:
 _NEAR_FAR: np.ndarray | None = None
 
 
-class LassoViewBox(pg.ViewBox):  # type: ignore[misc]
-    """A ViewBox whose left-drag draws a lasso polygon while ``lasso_enabled``."""
-
-    lasso_finished = Signal(object)
-
-    def __init__(self) -> None:
-        super().__init__(lockAspect=True)
-        self.lasso_enabled = False
-        self._points: list[QPointF] = []
-        self._path_item = QGraphicsPathItem()
-        pen = QPen(QColor("#4aa3ff"))
-        pen.setCosmetic(True)
-        pen.setWidth(2)
-        self._path_item.setPen(pen)
-        self._path_item.setZValue(100)
-        self.addItem(self._path_item, ignoreBounds=True)
-
-    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
-        if not self.lasso_enabled or ev.button() != Qt.MouseButton.LeftButton:
-            super().mouseDragEvent(ev, axis)
-            return
-        ev.accept()
-        if ev.isStart():
-            self._points = [self.mapToView(ev.buttonDownPos())]
-        self._points.append(self.mapToView(ev.pos()))
-        path = QPainterPath(self._points[0])
-        for point in self._points[1:]:
-            path.lineTo(point)
-        self._path_item.setPath(path)
-        if ev.isFinish():
-            polygon = np.array([(p.x(), p.y()) for p in self._points], dtype=np.float64)
-            self._path_item.setPath(QPainterPath())
-            self._points = []
-            self.lasso_finished.emit(polygon)
-
-
-class HoverCard(QFrame):
-    """A tooltip-like card with the hovered point's thumbnail (from the shared, async loader)."""
-
-    def __init__(self, loader: ThumbnailLoader, parent: QWidget | None = None) -> None:
-        super().__init__(parent, Qt.WindowType.ToolTip)
-        self.loader = loader
-        self.image = QLabel(self)
-        self.caption = QLabel(self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.image)
-        layout.addWidget(self.caption)
-        self._waiting = ""
-        self._path = ""
-        loader.thumbnail_ready.connect(self._ready)
-
-    def show_item(self, index: int, path: str, global_position: QPoint) -> None:
-        self._path = path
-        pixmap = self.loader.pixmap(path, HOVER_THUMB)
-        if pixmap is None:
-            self._waiting = self.loader.key_for(path, HOVER_THUMB)
-            pixmap = self.loader.placeholder(HOVER_THUMB)
-        self.image.setPixmap(pixmap)
-        self.caption.setText(f"#{index}  {Path(path).name}")
-        self.adjustSize()
-        self.move(global_position + QPoint(16, 16))
-        self.show()
-
-    def _ready(self, key: str) -> None:
-        if key == self._waiting and self.isVisible():
-            self._waiting = ""
-            pixmap = self.loader.pixmap(self._path, HOVER_THUMB)
-            if pixmap is not None:
-                self.image.setPixmap(pixmap)
-
-
-class ProjectionParameters(QToolButton):
-    """A menu button with the projections' main parameters: t-SNE perplexity and UMAP neighbours."""
-
-    changed = Signal(str, object)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setText("Parameters")
-        self.setToolTip(
-            "Projection parameters (t-SNE perplexity, UMAP neighbours); maps are cached per value"
-        )
-        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.perplexity = QDoubleSpinBox()
-        self.perplexity.setRange(2.0, 200.0)
-        self.perplexity.setDecimals(0)
-        self.perplexity.setValue(float(TSNE_DEFAULTS["perplexity"]))
-        self.perplexity.setToolTip("t-SNE perplexity: about how many neighbours each point attends to")
-        self.neighbours = QSpinBox()
-        self.neighbours.setRange(2, 200)
-        self.neighbours.setValue(int(UMAP_DEFAULTS["n_neighbors"]))
-        self.neighbours.setToolTip("UMAP neighbours: small = local detail, large = global layout")
-        form = QFormLayout()
-        form.addRow("t-SNE perplexity", self.perplexity)
-        form.addRow("UMAP neighbours", self.neighbours)
-        panel = QWidget()
-        panel.setLayout(form)
-        action = QWidgetAction(self)
-        action.setDefaultWidget(panel)
-        menu = QMenu(self)
-        menu.addAction(action)
-        self.setMenu(menu)
-        self.perplexity.editingFinished.connect(
-            lambda: self.changed.emit("tsne", {"perplexity": float(self.perplexity.value())})
-        )
-        self.neighbours.editingFinished.connect(
-            lambda: self.changed.emit("umap", {"n_neighbors": int(self.neighbours.value())})
-        )
-
-
 class ProjectionView(QWidget):
     """The projection map and its controls; emits intents only."""
 
@@ -223,7 +103,7 @@ class ProjectionView(QWidget):
         super().__init__(parent)
         self.hover_card = HoverCard(loader, self)
         self.coords = np.zeros((0, 2), dtype=np.float32)
-        self.path_for: Any = None
+        self._path_for: Any = None
         self.last_pick_ms = 0.0
         self._tree: Any = None
         self._hovered = -1
@@ -250,6 +130,11 @@ class ProjectionView(QWidget):
             "subspace collapses towards the origin"
         )
         self.subspace.toggled.connect(self.subspace_requested.emit)
+        self.thumbnails = QCheckBox("Thumbnails", self)
+        self.thumbnails.setChecked(True)
+        self.thumbnails.setToolTip(
+            "Zoomed in (few points in view), draw each point as its image, framed in its colour"
+        )
         self.parameters = ProjectionParameters(self)
         self.parameters.changed.connect(self.params_requested.emit)
         self.lasso = QToolButton(self)
@@ -281,6 +166,10 @@ class ProjectionView(QWidget):
         self.plot.setMenuEnabled(False)
         self.points = PointCloudItem(size=BASE_SIZE)
         self.plot.addItem(self.points)
+        self.map_thumbnails = MapThumbnailItem(loader, self.points)
+        self.map_thumbnails.setZValue(5)  # over the dots, under the selection, results and query
+        self.plot.addItem(self.map_thumbnails, ignoreBounds=True)
+        self.thumbnails.toggled.connect(self.map_thumbnails.set_enabled)
         self._results_item = pg.ScatterPlotItem(size=10, pen=pg.mkPen("#ffd43b", width=1.5), brush=None)
         self.selection_points = PointCloudItem(size=BASE_SIZE + 1)  # a lasso may hold 100k points
         self._query_item = pg.ScatterPlotItem(
@@ -300,6 +189,7 @@ class ProjectionView(QWidget):
             self.method,
             self.colour,
             self.subspace,
+            self.thumbnails,
             self.parameters,
             self.lasso,
             query_selection,
@@ -317,6 +207,16 @@ class ProjectionView(QWidget):
         self.set_colour_choices({})
 
     # ------------------------------------------------------------------ inputs from the session
+    @property
+    def path_for(self) -> Any:
+        """Gallery index → image path (hover card and map thumbnails); None before a gallery opens."""
+        return self._path_for
+
+    @path_for.setter
+    def path_for(self, path_for: Any) -> None:
+        self._path_for = path_for
+        self.map_thumbnails.set_path_for(path_for)  # a new gallery: nothing of the old one stays
+
     def set_colour_choices(self, labels: dict[str, str]) -> None:
         """Fill the colour-by combo: plain, the four distances, then every posebit (name → label)."""
         self._labels = dict(labels)
@@ -347,6 +247,7 @@ class ProjectionView(QWidget):
         else:
             self._query_item.setData([float(point[0])], [float(point[1])])
         if changed:
+            self.map_thumbnails.clear()
             self._redraw_points()
             self._redraw_overlays()
             self.view_box.autoRange(padding=0.02, items=[self.points])
@@ -488,24 +389,6 @@ class ProjectionView(QWidget):
     def export_image(self, path: str) -> None:
         """Write the map as PNG or SVG (chosen by the suffix)."""
         save_widget_image(self.plot, path, "posebrowser projection")
-
-
-def searchable_combo(parent: QWidget) -> QComboBox:
-    """A combo box whose entries can be searched by typing any part of them (the colour-by list has a
-    posebit per entry, 178 with the shipped vocabulary); typing never adds an entry."""
-    combo = QComboBox(parent)
-    combo.setEditable(True)
-    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-    combo.setMinimumContentsLength(24)
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    completer, line = combo.completer(), combo.lineEdit()
-    assert completer is not None and line is not None  # an editable combo has both
-    completer.setFilterMode(Qt.MatchFlag.MatchContains)
-    completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-    line.setPlaceholderText("Colour by… (type to search)")
-    line.editingFinished.connect(lambda: line.setText(combo.currentText()))  # no half-typed leftovers
-    return combo
 
 
 def _select(combo: QComboBox, data: str) -> None:
