@@ -35,6 +35,8 @@ from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import CacheError, QueryError, UnknownPosebitError, VocabularyMismatchError
 
 F32 = NDArray[np.float32]
+DEFAULT_IMAGE_MODEL = "image_net"  # the models folder's image model; another (``image_model``) turns
+# off the posebit net and masks, which were trained in this one's embedding space
 SHIPPED_EMBEDDINGS_DIR = "embeddings"  # under the models folder: the built-in gallery, embedded once
 Progress = Callable[[int, int], None]
 ConditionsLike = Mapping[str, int] | Sequence[tuple[str, int]]
@@ -164,18 +166,23 @@ class RetrievalEngine:
         progress: Progress | None = None,
         cancel: Callable[[], bool] | None = None,
         chunk_rows: int = 4096,
+        image_model: str = DEFAULT_IMAGE_MODEL,
         estimate_poses: bool = True,
         annotation_progress: Progress | None = None,
     ) -> RetrievalEngine:
         """Open a gallery (built-in by default), load the shipped models, embed through the cache
         (in chunks of ``chunk_rows`` images: the unit of resumption after an interruption).
+        ``image_model`` names the image model in the models folder: ``image_net`` (the CNN) or e.g.
+        ``joints_net`` (pose estimator + joints net; its images without a person are left out like
+        unreadable ones).
 
         A folder of photos without annotations is first annotated by the pose estimator
         (``estimate_poses``; estimates cached per image under ``<cache_dir>/estimates``, so a killed
         build resumes), reporting through ``annotation_progress`` (default ``progress``) and stopping
         on ``cancel``; its annotations are marked estimated and the notes go to :attr:`warnings`."""
         from posebrowser.core.cache import CacheKey, EmbeddingCache
-        from posebrowser.core.embedder import Embedder, PosebitEmbedder
+        from posebrowser.core.embedder import PosebitEmbedder
+        from posebrowser.core.joints_embedder import image_embedder_from_checkpoint
         from posebrowser.data.loading import open_gallery
         from posebrowser.estimate.folder import annotate_if_needed, estimate_cache_root, estimation_notes
         from posebrowser.pose.posebits import get_vocabulary
@@ -191,18 +198,22 @@ class RetrievalEngine:
             )
         vocabulary = get_vocabulary()  # the posebit net's vocabulary; the engine may use the gallery's own
         models = Path(models_dir) if models_dir is not None else default_models_dir()
-        embedder = Embedder.from_checkpoint(models / "image_net", choice.name)
+        embedder = image_embedder_from_checkpoint(models / image_model, choice.name)
         posebit_embedder = None
-        if (models / "posebit_net.safetensors").exists():
+        if image_model != DEFAULT_IMAGE_MODEL:  # the posebit net and masks live in image_net's space
+            warnings.append(
+                f"Posebit queries and masks are off: they belong to {DEFAULT_IMAGE_MODEL}'s "
+                f"embedding space, not {image_model}'s."
+            )
+        elif (models / "posebit_net.safetensors").exists():
             try:
                 posebit_embedder = PosebitEmbedder.from_checkpoint(
                     models / "posebit_net", choice.name, expect_posebit_version=vocabulary.version
                 )
             except VocabularyMismatchError as exc:  # image and mask queries still work
                 warnings.append(str(exc))
-        masks = (
-            MaskBank.load(models / "masks.safetensors") if (models / "masks.safetensors").exists() else None
-        )
+        shipped_masks = image_model == DEFAULT_IMAGE_MODEL and (models / "masks.safetensors").exists()
+        masks = MaskBank.load(models / "masks.safetensors") if shipped_masks else None
         key = CacheKey(
             embedder.model_sha256,
             gallery.content_hash or fingerprint(np.asarray(gallery.ids)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -20,9 +21,14 @@ PNG_DPI = 300
 FORMATS: dict[str, str] = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 
-def new_figure(height_in: float, width_in: float = PUBLICATION_WIDTH_IN) -> Figure:
-    """A figure of ``width_in`` × ``height_in`` inches with an Agg canvas attached."""
-    figure = Figure(figsize=(width_in, height_in), dpi=100, layout="constrained")
+def new_figure(
+    height_in: float,
+    width_in: float = PUBLICATION_WIDTH_IN,
+    layout: Literal["constrained"] | None = "constrained",
+) -> Figure:
+    """A figure of ``width_in`` × ``height_in`` inches with an Agg canvas attached (``layout`` None: the
+    caller places its axes itself)."""
+    figure = Figure(figsize=(width_in, height_in), dpi=100, layout=layout)
     FigureCanvasAgg(figure)
     return figure
 

@@ -25,6 +25,7 @@ from posebrowser.gui.state import ResultsState
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not at start-up
     from matplotlib.figure import Figure
 
+    from posebrowser.figures.boxes import MapInput
     from posebrowser.figures.thesis import Tile
 
 RASTER_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".webp": "WEBP"}
@@ -66,6 +67,7 @@ FIGURE_KINDS = (
     ("escape", "Escape-zero strip (mask ranking sampled)"),
     ("card", "Dataset annotation card"),
     ("evaluation", "hit@k curves (after Evaluate)"),
+    ("brushes", "t-SNE with brushed boxes (the current map)"),
 )
 FIGURE_FILTER = "PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"
 
@@ -73,7 +75,8 @@ FIGURE_FILTER = "PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"
 @dataclass(frozen=True)
 class FigureRequest:
     """What a figure is drawn from: the engine, the shown results and their frames, the posebit labels,
-    the ticked posebits and the evaluation report (None until evaluated)."""
+    the ticked posebits, the evaluation report (None until evaluated) and the map with its brushed
+    boxes (None before the first map)."""
 
     kind: str
     engine: Any
@@ -82,6 +85,7 @@ class FigureRequest:
     labels: dict[str, str]
     conditions: tuple[tuple[str, int], ...] = ()
     evaluation: dict[str, Any] | None = None
+    brushed: MapInput | None = None
 
 
 def _query_tile(request: FigureRequest, text: str) -> Tile:
@@ -97,6 +101,37 @@ def _query_tile(request: FigureRequest, text: str) -> Tile:
         if isinstance(term, ImageTerm) and term.path is not None:
             return live.file_tile(term.path, "Query")
     return Tile(None, text)
+
+
+def query_image(gallery: Any, query: Any) -> tuple[np.ndarray | None, str | None]:
+    """The query's image as RGB pixels and its file (a gallery item's or an image file's), or
+    (None, None) for a query without an image term."""
+    from PIL import Image
+
+    anchor = anchor_index(query)
+    if anchor is not None:
+        image = gallery.load_image(anchor).convert("RGB")
+        return np.asarray(image, dtype=np.uint8), str(gallery.image_path(anchor))
+    for term in getattr(query, "terms", ()):
+        if isinstance(term, ImageTerm) and term.path is not None:
+            with Image.open(term.path) as opened:
+                return np.asarray(opened.convert("RGB"), dtype=np.uint8), str(term.path)
+    return None, None
+
+
+def brushed_map_figure(request: FigureRequest) -> Figure:
+    """The current map coloured as on screen, its brushed boxes and a collage of each box's images."""
+    from posebrowser.figures.brushed_map import brushed_map
+
+    brushed = request.brushed
+    if brushed is None:
+        raise QueryError("Open the map first: this figure draws it with its brushed boxes.")
+    if not brushed.boxes:
+        raise QueryError(
+            "Brush a box first: lasso points on the map, then Figures → Keep lasso selection as a box."
+        )
+    gallery = request.engine.gallery
+    return brushed_map(brushed, lambda index: gallery.image_path(index))
 
 
 def _needs_results(request: FigureRequest) -> ResultsState:
@@ -145,6 +180,8 @@ def build_figure(request: FigureRequest) -> Figure:
         from posebrowser.gui.evaluation_view import hit_tables
 
         return hit_curves(hit_tables(request.evaluation), str(request.evaluation["meta"].get("gallery", "")))
+    if request.kind == "brushes":
+        return brushed_map_figure(request)
     if request.kind == "card":
         rows = [] if request.state is None else [int(i) for i in request.state.indices[:4]]
         if not rows:

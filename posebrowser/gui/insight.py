@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 
+from posebrowser.gui.brush_boxes import BrushBoxes
 from posebrowser.gui.evaluation_view import (
     EvaluationController,
     EvaluationResult,
@@ -97,6 +98,8 @@ class Insight(QObject):
             action.triggered.connect(lambda _checked=False, kind=kind: self.save_figure(kind))
             menu.addAction(action)
             self.figure_actions[kind] = action
+        menu.addSeparator()
+        self.brushes = BrushBoxes(self.window, menu)
 
     def _engine_changed(self, _info: Any) -> None:
         engine = self.session.engine
@@ -166,6 +169,7 @@ class Insight(QObject):
             labels=self.labels(),
             conditions=tuple(self.session.conditions.items()),
             evaluation=None if cached is None else cached.report,
+            brushed=self.brushes.snapshot(),
         )
 
     def save_figure(self, kind: str, path: str | None = None) -> None:

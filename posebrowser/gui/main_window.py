@@ -31,6 +31,7 @@ from posebrowser.gui.notifications import Banner, Notifier
 from posebrowser.gui.posebit_panel import PosebitPanel
 from posebrowser.gui.projection_view import ProjectionView
 from posebrowser.gui.query_bar import QueryBar
+from posebrowser.gui.results_export import RESULTS_FILTER, export_results_in_background
 from posebrowser.gui.results_view import ResultsView
 from posebrowser.gui.session import Session
 from posebrowser.gui.settings_store import SettingsStore
@@ -163,9 +164,16 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Restore session…", self.restore_session, "Ctrl+Shift+R")
         file_menu.addSeparator()
         self._action(
-            file_menu, "Export results (CSV/JSON)…", self.export_results, "Ctrl+E", icon_name="export"
+            file_menu,
+            "Export results (figure + CSV/JSON)…",
+            self.export_results,
+            "Ctrl+E",
+            "The query and every result: a PDF, SVG or PNG figure with CSV and JSON tables beside it",
+            "export",
         )
-        self._action(file_menu, "Export results grid (PNG/SVG)…", self.export_results_grid, "Ctrl+Shift+E")
+        self._action(
+            file_menu, "Screenshot of the results grid (PNG/SVG)…", self.export_results_grid, "Ctrl+Shift+E"
+        )
         self._action(file_menu, "Export projection (PNG/SVG)…", self.export_projection, "Ctrl+Alt+E")
         file_menu.addSeparator()
         self._action(file_menu, "Quit", self.close, keys.Quit)
@@ -349,12 +357,9 @@ class MainWindow(QMainWindow):
                 self.notifier.show_exception(error)
 
     def export_results(self) -> None:
-        path = self._save_path("Export results", "CSV (*.csv);;JSON (*.json)", "results.csv")
-        if path:
-            self._guarded(
-                lambda: session_io.export_results(self.session, path),
-                "Exported {result} results to " + path + ".",
-            )
+        path = self._save_path("Export results", RESULTS_FILTER, "results.pdf")
+        if path:  # drawn on a worker; the notifier names the files written
+            export_results_in_background(self, path)
 
     def export_selection(self) -> None:
         path = self._save_path("Export selection", "CSV (*.csv)", "selection.csv")

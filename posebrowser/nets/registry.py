@@ -22,7 +22,7 @@ from posebrowser.nets.preprocessing import (
 if TYPE_CHECKING:
     from torch import nn
 
-NetKind = Literal["image", "posebit", "mask"]
+NetKind = Literal["image", "posebit", "mask", "joints"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,9 @@ class NetSpec:
     """One buildable architecture.
 
     ``build(**config)`` returns a freshly initialised ``nn.Module``; ``preprocessing`` (image nets only)
-    gives the input pipeline the weights expect; ``default_config`` documents the accepted keys.
+    gives the input pipeline the weights expect; ``default_config`` documents the accepted keys. ``kind``
+    is what the module takes: images, posebytes, embeddings (masks) or 3-D joints (``joints``: its model
+    card says ``image``, because the app feeds it images through the pose estimator).
     """
 
     name: str
@@ -63,6 +65,12 @@ def _build_posebit(**config: Any) -> nn.Module:
     from posebrowser.nets.posebit_net import PosebitNet
 
     return PosebitNet(**config)
+
+
+def _build_joints(**config: Any) -> nn.Module:
+    from posebrowser.nets.joints_net import JointsNet
+
+    return JointsNet(**config)
 
 
 def _build_mask(**config: Any) -> nn.Module:
@@ -106,6 +114,16 @@ NETS: Mapping[str, NetSpec] = MappingProxyType(
             description="Posebyte (N, B) → fc1/fc2/fc3 → 128 → L2 (the thesis language net).",
             default_config=MappingProxyType(
                 {"num_bits": None, "hidden": 4608, "hidden2": 2048, "embedding_dim": 128, "dropout": 0.5}
+            ),
+        ),
+        "joints_mlp": NetSpec(
+            name="joints_mlp",
+            kind="joints",
+            build=_build_joints,
+            description="3-D joints (16, 3), pelvis-centred and facing-aligned → MLP → 128 → L2; an image "
+            "model (card kind 'image') behind the pose estimator.",
+            default_config=MappingProxyType(
+                {"hidden": 512, "depth": 2, "embedding_dim": 128, "dropout": 0.0}
             ),
         ),
         "embedding_mask": NetSpec(

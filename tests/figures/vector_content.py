@@ -41,3 +41,61 @@ def pdf_path_operators(data: bytes) -> int:
 
 def pdf_images(data: bytes) -> int:
     return data.count(b"/Subtype /Image")
+
+
+def svg_image_ids(data: bytes) -> list[str]:
+    """The id of every <image> element, in document order."""
+    root = ElementTree.fromstring(data)
+    return [element.get("id", "") for element in root.iter() if element.tag == f"{SVG}image"]
+
+
+def svg_texts(data: bytes) -> list[str]:
+    """The text of every <text> element (figures keep text as text: ``svg.fonttype`` none)."""
+    root = ElementTree.fromstring(data)
+    return ["".join(element.itertext()) for element in root.iter() if element.tag == f"{SVG}text"]
+
+
+def pdf_pages(data: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page\b", data))
+
+
+def pdf_stroke_colours(data: bytes) -> set[tuple[float, float, float]]:
+    """Every RGB stroke colour (``r g b RG``) the pages set, rounded to two decimals."""
+    found = re.findall(rb"([\d.]+) ([\d.]+) ([\d.]+) RG", pdf_content(data))
+    return {(round(float(r), 2), round(float(g), 2), round(float(b), 2)) for r, g, b in found}
+
+
+def pdf_marker_uses(data: bytes) -> int:
+    """How often a marker (a scatter point: a vector path stored once as ``/M…``) is placed."""
+    return len(re.findall(rb"/M\d+ Do", pdf_content(data)))
+
+
+def svg_image_pixels(data: bytes) -> dict[str, bytes]:
+    """id → the embedded PNG bytes of every inline <image>."""
+    import base64
+
+    root = ElementTree.fromstring(data)
+    images = {}
+    for element in root.iter():
+        if element.tag == f"{SVG}image":
+            href = element.get("{http://www.w3.org/1999/xlink}href", "")
+            images[element.get("id", "")] = base64.b64decode(href.split(",", 1)[1])
+    return images
+
+
+def svg_marker_uses(data: bytes, id_prefix: str) -> int:
+    """Number of placed markers (<use>: one per scatter point) inside elements whose id starts with
+    ``id_prefix`` (each scatter also defines its marker once as a <path>)."""
+    root = ElementTree.fromstring(data)
+    return sum(
+        1
+        for element in root.iter()
+        if element.get("id", "").startswith(id_prefix)
+        for child in element.iter()
+        if child.tag == f"{SVG}use"
+    )
+
+
+def svg_ids(data: bytes) -> list[str]:
+    """The id of every element that has one, in document order."""
+    return [e.get("id", "") for e in ElementTree.fromstring(data).iter() if e.get("id")]

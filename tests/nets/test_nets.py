@@ -80,6 +80,8 @@ def _example_input(name: str) -> torch.Tensor:
         return torch.randn(3, 3, 112, 112)
     if kind == "posebit":
         return torch.randint(0, 2, (3, 11)).float()
+    if kind == "joints":
+        return torch.randn(3, 16, 3) * 0.3
     return torch.nn.functional.normalize(torch.randn(3, 128), dim=1)
 
 

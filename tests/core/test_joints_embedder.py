@@ -1,0 +1,115 @@
+"""The joints image model: images through a (fake) estimator and the joints net; images without a person
+are NaN rows named in failures (exclude), the neutral mean-pose row (neutral), or an error (strict);
+a joints_mlp model card gives this embedder, a CNN card the CNN's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from pose_fakes import random_poses
+
+from posebrowser.core.embedder import Embedder
+from posebrowser.core.joints_embedder import NO_PERSON_MESSAGE, JointsEmbedder, image_embedder_from_checkpoint
+from posebrowser.errors import DataError
+from posebrowser.estimate.estimator import PoseEstimator
+from posebrowser.estimate.result import NoPersonFound, PersonBox, PoseEstimate
+from posebrowser.nets.checkpoint import ModelCard, save_model
+from posebrowser.nets.joints_net import JointsNet
+
+
+class FakeEstimator:
+    """Reads the pose index from the image's first pixel; 255 means nobody is there."""
+
+    version = "fake-estimator-1"
+
+    def __init__(self, poses: np.ndarray) -> None:
+        self.poses = poses.astype(np.float32)
+        self.calls = 0
+
+    def estimate(self, image: np.ndarray) -> PoseEstimate | NoPersonFound:
+        self.calls += 1
+        index = int(image[0, 0, 0])
+        if index == 255:
+            return NoPersonFound("no-person", "No person was found in the image.", (8, 8), self.version)
+        return PoseEstimate(
+            image_size=(8, 8),
+            box=PersonBox(0, 0, 8, 8),
+            joints_2d=np.zeros((16, 2), np.float32),
+            joints_3d=self.poses[index],
+            confidence=np.ones(16, np.float32),
+            posebits=np.zeros(3, np.int8),
+            vocabulary_version="v",
+            people_found=1,
+            estimator=self.version,
+        )
+
+
+def picture(index: int) -> np.ndarray:
+    return np.full((8, 8, 3), index, dtype=np.uint8)
+
+
+@pytest.fixture
+def setup(rng) -> tuple[JointsEmbedder, np.ndarray]:
+    torch.manual_seed(0)
+    net = JointsNet(hidden=32)
+    poses = random_poses(rng, 4)
+    return JointsEmbedder(net, FakeEstimator(poses)), poses
+
+
+def test_images_with_a_person_embed_their_estimated_joints(setup) -> None:
+    embedder, poses = setup
+    out = embedder.embed_images([picture(i) for i in (2, 0, 3)], batch_size=2)
+    np.testing.assert_allclose(out, embedder.embed_joints(poses[[2, 0, 3]]), atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+    assert embedder.failures == [] and embedder.no_person_rows == []
+
+
+def test_no_person_is_excluded_like_an_unreadable_image(setup) -> None:
+    embedder, _ = setup
+    out = embedder.embed_images([picture(1), picture(255), picture(2)])
+    assert np.isnan(out[1]).all() and np.isfinite(out[[0, 2]]).all()
+    assert embedder.failures == [(1, NO_PERSON_MESSAGE)] and embedder.no_person_rows == [1]
+
+
+def test_no_person_gets_the_neutral_row_when_asked(setup) -> None:
+    embedder, _ = setup
+    embedder.no_person = "neutral"
+    out = embedder.embed_images([picture(255), picture(0)])
+    np.testing.assert_allclose(out[0], embedder.neutral_row(), atol=1e-6)
+    assert embedder.failures == [] and embedder.no_person_rows == [0]
+    assert np.linalg.norm(out[0]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_strict_query_without_a_person_is_an_error(setup) -> None:
+    embedder, _ = setup
+    with pytest.raises(DataError, match="found no person"):
+        embedder.embed_images([picture(255)], strict=True)
+
+
+def test_unreadable_files_are_failures_not_crashes(setup, tmp_path) -> None:
+    embedder, _ = setup
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    embedder.estimator = PoseEstimator()  # decoding fails before the model is loaded
+    out = embedder.embed_images([broken])
+    assert np.isnan(out).all() and embedder.failures[0][0] == 0
+
+
+def test_the_model_card_picks_the_embedder(tmp_path) -> None:
+    joints_card = ModelCard(net="joints_mlp", config={"hidden": 16}, kind="image")
+    written = save_model(tmp_path / "joints_net", JointsNet(hidden=16), joints_card)
+    embedder = image_embedder_from_checkpoint(tmp_path / "joints_net", "cpu")
+    assert isinstance(embedder, JointsEmbedder)
+    assert embedder.model_sha256 != written.sha256  # the estimator's version is part of it
+    from posebrowser.nets.compact import CompactImageNet
+    from posebrowser.nets.preprocessing import compact_preprocessing
+
+    cnn_card = ModelCard(
+        net="compact_resnet",
+        config={"width": 0.25, "blocks": [1, 1, 1, 1]},
+        kind="image",
+        preprocessing=compact_preprocessing().to_dict(),
+    )
+    save_model(tmp_path / "cnn", CompactImageNet(width=0.25, blocks=(1, 1, 1, 1)), cnn_card)
+    assert isinstance(image_embedder_from_checkpoint(tmp_path / "cnn", "cpu"), Embedder)
