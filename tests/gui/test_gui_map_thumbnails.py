@@ -165,3 +165,15 @@ def test_sorted_by_x_finds_the_points_in_a_rectangle_like_brute_force(rng: np.ra
         assert found is not None and found.tolist() == inside
         if inside:
             assert index.in_rect(rect, limit=len(inside) - 1) is None, "over the limit: None"
+
+
+def test_an_exported_map_shows_the_thumbnails(big_window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
+    view = big_window.projection_view
+    expected = _zoom_into_cluster(big_window)
+    _wait_drawn(big_window, qtbot, expected)
+    view.export_image(str(tmp_path / "map.svg"))
+    view.thumbnails.setChecked(False)
+    view.export_image(str(tmp_path / "dots.svg"))
+    with_thumbnails = (tmp_path / "map.svg").read_text().count("<image")
+    dots_only = (tmp_path / "dots.svg").read_text().count("<image")  # the dots are one raster image
+    assert with_thumbnails == dots_only + len(expected), "one embedded image per thumbnail"
