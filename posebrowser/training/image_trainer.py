@@ -12,10 +12,9 @@ batches, so every image is seen about once per epoch (the thesis used N anchors 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +23,15 @@ import torch
 from numpy.typing import NDArray
 from torch import Tensor, nn
 
-from posebrowser.errors import CheckpointError
 from posebrowser.training.augment import AugmentConfig, augment_batch, flip_posebits, mirror_permutation
 from posebrowser.training.aux_heads import AuxJointHead
 from posebrowser.training.loop import (
     Cancel,
-    LossHistory,
+    EpochLoop,
     Progress,
+    TrainResult,
     autocast_context,
     choose_device,
-    load_training_state,
-    progress_iter,
-    save_loss_curve,
-    save_training_state,
     seed_everything,
 )
 from posebrowser.training.losses import ContrastiveLoss, TripletMarginLoss, uniformity_loss
@@ -102,20 +97,6 @@ class ImageTrainConfig:
             k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.augment_config).items()
         }
         return data
-
-
-@dataclass
-class TrainResult:
-    """What a training run produced: loss history, wall time and throughput."""
-
-    history: LossHistory
-    start_epoch: int
-    seconds: float
-    images_seen: int
-
-    @property
-    def images_per_second(self) -> float:
-        return self.images_seen / self.seconds if self.seconds > 0 else 0.0
 
 
 def _is_head_parameter(name: str) -> bool:
@@ -206,96 +187,67 @@ def train_image_net(
     joint_heads = _joint_heads(net, config, joints_3d, joints_2d, device, optimizer)
     parts = {"net": net} | ({"aux": aux.head} if aux is not None else {})
     parts |= {weighted[1].kind: weighted[1].head for weighted in joint_heads}
-    state_model: nn.Module = net if len(parts) == 1 else nn.ModuleDict(parts)
-    scheduler = build_scheduler(optimizer, config, config.epochs)
-    history = LossHistory()
-    start_epoch = 0
-    state_path = work_dir / STATE_FILE
-    generator = torch.Generator().manual_seed(config.seed)  # the miner's: saved with the state
-    if resume and state_path.exists():
-        start_epoch, history, saved = load_training_state(
-            state_path,
-            model=state_model,
-            optimizer=optimizer,
-            scheduler=scheduler,
-            numpy_rng=numpy_rng,
-            generators={"miner": generator},
-        )
-        changed = [k for k in RESUME_KEYS if saved.get(k) != getattr(config, k)]
-        if changed:
-            raise CheckpointError(
-                f"The saved training state used different settings ({', '.join(changed)}); "
-                "start without --resume or use the same settings.",
-                path=state_path,
-            )
+    loop = EpochLoop(
+        name="image",
+        net=net,
+        model=net if len(parts) == 1 else nn.ModuleDict(parts),
+        optimizer=optimizer,
+        scheduler=build_scheduler(optimizer, config, config.epochs),
+        numpy_rng=numpy_rng,
+        generators={"miner": torch.Generator().manual_seed(config.seed)},  # saved with the state
+        config=config.to_dict(),
+        state_path=work_dir / STATE_FILE,
+        curve_path=work_dir / CURVE_FILE,
+        curve_title=f"image net ({config.metric}, {config.miner})",
+    )
+    loop.restore(resume, RESUME_KEYS)
     sampler = _make_sampler(distances, config)
-    miner = build_miner(config.miner, config.margin, generator)
+    miner = build_miner(config.miner, config.margin, loop.generators["miner"])
     loss_fn = _make_loss(config)
     per_epoch = sampler.batches_per_epoch()
     if config.max_batches_per_epoch is not None:
         per_epoch = min(per_epoch, config.max_batches_per_epoch)
-    amp = config.amp
-    images_seen = 0
-    began = time.perf_counter()
-    for epoch in range(start_epoch, config.epochs):
-        net.train()
-        losses: list[float] = []
+
+    def prepare(batch: Any) -> tuple[Any, Tensor, bool]:
+        pixels, flipped = images[batch.indices], False
+        if config.augment:
+            pixels, flipped = augment_batch(pixels, config.augment_config, numpy_rng)
+        return batch, to_tensor(list(pixels)), flipped
+
+    def epoch_batches(epoch: int) -> Iterator[tuple[Any, Tensor, bool]]:
         batches = (b for _, b in zip(range(per_epoch), sampler.epoch(epoch, numpy_rng), strict=False))
+        return prefetched(batches, prepare, config.prefetch)
 
-        def prepare(batch: Any) -> tuple[Any, Tensor, bool]:
-            pixels, flipped = images[batch.indices], False
-            if config.augment:
-                pixels, flipped = augment_batch(pixels, config.augment_config, numpy_rng)
-            return batch, to_tensor(list(pixels)), flipped
+    def batch_loss(prepared: tuple[Any, Tensor, bool]) -> tuple[Tensor, int]:
+        batch, cpu_inputs, flipped = prepared
+        inputs = cpu_inputs.to(device, non_blocking=True, memory_format=torch.channels_last)
+        with autocast_context(device, config.amp):
+            embeddings = net(inputs)
+        embeddings = embeddings.float()
+        positive = torch.from_numpy(batch.positive).to(device)
+        negative = torch.from_numpy(batch.negative).to(device)
+        loss = loss_fn(embeddings, miner.mine(embeddings, positive, negative))
+        if config.uniformity > 0:
+            loss = loss + config.uniformity * uniformity_loss(embeddings)
+        if aux is not None:
+            loss = loss + config.aux_posebits * aux.loss(embeddings, batch.indices, flipped)
+        for weight, head in joint_heads:
+            loss = loss + weight * head.loss(embeddings, batch.indices, flipped)
+        return loss, len(batch.indices)
 
-        with closing(prefetched(batches, prepare, config.prefetch)) as ready:
-            for batch, cpu_inputs, flipped in progress_iter(
-                ready,
-                per_epoch,
-                description=f"image epoch {epoch + 1}/{config.epochs}",
-                show_bar=show_bar,
-                progress=progress,
-                cancel=cancel,
-                offset=(epoch - start_epoch) * per_epoch,
-                grand_total=(config.epochs - start_epoch) * per_epoch,
-            ):
-                inputs = cpu_inputs.to(device, non_blocking=True, memory_format=torch.channels_last)
-                with autocast_context(device, amp):
-                    embeddings = net(inputs)
-                embeddings = embeddings.float()
-                positive = torch.from_numpy(batch.positive).to(device)
-                negative = torch.from_numpy(batch.negative).to(device)
-                triplets = miner.mine(embeddings, positive, negative)
-                loss = loss_fn(embeddings, triplets)
-                if config.uniformity > 0:
-                    loss = loss + config.uniformity * uniformity_loss(embeddings)
-                if aux is not None:
-                    loss = loss + config.aux_posebits * aux.loss(embeddings, batch.indices, flipped)
-                for weight, head in joint_heads:
-                    loss = loss + weight * head.loss(embeddings, batch.indices, flipped)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                losses.append(float(loss.detach()))
-                images_seen += len(batch.indices)
-        scheduler.step()
-        history.train.append(float(np.mean(losses)) if losses else float("nan"))
-        if validation is not None and len(validation[0]) >= 8:
-            history.val.append(validation_loss(net, validation[0], validation[1], to_tensor, config, device))
-        save_training_state(
-            state_path,
-            epoch=epoch,
-            model=state_model,
-            optimizer=optimizer,
-            scheduler=scheduler,
-            history=history,
-            numpy_rng=numpy_rng,
-            config=config.to_dict(),
-            generators={"miner": generator},
-        )
-        save_loss_curve(history, work_dir / CURVE_FILE, f"image net ({config.metric}, {config.miner})")
-    net.eval()
-    return TrainResult(history, start_epoch, time.perf_counter() - began, images_seen)
+    validate = None
+    if validation is not None and len(validation[0]) >= 8:
+        validate = partial(validation_loss, net, validation[0], validation[1], to_tensor, config, device)
+    return loop.run(
+        config.epochs,
+        per_epoch,
+        epoch_batches,
+        batch_loss,
+        validate=validate,
+        show_bar=show_bar,
+        progress=progress,
+        cancel=cancel,
+    )
 
 
 def _joint_heads(

@@ -1,4 +1,5 @@
-"""Shared train-loop utilities: seeding, device choice, resumable checkpoints, progress, loss curves.
+"""Shared train-loop utilities: seeding, device choice, resumable checkpoints, progress, loss curves, and
+:class:`EpochLoop`, the one epoch/batch/checkpoint/resume loop every trainer runs.
 
 Resumable checkpoints are ``torch.save`` dicts written atomically (temp file + ``os.replace``) holding
 ``{"epoch": last finished epoch (int), "model": state_dict, "optimizer": state_dict, "scheduler":
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 import pickle
 import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from posebrowser.errors import CheckpointError, DeviceError, JobCancelledError
 from posebrowser.fileio import atomic_write_bytes, remove_stale_temporaries
@@ -202,3 +205,140 @@ def save_loss_curve(history: LossHistory, path: Path, title: str) -> None:
     image = io.BytesIO()
     figure.savefig(image, format="png")
     atomic_write_bytes(path, image.getvalue())
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced: loss history, wall time and throughput."""
+
+    history: LossHistory
+    start_epoch: int
+    seconds: float
+    images_seen: int
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images_seen / self.seconds if self.seconds > 0 else 0.0
+
+
+#: ``batch_loss(batch)`` → (scalar loss tensor with a graph, number of items in the batch).
+BatchLoss = Callable[[Any], tuple[torch.Tensor, int]]
+
+
+@dataclass
+class EpochLoop:
+    """The epoch/batch/checkpoint/resume loop shared by the trainers.
+
+    A trainer builds its net, optimiser and scheduler, calls :meth:`restore` (which, with ``resume``, loads
+    the last checkpoint at ``state_path`` and refuses one saved with other values of ``resume_keys``), then
+    :meth:`run` with two functions of its own: ``epoch_batches(epoch)`` (an iterator over that epoch's
+    batches, drawn from ``numpy_rng`` so that a resumed run draws the same ones) and ``batch_loss(batch)``.
+    Per batch the loop checks ``cancel``, zeroes the gradients, back-propagates the loss, steps the
+    optimiser and reports progress; per epoch it steps the scheduler, appends the mean batch loss (and
+    ``validate()`` when given) to the history, writes the checkpoint (``model``'s weights, optimiser,
+    scheduler, history, the numpy and torch RNG states and those of ``generators``) and the loss-curve PNG.
+    A run killed or cancelled mid-epoch therefore resumes at the start of that epoch with every state as a
+    straight run had it there, and ends with the same weights.
+    """
+
+    name: str
+    net: nn.Module
+    optimizer: torch.optim.Optimizer
+    numpy_rng: np.random.Generator
+    config: dict[str, Any]
+    state_path: Path
+    curve_path: Path
+    curve_title: str
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
+    model: nn.Module | None = None  # what the checkpoint holds (the net and any heads); default: ``net``
+    generators: dict[str, torch.Generator] = field(default_factory=dict)
+    history: LossHistory = field(default_factory=LossHistory)
+    start_epoch: int = 0
+
+    @property
+    def checkpointed(self) -> nn.Module:
+        return self.model if self.model is not None else self.net
+
+    def restore(self, resume: bool, resume_keys: tuple[str, ...] = ()) -> int:
+        """With ``resume`` and a saved state, load it and return the epoch to continue at (else 0)."""
+        if not (resume and self.state_path.exists()):
+            return self.start_epoch
+        self.start_epoch, self.history, saved = load_training_state(
+            self.state_path,
+            model=self.checkpointed,
+            optimizer=self.optimizer,
+            scheduler=self.scheduler,
+            numpy_rng=self.numpy_rng,
+            generators=self.generators,
+        )
+        changed = [key for key in resume_keys if saved.get(key) != self.config.get(key)]
+        if changed:
+            raise CheckpointError(
+                f"The saved training state used different settings ({', '.join(changed)}); "
+                "start without --resume or use the same settings.",
+                path=self.state_path,
+            )
+        return self.start_epoch
+
+    def run(
+        self,
+        epochs: int,
+        batches_per_epoch: int,
+        epoch_batches: Callable[[int], Iterator[Any]],
+        batch_loss: BatchLoss,
+        *,
+        validate: Callable[[], float] | None = None,
+        show_bar: bool = False,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> TrainResult:
+        """Train epochs ``start_epoch … epochs − 1`` (see the class doc); leaves ``net`` in eval mode."""
+        items_seen = 0
+        began = time.perf_counter()
+        for epoch in range(self.start_epoch, epochs):
+            self.net.train()
+            losses: list[float] = []
+            batches = epoch_batches(epoch)
+            try:
+                for batch in progress_iter(
+                    batches,
+                    batches_per_epoch,
+                    description=f"{self.name} epoch {epoch + 1}/{epochs}",
+                    show_bar=show_bar,
+                    progress=progress,
+                    cancel=cancel,
+                    offset=(epoch - self.start_epoch) * batches_per_epoch,
+                    grand_total=(epochs - self.start_epoch) * batches_per_epoch,
+                ):
+                    loss, items = batch_loss(batch)
+                    self.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    self.optimizer.step()
+                    losses.append(float(loss.detach()))
+                    items_seen += items
+            finally:
+                close = getattr(batches, "close", None)
+                if close is not None:
+                    close()  # a prefetching generator stops and joins its thread
+            self._end_epoch(epoch, losses, validate)
+        self.net.eval()
+        return TrainResult(self.history, self.start_epoch, time.perf_counter() - began, items_seen)
+
+    def _end_epoch(self, epoch: int, losses: list[float], validate: Callable[[], float] | None) -> None:
+        if self.scheduler is not None:
+            self.scheduler.step()
+        self.history.train.append(float(np.mean(losses)) if losses else float("nan"))
+        if validate is not None:
+            self.history.val.append(validate())
+        save_training_state(
+            self.state_path,
+            epoch=epoch,
+            model=self.checkpointed,
+            optimizer=self.optimizer,
+            scheduler=self.scheduler,
+            history=self.history,
+            numpy_rng=self.numpy_rng,
+            config=self.config,
+            generators=self.generators,
+        )
+        save_loss_curve(self.history, self.curve_path, self.curve_title)

@@ -19,7 +19,7 @@ works for the ``thesis_vggs`` image net (:func:`init_from_image_head` checks sha
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,16 +29,12 @@ import torch
 from numpy.typing import NDArray
 from torch import Tensor, nn
 
-from posebrowser.training.image_trainer import TrainResult
 from posebrowser.training.loop import (
     Cancel,
-    LossHistory,
+    EpochLoop,
     Progress,
+    TrainResult,
     choose_device,
-    load_training_state,
-    progress_iter,
-    save_loss_curve,
-    save_training_state,
     seed_everything,
 )
 from posebrowser.training.losses import BidirectionalRankingLoss, CosineAlignmentLoss
@@ -138,14 +134,17 @@ def train_posebit_net(
     numpy_rng = seed_everything(config.seed)
     device = choose_device(config.device)
     net.to(device)
-    optimizer = _optimizer(net, config)
-    history = LossHistory()
-    start_epoch = 0
-    state_path = work_dir / STATE_FILE
-    if resume and state_path.exists():
-        start_epoch, history, _ = load_training_state(
-            state_path, model=net, optimizer=optimizer, scheduler=None, numpy_rng=numpy_rng
-        )
+    loop = EpochLoop(
+        name="posebit",
+        net=net,
+        optimizer=_optimizer(net, config),
+        numpy_rng=numpy_rng,
+        config=config.to_dict(),
+        state_path=work_dir / STATE_FILE,
+        curve_path=work_dir / CURVE_FILE,
+        curve_title=f"posebit net ({config.loss})",
+    )
+    loop.restore(resume)
     inputs = encode_posebits(posebits)
     raw_bits = torch.from_numpy(np.asarray(posebits, dtype=np.int8))
     target_tensor = torch.from_numpy(np.asarray(targets, dtype=np.float32))
@@ -155,52 +154,31 @@ def train_posebit_net(
     )
     batch_size = min(config.batch_size, len(inputs))
     per_epoch = max(1, len(inputs) // batch_size)  # drop_last, as the thesis
-    seen = 0
-    began = time.perf_counter()
-    for epoch in range(start_epoch, config.epochs):
-        net.train()
-        order = numpy_rng.permutation(len(inputs))
-        batches = (order[i * batch_size : (i + 1) * batch_size] for i in range(per_epoch))
-        losses: list[float] = []
-        for rows in progress_iter(
-            batches,
-            per_epoch,
-            description=f"posebit epoch {epoch + 1}/{config.epochs}",
-            show_bar=show_bar,
-            progress=progress,
-            cancel=cancel,
-            offset=(epoch - start_epoch) * per_epoch,
-            grand_total=(config.epochs - start_epoch) * per_epoch,
-        ):
-            index = torch.from_numpy(rows)
-            outputs = net(inputs[index].to(device))
-            goal = target_tensor[index].to(device)
-            if config.loss == "cosine":
-                loss = cosine(outputs, goal)
-            elif config.loss == "ranking":
-                match = hamming_block(raw_bits[index].to(device)) <= config.match_radius
-                loss = ranking(outputs, goal, match, x_neighbours=match)
-            else:
-                raise ValueError(f"Unknown posebit loss {config.loss!r}; use cosine or ranking.")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses.append(float(loss.detach()))
-            seen += len(rows)
-        history.train.append(float(np.mean(losses)))
-        save_training_state(
-            state_path,
-            epoch=epoch,
-            model=net,
-            optimizer=optimizer,
-            scheduler=None,
-            history=history,
-            numpy_rng=numpy_rng,
-            config=config.to_dict(),
-        )
-        save_loss_curve(history, work_dir / CURVE_FILE, f"posebit net ({config.loss})")
-    net.eval()
-    return TrainResult(history, start_epoch, time.perf_counter() - began, seen)
+
+    def epoch_batches(epoch: int) -> Iterator[NDArray[np.int64]]:
+        order = numpy_rng.permutation(len(inputs))  # drawn when the epoch starts
+        return (order[i * batch_size : (i + 1) * batch_size] for i in range(per_epoch))
+
+    def batch_loss(rows: NDArray[np.int64]) -> tuple[Tensor, int]:
+        index = torch.from_numpy(rows)
+        outputs = net(inputs[index].to(device))
+        goal = target_tensor[index].to(device)
+        if config.loss == "cosine":
+            return cosine(outputs, goal), len(rows)
+        if config.loss == "ranking":
+            match = hamming_block(raw_bits[index].to(device)) <= config.match_radius
+            return ranking(outputs, goal, match, x_neighbours=match), len(rows)
+        raise ValueError(f"Unknown posebit loss {config.loss!r}; use cosine or ranking.")
+
+    return loop.run(
+        config.epochs,
+        per_epoch,
+        epoch_batches,
+        batch_loss,
+        show_bar=show_bar,
+        progress=progress,
+        cancel=cancel,
+    )
 
 
 @torch.no_grad()
