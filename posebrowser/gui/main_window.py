@@ -28,6 +28,7 @@ from posebrowser.gui.gallery_view import IMAGE_SUFFIXES, GalleryView
 from posebrowser.gui.insight import Insight
 from posebrowser.gui.mask_view import MaskView
 from posebrowser.gui.notifications import Banner, Notifier
+from posebrowser.gui.photo_query import PhotoQuery
 from posebrowser.gui.posebit_panel import PosebitPanel
 from posebrowser.gui.projection_view import ProjectionView
 from posebrowser.gui.query_bar import QueryBar
@@ -71,6 +72,8 @@ class MainWindow(QMainWindow):
         self.log_list = QListWidget(self)
         self.banner = Banner(self)
         self.insight = Insight(self)
+        self.photo = PhotoQuery(self)
+        self.query_bar.add_leading_widget(self.photo.choice)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -88,6 +91,7 @@ class MainWindow(QMainWindow):
             ("mask", "Mask", self.mask_view, area.BottomDockWidgetArea),
             ("log", "Messages", self.log_list, area.BottomDockWidgetArea),
             ("inspector", "Inspector", self.insight.inspector, area.LeftDockWidgetArea),
+            ("photo", "Photo", self.photo.panel, area.LeftDockWidgetArea),
             ("evaluation", "Evaluation", self.insight.evaluation_view, area.BottomDockWidgetArea),
         ):
             dock = QDockWidget(title, self)
@@ -98,6 +102,8 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["mask"], self.docks["log"])
         self.tabifyDockWidget(self.docks["mask"], self.docks["evaluation"])
         self.splitDockWidget(self.docks["gallery"], self.docks["inspector"], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.docks["inspector"], self.docks["photo"])
+        self.docks["inspector"].raise_()
         self.docks["mask"].raise_()
         self.engine_status = EngineStatus(self)
         self.job_progress = JobProgress(self)
@@ -108,6 +114,7 @@ class MainWindow(QMainWindow):
         self.insight.wire_first()
         self._wire()
         self.insight.wire()
+        self.photo.wire(self.docks["photo"])
         self.resize(1400, 900)
         self.resizeDocks([self.docks["mask"]], [120], Qt.Orientation.Vertical)
         self.resizeDocks(
@@ -225,7 +232,7 @@ class MainWindow(QMainWindow):
         s.message.connect(self.notifier.warning)
         s.info.connect(self.notifier.info)
         self.gallery_view.image_query_requested.connect(s.request_image_query)
-        self.gallery_view.image_file_requested.connect(s.request_image_file)
+        self.gallery_view.image_file_requested.connect(self.photo.request_photo)
         self.gallery_view.split_requested.connect(s.set_split)
         self.results_view.count_requested.connect(s.set_result_count)
         self.gallery_view.filter_by_posebits_requested.connect(s.set_filter_by_posebits)
@@ -315,7 +322,7 @@ class MainWindow(QMainWindow):
     def open_image(self) -> None:
         path = self._open_path("Query with an image", IMAGE_FILTER)
         if path:
-            self.session.request_image_file(path)
+            self.photo.request_photo(path)
 
     def open_gallery(self) -> None:
         folder = QFileDialog.getExistingDirectory(
@@ -328,7 +335,7 @@ class MainWindow(QMainWindow):
         clipboard = QGuiApplication.clipboard()
         mime = clipboard.mimeData()
         if mime is not None and mime.hasUrls() and mime.urls()[0].isLocalFile():
-            self.session.request_image_file(mime.urls()[0].toLocalFile())
+            self.photo.request_photo(mime.urls()[0].toLocalFile())
             return
         image = clipboard.image()
         if image.isNull():
@@ -339,7 +346,7 @@ class MainWindow(QMainWindow):
         if not image.save(name):
             self.notifier.warning("The pasted image could not be stored for the query.")
             return
-        self.session.request_image_file(name)
+        self.photo.request_photo(name)
 
     def save_session(self) -> None:
         path = self._save_path(

@@ -138,6 +138,7 @@ class QueryBar(QWidget):
         self.term_count = QLabel("", self)
         self.term_count.setToolTip("Terms in the query (scroll the row or use the wheel to see them all)")
         chips = QHBoxLayout()
+        self._chip_line = chips
         chips.addWidget(scroll, 1)
         chips.addWidget(self.term_count)
         top = QHBoxLayout()
@@ -151,6 +152,10 @@ class QueryBar(QWidget):
         layout.addLayout(chips)
         self.set_history(False, False)
         loader.thumbnail_ready.connect(self._thumbnail_ready)
+
+    def add_leading_widget(self, widget: QWidget) -> None:
+        """Put ``widget`` in front of the term chips (the photo's query choice)."""
+        self._chip_line.insertWidget(0, widget)
 
     def set_labels(self, labels: dict[str, str]) -> None:
         """Posebit name → readable label, for the chips."""

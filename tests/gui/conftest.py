@@ -45,6 +45,7 @@ def make_window(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., MainWindow
             lambda ctx, path: engine, SettingsStore(tmp_path / "settings.ini"), synchronous=synchronous
         )
         qtbot.addWidget(window)
+        window.photo.cache_root = tmp_path / "estimates"  # photo estimates and crops stay in the test
         window.show()
         session.load()
         if not synchronous:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
+from PIL import Image
 from PySide6.QtCore import Qt
 
 from posebrowser.core.query import ImageTerm, PosebitTerm
@@ -173,14 +176,23 @@ def test_split_filter_restricts_gallery_and_results(window: MainWindow) -> None:
     assert set(window.results_view.model.state.indices.tolist()) <= set(expected.tolist())
 
 
-def test_paste_image_and_posebit_search_box(window: MainWindow, qtbot: Any) -> None:
+def _camera_photo(folder: Path) -> str:
+    """scikit-image's cameraman photo (a person), written to ``folder`` as PNG."""
+    data = pytest.importorskip("skimage.data", reason="scikit-image ships the cameraman photo")
+    path = folder / "camera.png"
+    Image.fromarray(np.asarray(data.camera())).save(path)
+    return str(path)
+
+
+def test_paste_image_and_posebit_search_box(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
     from PySide6.QtGui import QGuiApplication, QImage
 
-    image = QImage(window.session.image_path(2))
-    QGuiApplication.clipboard().setImage(image)
-    window.paste_image()
+    QGuiApplication.clipboard().setImage(QImage(_camera_photo(tmp_path)))
+    window.paste_image()  # a pasted photo is queried as its crop around the person
     term = window.session.query.terms[0]
-    assert term.path is not None and term.path.endswith(".png") and window.session.results is not None
+    photo = window.photo.photo
+    assert photo is not None and photo.path.name.startswith("posebrowser-paste-")
+    assert term.path == str(photo.crop_path) and window.session.results is not None
     panel = window.posebit_panel
     panel.search.setText("legs angle")
     visible = [name for name, item in panel._items.items() if not item.isHidden()]
@@ -189,12 +201,12 @@ def test_paste_image_and_posebit_search_box(window: MainWindow, qtbot: Any) -> N
     assert all(not item.isHidden() for item in panel._items.values())
 
 
-def test_dropping_an_image_file_queries_it(window: MainWindow) -> None:
+def test_dropping_an_image_file_queries_it(window: MainWindow, tmp_path: Path) -> None:
     from PySide6.QtCore import QMimeData, QPointF, QUrl
     from PySide6.QtGui import QDropEvent
 
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(window.session.image_path(6))])
+    mime.setUrls([QUrl.fromLocalFile(_camera_photo(tmp_path))])
     event = QDropEvent(
         QPointF(10, 10),
         Qt.DropAction.CopyAction,
@@ -202,9 +214,11 @@ def test_dropping_an_image_file_queries_it(window: MainWindow) -> None:
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
-    window.dropEvent(event)
+    window.dropEvent(event)  # a dropped photo is queried as its crop around the person
     term = window.session.query.terms[0]
-    assert term.path == window.session.image_path(6) and window.session.results is not None
+    photo = window.photo.photo
+    assert photo is not None and photo.path == tmp_path / "camera.png"
+    assert term.path == str(photo.crop_path) and window.session.results is not None
 
 
 def test_a_failed_query_leaves_the_previous_query_results_and_history(
