@@ -1,5 +1,5 @@
-"""Random appearance: clothing, skin and hair colours, light, backgrounds and ground textures
-(synthetic-gallery.md §5.5–5.6). All colours are linear-ish RGB floats in [0, 1].
+"""Random appearance: clothing, skin and hair colours, light, backgrounds and ground textures.
+All colours are linear-ish RGB floats in [0, 1].
 """
 
 from __future__ import annotations

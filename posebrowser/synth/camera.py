@@ -1,4 +1,4 @@
-"""Pinhole cameras fitted tightly around a posed body (synthetic-gallery.md §5.6).
+"""Pinhole cameras fitted tightly around a posed body.
 
 Convention: camera coordinates ``X_c = R X_w + t`` with x right, y down, z forward (depth). A world point
 projects to stored-image pixels ``(f x_c / z_c + S/2, f y_c / z_c + S/2)``: the principal point is the

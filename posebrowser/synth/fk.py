@@ -1,4 +1,4 @@
-"""Rotation helpers and forward kinematics of the DeepMimic humanoid (synthetic-gallery.md §3–4).
+"""Rotation helpers and forward kinematics of the DeepMimic humanoid.
 
 A *DeepMimic pose* is the set of 13 link rotations, each relative to its parent link, in DeepMimic's
 own frame (Y up, the figure faces +X, +Z is the figure's right), plus the root position in metres.

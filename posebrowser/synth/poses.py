@@ -1,6 +1,6 @@
 """The pose sampler: DeepMimic clip frames (optionally mirrored), perturbed clip frames and anatomically
-bounded random poses (15 % in a free "lying" orientation), with a capsule self-collision test
-(synthetic-gallery.md §5.4). Poses are placed on the ground plane z = 0 (or at a clip's airborne height).
+bounded random poses (15 % in a free "lying" orientation), with a capsule self-collision test.
+Poses are placed on the ground plane z = 0 (or at a clip's airborne height).
 
 Every image index draws its pose from its own generator (``pose_rng(seed, index)``), so the poses of a
 gallery do not depend on how the work was split between processes, and :func:`sample_poses` returns the

@@ -1,4 +1,4 @@
-"""A vectorised numpy z-buffer triangle rasteriser (synthetic-gallery.md §5.7).
+"""A vectorised numpy z-buffer triangle rasteriser.
 
 Screen coordinates are continuous pixels: x to the right, y down, pixel ``(row, col)`` covers
 ``[col, col+1) × [row, row+1)`` and is sampled at its centre ``(col + 0.5, row + 0.5)``. A pixel belongs to

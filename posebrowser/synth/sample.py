@@ -1,4 +1,4 @@
-"""One synthetic image with its exact annotations (synthetic-gallery.md §5).
+"""One synthetic image with its exact annotations.
 
 ``render_sample(seed, index, size)`` is a pure function of its arguments: the pose comes from
 ``poses.pose_rng(seed, index)`` and the camera, appearance and noise from a second stream of the same seed

@@ -1,5 +1,5 @@
 """Rendering one scene: a skinned body over a textured ground plane and a background, with Lambert +
-specular shading and a cast shadow from an orthographic shadow map (synthetic-gallery.md §5.6–5.7).
+specular shading and a cast shadow from an orthographic shadow map.
 """
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-"""Posing the Anny body bank: bone rotations from DeepMimic links, world-orient FK and LBS skinning
-(synthetic-gallery.md §5.2–5.3).
+"""Posing the Anny body bank: bone rotations from DeepMimic links, world-orient FK and LBS skinning.
 
 World frame: metres, Z up; in rest pose the body faces −Y and its right side is at −X. A bone's world
 rotation ``G`` maps rest-pose world directions to posed ones; its transform is

@@ -7,7 +7,7 @@ Crop jitter works on the **full stored image**: the window grows by ``s`` pixels
 ``(tx, ty)``, then is resized back to ``(H, W)``; ``s = t = 0`` is the identity, so whatever centre crop /
 resize the net's ``Preprocessing`` applies at embedding time also applies unchanged at training time.
 
-Flips: the thesis flips a whole triplet batch together (§7.3) which keeps every ground-truth relation
+Flips: the thesis flips a whole triplet batch together (one coin per batch), which keeps every relation
 inside the batch (pose distances are mirror-symmetric, and mirrored posebits are a permutation/negation of
 the bits). :func:`flip_posebits`, :func:`flip_joints_2d` and :func:`flip_joints_3d` give the relabelled
 annotations for a flipped image: "left"/"right" are the person's sides, so after a mirror the person's

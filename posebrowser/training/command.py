@@ -250,7 +250,7 @@ def run_posebit(
     targets = _train_embeddings(args, data, net_image, preprocessing)
     net_config: dict[str, Any] = {"num_bits": bits.shape[1], **POSEBIT_NET_CONFIG}
     fc6 = getattr(net_image, "fc6", None)
-    if isinstance(fc6, torch.nn.Linear):  # thesis image net: posebit fc2/fc3 = image fc6/fc7, frozen (§8.2)
+    if isinstance(fc6, torch.nn.Linear):  # thesis image net: posebit fc2/fc3 = image fc6/fc7, frozen
         net_config.update(hidden=fc6.in_features, hidden2=fc6.out_features, dropout=0.5)
     net = build_net("posebit_mlp", **net_config)
     initialised = init_from_image_head(net, net_image)

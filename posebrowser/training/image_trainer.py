@@ -1,4 +1,4 @@
-"""Train an image embedding net under a ground-truth pose metric (thesis-reference §8.1, modernised).
+"""Train an image embedding net under a ground-truth pose metric (the thesis' triplet training, modernised).
 
 Data: every training image is decoded once into a uint8 array ``(N, H, W, 3)`` in RAM (5k × 128² ≈ 250 MB)
 and augmented per batch (:mod:`posebrowser.training.augment`); the ground truth is the (N, N) float32

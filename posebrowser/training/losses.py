@@ -1,4 +1,4 @@
-"""Metric-learning losses (thesis-reference §8, Wang, Li & Lazebnik 2016).
+"""Metric-learning losses: the thesis' triplet losses and Wang, Li & Lazebnik 2016's ranking loss.
 
 All losses take float tensors on any device and return a 0-dim tensor. Embeddings are ``(B, D)``;
 triplets are three ``(T,)`` int64 index tensors ``(anchor, positive, negative)`` into the same batch
@@ -73,7 +73,7 @@ class ContrastiveLoss(nn.Module):
 
 
 class OriginTripletLoss(nn.Module):
-    """Origin-anchored triplet loss of a mask (thesis §8.3).
+    """Origin-anchored triplet loss of a mask (the thesis' mask loss).
 
     ``mean_{i,j} max(0, ‖0 − m⊙p_i + ε‖ − ‖0 − m⊙n_j + ε‖ + margin)`` over all (positive, negative)
     pairs: positives ``(P, D)`` are pulled to the origin of the warped space, negatives ``(Q, D)`` pushed out.

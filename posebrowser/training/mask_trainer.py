@@ -1,4 +1,4 @@
-"""Single-bit embedding masks (thesis-reference §8.3, with the fixes of §14.8/§14.10).
+"""Single-bit embedding masks: the thesis' masks, with the differences listed below.
 
 A mask m (128,) float32 re-weights embedding dimensions so that items with posebit ``b = v`` lie near the
 origin of the warped space ``m ⊙ z`` and the others far from it (origin-anchored triplet loss). Differences
@@ -117,7 +117,7 @@ def train_masks(
     )
     total = config.epochs * config.steps_per_epoch
     per_mask_loss = torch.zeros(len(targets))
-    # one sample size for all masks so batches stack; exactly 55 negatives give 55 (thesis bug §14.10)
+    # one sample size for all masks so batches stack; with only 55 negatives a mask gets 55, not a crash
     n_pos = min(config.n_pos, min(len(p) for p, _ in pools))
     n_neg = min(config.n_neg, min(len(n) for _, n in pools))
     for step in range(total):

@@ -1,4 +1,4 @@
-"""Train the posebit ("language") net that maps posebytes into the image embedding space (thesis §8.2).
+"""Train the posebit ("language") net that maps posebytes into the image embedding space (as the thesis).
 
 Inputs are the train split's posebits (N, B) int8 (0/1, −1 unknown) and the frozen eval-mode image
 embeddings (N, 128) float32 unit rows of the same images. Unknown bits are fed as 0.5 ("no preference",

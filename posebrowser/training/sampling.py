@@ -1,4 +1,7 @@
-"""Batch composition from a ground-truth distance matrix (thesis-reference §8.1, fixing §14.9/§14.10).
+"""Batch composition from a ground-truth distance matrix: the thesis' anchor + near + far batches, without
+its sampling faults (an anchor written over rank 0 of the argsort, which duplicates or drops an item when
+distances tie; positive and negative pools that overrun the split or hold fewer items than asked for —
+here every pool is clipped to the split and a short pool gives a smaller batch).
 
 ``distances`` is always the (N, N) float32 ground-truth distance matrix of the training split
 (2D/3D/Procrustes joint distances or Hamming fractions). Ranks are 1-based positions in the anchor's
