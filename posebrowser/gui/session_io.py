@@ -22,8 +22,15 @@ from posebrowser.core.query import ImageTerm, PosebitTerm, Query, SelectionTerm
 from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import DataError, PosebrowserError, QueryError, UnsafeFileError
 from posebrowser.fileio import atomic_write_bytes
+from posebrowser.gui.frames import FrameCriterion
 from posebrowser.gui.query_edit import posebit_mode
 from posebrowser.gui.session import Session
+from posebrowser.gui.session_choices import (
+    check_choices,
+    choices_to_dict,
+    frame_criterion_from,
+    projection_params_from,
+)
 from posebrowser.gui.state import DISTANCE_METRICS, PARTIAL_METHODS, PROJECTION_METHODS
 
 SESSION_FORMAT = "posebrowser-session"
@@ -124,6 +131,7 @@ def session_to_dict(session: Session, base: Path) -> dict[str, Any]:
             "projection_method": settings.projection_method,
             "subspace": settings.subspace,
             "colour_by": settings.colour_by,
+            **choices_to_dict(session.frame_criterion, settings.projection_params),
         },
         "selection": [int(i) for i in session.selection],
     }
@@ -169,6 +177,7 @@ def read_session(path: str | Path) -> dict[str, Any]:
         or colour.removeprefix("distance:") in dict(DISTANCE_METRICS)
     ):
         raise DataError(f"The session file holds an invalid colouring {colour!r}.", path=path)
+    check_choices(settings, path)
     for term in data.get("query", []):
         if not isinstance(term, dict) or term.get("type") not in ("image", "posebits", "selection"):
             raise DataError("The session file holds an invalid query term.", path=path)
@@ -243,6 +252,8 @@ class RestorePlan:
     projection_method: str
     subspace: bool
     colour_by: str
+    frame_criterion: FrameCriterion
+    projection_params: dict[str, dict[str, Any]]
 
 
 def plan_session(session: Session, data: dict[str, Any], session_file: Path) -> RestorePlan:
@@ -312,6 +323,8 @@ def plan_session(session: Session, data: dict[str, Any], session_file: Path) -> 
         projection_method=settings.get("projection_method", "pca"),
         subspace=bool(settings.get("subspace", False)),
         colour_by=str(settings.get("colour_by", "none")),
+        frame_criterion=frame_criterion_from(settings),
+        projection_params=projection_params_from(settings),
     )
 
 
@@ -319,18 +332,20 @@ def apply_session(session: Session, data: dict[str, Any], session_file: Path) ->
     """Restore ``data`` (from :func:`read_session`) into a session whose engine is loaded: all of it
     or — when any part is invalid (a DataError) — nothing."""
     plan = plan_session(session, data, session_file)
-    session.settings.partial_method = plan.partial_method
-    session.settings.split = plan.split
-    session.settings.filter_by_posebits = plan.filter_by_posebits
-    session.settings.k = plan.k
-    session.settings_changed.emit()
-    session.conditions = dict(plan.conditions)
-    session.conditions_changed.emit(dict(plan.conditions))
+    state, settings = session.state, session.settings
+    settings.partial_method = plan.partial_method
+    settings.split = plan.split
+    settings.filter_by_posebits = plan.filter_by_posebits
+    settings.k = plan.k
+    settings.projection_params = plan.projection_params  # before the map below is asked for
+    state.settings_changed.emit()
+    state.set_conditions(plan.conditions)
     session.refresh_filter_and_count()
     session.request_projection(plan.projection_method, plan.subspace)
     session.set_selection(list(plan.selection))
     session.request_query(Query(plan.terms) if plan.terms else None)
     session.set_colour_by(plan.colour_by)
+    session.set_frame_criterion(plan.frame_criterion)
 
 
 def restore_session(session: Session, path: str | Path) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from posebrowser.core.projection import TSNE_DEFAULTS, UMAP_DEFAULTS
+
 PARTIAL_METHODS = (("conditional", "Conditional completion"), ("mask", "Mask origin (warping)"))
 PROJECTION_METHODS = (("pca", "PCA"), ("tsne", "t-SNE"), ("umap", "UMAP"))
 
@@ -18,6 +20,15 @@ def available_projection_methods() -> tuple[tuple[str, str], ...]:
 
     has_umap = importlib.util.find_spec("umap") is not None
     return tuple((value, label) for value, label in PROJECTION_METHODS if value != "umap" or has_umap)
+
+
+#: The projection parameters the user can choose, per method: name → (type, lowest, highest).
+PROJECTION_PARAMETERS: dict[str, dict[str, tuple[type, float, float]]] = {
+    "tsne": {"perplexity": (float, 2.0, 200.0)},
+    "umap": {"n_neighbors": (int, 2, 200)},
+}
+#: The core's value of each of those parameters when the user has chosen none.
+PROJECTION_DEFAULTS: dict[str, dict[str, Any]] = {"tsne": TSNE_DEFAULTS, "umap": UMAP_DEFAULTS}
 DISTANCE_METRICS = (
     ("2d", "2D joints"),
     ("3d", "3D joints"),
@@ -100,4 +111,10 @@ class ViewSettings:
     projection_method: str = "pca"
     subspace: bool = False
     colour_by: str = "none"
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: method → the parameters the user chose for it (a method absent = the core's defaults).
+    projection_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def projection_param(self, method: str, name: str) -> Any:
+        """The value of projection parameter ``name`` of ``method`` in use: the user's, else the core's."""
+        chosen = self.projection_params.get(method, {})
+        return chosen[name] if name in chosen else PROJECTION_DEFAULTS[method][name]
