@@ -48,7 +48,7 @@ def _figure_of(axes: Axes) -> Figure:
 
 
 def _point_size(count: int) -> float:
-    return float(np.clip(3000.0 / max(1, count), 0.6, 14.0))
+    return float(np.clip(8000.0 / max(1, count), 1.0, 14.0))
 
 
 def _draw_points(axes: Axes, data: MapInput) -> list[Patch]:
@@ -150,8 +150,8 @@ def _draw_collage(
         spine.set_edgecolor(box_colour(number))
         spine.set_linewidth(2.0)
         spine.set_gid(f"collage-frame-{number}")
-    shown = "" if total <= len(members) else f", {len(members)} shown"
-    axes.set_title(f"{number}: {box.name} — {total} images{shown}", fontsize=7, loc="left")
+    shown = "" if total <= len(members) else f" ({len(members)} shown)"
+    axes.set_title(f"{number}: {box.name}\n{total} images{shown}", fontsize=7, loc="left")
     if total == 0:
         axes.text(0.5, 0.5, "no images", ha="center", va="center", transform=axes.transAxes, fontsize=7)
 

@@ -19,6 +19,9 @@ from PySide6.QtWidgets import QGraphicsRectItem
 from posebrowser.figures.boxes import Box, MapInput, box_colour, points_in_box
 from posebrowser.gui.state import PROJECTION_METHODS, ColourState, ProjectionState
 
+#: Boxes one figure holds at most (each adds a collage beside the map).
+MAX_BOXES = 12
+
 
 class BrushBoxes(QObject):
     """The numbered boxes on the current map, their overlay on the map view and their menu actions."""
@@ -73,6 +76,9 @@ class BrushBoxes(QObject):
         state = self.projection
         if state is None or not state.final:
             self.window.notifier.warning("Wait for the map to finish: boxes are kept on the final layout.")
+            return None
+        if len(self.boxes) >= MAX_BOXES:
+            self.window.notifier.warning(f"A figure holds {MAX_BOXES} boxes at most: clear them first.")
             return None
         coords = np.asarray(state.coords)
         chosen = self.selection[(self.selection >= 0) & (self.selection < len(coords))]

@@ -15,6 +15,7 @@ import pytest
 from annotated_engine import annotated_engine
 from PySide6.QtWidgets import QFileDialog
 
+from posebrowser.gui.brush_boxes import MAX_BOXES
 from posebrowser.gui.main_window import MainWindow
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "figures"))
@@ -122,3 +123,17 @@ def test_a_new_map_clears_the_boxes(window: MainWindow) -> None:
     window.session.request_projection(method="tsne")
     assert brushes.boxes == [] and brushes.overlay == []
     menu_action(window, "Figures", "Clear boxes").trigger()  # nothing to clear: no error
+
+
+def test_keeping_a_box_needs_a_selection_and_stops_at_the_most_a_figure_holds(window: MainWindow) -> None:
+    warnings: list[str] = []
+    window.notifier.warning = warnings.append  # type: ignore[method-assign]
+    brushes = window.insight.brushes
+    assert brushes.keep_selection() is None and "Lasso points" in warnings[-1]
+    window.session.set_selection(np.arange(5))
+    for _ in range(MAX_BOXES):
+        assert brushes.keep_selection() is not None
+    assert brushes.keep_selection() is None and len(brushes.boxes) == MAX_BOXES
+    assert f"{MAX_BOXES} boxes at most" in warnings[-1]
+    menu_action(window, "Figures", "Clear boxes").trigger()
+    assert brushes.boxes == [] and brushes.overlay == []
