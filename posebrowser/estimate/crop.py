@@ -108,11 +108,14 @@ def write_person_crop(
     key: str,
     fill: float = GALLERY_FILL,
 ) -> tuple[Path, CropBox]:
-    """Store the crop around ``box`` as ``directory / crop_file_name(key, fill)``, written atomically;
-    returns its path and square."""
+    """Store the crop around ``box`` as ``directory / crop_file_name(key, fill)``, written atomically,
+    and return its path and square. A file of that name already there is kept: ``directory`` belongs to
+    one estimator version and ``key`` is the photo's content, so it holds the same crop (and atomic
+    writes never leave a partial one)."""
     square = crop_box(box, fill)
     path = Path(directory) / crop_file_name(key, fill)
-    buffer = io.BytesIO()
-    crop_image(rgb, square).save(buffer, format="PNG")
-    atomic_write_bytes(path, buffer.getvalue())
+    if not path.is_file():
+        buffer = io.BytesIO()
+        crop_image(rgb, square).save(buffer, format="PNG", compress_level=1)
+        atomic_write_bytes(path, buffer.getvalue())
     return path, square

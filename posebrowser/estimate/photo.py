@@ -17,10 +17,10 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from posebrowser.errors import CorruptFileError, DataError
-from posebrowser.estimate.cache import EstimateCache, content_key, estimate_cached
+from posebrowser.estimate.cache import EstimateCache, content_key
 from posebrowser.estimate.crop import GALLERY_FILL, CropBox, write_person_crop
 from posebrowser.estimate.estimator import PoseEstimator, rgb_array
-from posebrowser.estimate.result import EstimateOutcome, PoseEstimate
+from posebrowser.estimate.result import EstimateOutcome, PoseEstimate, outcome_from_json
 
 #: Longest side (pixels) of the copy of the photo kept for display.
 PREVIEW_SIDE = 1024
@@ -97,13 +97,19 @@ def analyse_photo(
     if folder is None:
         raise ValueError("analyse_photo needs a cache or a crop folder to store the crop in.")
     data = _read(path)
+    key = content_key(data)
     try:
-        outcome, _ = estimate_cached(estimator, data, cache)
-        rgb = rgb_array(data)
+        rgb = rgb_array(data)  # decoded once, for the estimator, the crop and the preview
     except CorruptFileError as error:
         raise CorruptFileError(str(error), path=path) from error
+    outcome = cache.get(key) if cache is not None else None
+    if outcome is None:
+        # as stored (coordinates rounded): a photo seen again gets exactly the same box, hence crop
+        outcome = outcome_from_json(estimator.estimate(rgb).to_json_dict())
+        if cache is not None:
+            cache.put(key, outcome)  # under the file's content key, as ``posebrowser estimate`` stores it
     if not isinstance(outcome, PoseEstimate):
         return PhotoAnalysis(path, outcome, _preview(rgb))
-    crop_path, square = write_person_crop(rgb, outcome.box, folder, content_key(data), fill)
+    crop_path, square = write_person_crop(rgb, outcome.box, folder, key, fill)
     conditions = estimated_conditions(outcome.posebits, estimator.vocabulary.names)
     return PhotoAnalysis(path, outcome, _preview(rgb), crop_path, square, conditions)

@@ -8,8 +8,6 @@ They show a :class:`~posebrowser.estimate.photo.PhotoAnalysis` and emit intents;
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen, QPixmap
@@ -32,9 +30,8 @@ from posebrowser.gui.theme import MUTED_COLOUR
 BACKGROUND = QColor("#1a1d22")
 CROP_COLOUR = QColor("#ffd34d")
 BOX_COLOUR = QColor("#9ad0ff")
-#: Side (pixels) of the crop preview in the dock and of the crop thumbnail in the query bar.
+#: Side (pixels) of the crop preview in the dock.
 CROP_PREVIEW = 112
-CHOICE_THUMB = 40
 EMPTY_TEXT = (
     "Open, drop or paste a photo of a person (File ▸ Open image as query): the person is found, cropped "
     "like the gallery's images, and either the crop or the pose can be queried."
@@ -192,15 +189,14 @@ class PhotoPanel(QWidget):
 
 
 class PhotoChoice(QWidget):
-    """Two chips in the query bar: query with *this image* (the crop) or *this photo's pose*."""
+    """Two chips in the query bar: query with *this image* (the crop) or *this photo's pose* (the crop
+    itself shows as the image term's chip)."""
 
     image_requested = Signal()
     pose_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.thumb = QLabel(self)
-        self.thumb.setFixedSize(CHOICE_THUMB, CHOICE_THUMB)
         self.image_button = QToolButton(self)
         self.image_button.setText("this image")
         self.image_button.setToolTip("Query with the photo cropped to the person, as the gallery frames it")
@@ -214,18 +210,11 @@ class PhotoChoice(QWidget):
         self.pose_button.clicked.connect(self.pose_requested.emit)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 6, 0)
-        layout.addWidget(self.thumb)
         layout.addWidget(self.image_button)
         layout.addWidget(self.pose_button)
         self.hide()
 
-    def show_photo(self, crop_path: Path | None, pose_tip: str, pose_enabled: bool) -> None:
-        pixmap = QPixmap(str(crop_path)) if crop_path is not None else QPixmap()
-        self.thumb.setPixmap(
-            pixmap.scaled(CHOICE_THUMB, CHOICE_THUMB, Qt.AspectRatioMode.KeepAspectRatio)
-            if not pixmap.isNull()
-            else QPixmap()
-        )
+    def show_photo(self, pose_tip: str, pose_enabled: bool) -> None:
         self.pose_button.setEnabled(pose_enabled)
         self.pose_button.setToolTip(pose_tip)
         self.show()

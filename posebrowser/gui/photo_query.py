@@ -111,7 +111,7 @@ class PhotoQuery(QObject):
         self.photo = analysis
         usable, total = len(self.pose_conditions()), self._vocabulary_size()
         self.panel.show_analysis(analysis, usable, total)
-        self.choice.show_photo(analysis.crop_path, self._pose_tip(usable, total), usable > 0)
+        self.choice.show_photo(self._pose_tip(usable, total), usable > 0)
         if self.dock is not None:
             self.dock.show()
             self.dock.raise_()

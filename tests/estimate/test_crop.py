@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from posebrowser.errors import CorruptFileError, DataError
-from posebrowser.estimate.cache import EstimateCache
+from posebrowser.estimate.cache import EstimateCache, content_key
 from posebrowser.estimate.crop import (
     GALLERY_FILL,
     MAX_CROP_SIDE,
@@ -92,6 +92,9 @@ def test_the_stored_crop_is_the_crop(tmp_path: Path, rng: np.random.Generator) -
     assert square == crop_box(box)
     assert np.array_equal(np.asarray(Image.open(path).convert("RGB")), crop_pixels(rgb, square))
     assert [p.name for p in (tmp_path / "crops").iterdir()] == [path.name]  # no temporaries left
+    written = path.stat().st_mtime_ns
+    assert write_person_crop(rgb, box, tmp_path / "crops", "abc") == (path, square)
+    assert path.stat().st_mtime_ns == written, "the same photo's crop is kept, not rewritten"
 
 
 def test_conditions_keep_the_known_bits_in_vocabulary_order() -> None:
@@ -122,8 +125,10 @@ def test_a_photo_with_a_person_is_cropped_around_it(estimator: PoseEstimator, tm
     ]
     assert analysis.conditions == tuple(known) and len(known) > 0
     assert analysis.preview.shape == (512, 512, 3)
+    assert cache.get(content_key(path.read_bytes())) is not None  # cached as `posebrowser estimate` does
     again = analyse_photo(path, estimator, cache)  # from the cache: the same box, the same crop
     assert again.crop == analysis.crop and again.conditions == analysis.conditions
+    assert again.crop_path == analysis.crop_path
 
 
 def test_a_photo_without_a_person_has_no_crop(estimator: PoseEstimator, tmp_path: Path) -> None:
