@@ -52,8 +52,8 @@ __all__ = [
 ]
 
 NOT_ESTIMATED = "not-estimated"
-#: Names listed in one note before "and N more".
-LISTED_NAMES = 5
+#: Names listed in one note before "and N more" (``posebrowser estimate DIR`` lists every image).
+LISTED_NAMES = 10
 
 
 def needs_estimation(gallery: Gallery) -> bool:
@@ -177,7 +177,11 @@ def _open_cache(root: Path | None, estimator: PoseEstimator) -> EstimateCache | 
 
 
 def _listed(names: list[str]) -> str:
-    more = f" and {len(names) - LISTED_NAMES} more" if len(names) > LISTED_NAMES else ""
+    more = (
+        f" and {len(names) - LISTED_NAMES} more (`posebrowser estimate FOLDER` lists every image)"
+        if len(names) > LISTED_NAMES
+        else ""
+    )
     return ", ".join(names[:LISTED_NAMES]) + more
 
 

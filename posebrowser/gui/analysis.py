@@ -9,6 +9,7 @@ import numpy as np
 
 from posebrowser.core.masks import posebit_agreement
 from posebrowser.data.gallery_format import SPLITS
+from posebrowser.data.image_folder import annotations_estimated
 from posebrowser.errors import PosebrowserError, QueryError
 from posebrowser.gui.frames import anchor_index
 from posebrowser.gui.state import DISTANCE_METRICS, ColourState, ResultsState
@@ -123,7 +124,9 @@ def colour_state(engine: Any, spec: str, query: Any, conditions: Conditions) -> 
         if values is None:
             raise QueryError(f"The gallery has no annotation for the posebit {name!r}.")
         colours = np.where(values < 0, np.nan, values).astype(np.float32)
-        return ColourState(spec, bit_label(engine.vocabulary, name), colours, categorical=True)
+        estimated = " (estimated)" if annotations_estimated(gallery) else ""
+        label = bit_label(engine.vocabulary, name) + estimated
+        return ColourState(spec, label, colours, categorical=True)
     if kind != "distance" or name not in dict(DISTANCE_METRICS):
         raise QueryError(f"Unknown colouring {spec!r}.")
     anchor = anchor_index(query)

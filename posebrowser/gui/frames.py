@@ -5,6 +5,9 @@
 * ``threshold`` — the ground-truth distance to the query image is at most a threshold (for a posebit
   query under Hamming: the share of asked posebits the result does not hold).
 * ``posebits`` — the result holds every asked posebit.
+
+On a photo folder whose poses were estimated from the photos, the meaning ends with "(by the estimated
+poses)".
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from posebrowser.core.query import ImageTerm
+from posebrowser.data.image_folder import annotations_estimated
 from posebrowser.gui.state import ResultsState
 
 CRITERIA = (
@@ -26,6 +30,8 @@ CRITERIA = (
 DEFAULT_THRESHOLDS = {"2d": 10.0, "3d": 0.2, "procrustes": 0.25, "hamming": 0.2}
 UNITS = {"2d": "px", "3d": "m", "procrustes": "× pose size", "hamming": "of the bits"}
 LABELS = {"2d": "2D distance", "3d": "3D distance", "procrustes": "Procrustes distance", "hamming": "Hamming"}
+#: Said wherever a verdict or an annotation of a photo folder comes from the pose estimator.
+ESTIMATED_WORDS = "by the estimated poses"
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,15 @@ def ground_truth_to_query(gallery: Any, state: ResultsState, metric: str) -> np.
 
 
 def frames_for(gallery: Any, state: ResultsState, criterion: FrameCriterion) -> Frames:
-    """Green/red verdicts of every result of ``state`` under ``criterion``."""
+    """Green/red verdicts of every result of ``state`` under ``criterion``; on a gallery whose poses were
+    estimated from the photos the meaning says so (the verdicts read estimates, not annotations)."""
+    frames = _plain_frames(gallery, state, criterion)
+    if frames.correct is not None and annotations_estimated(gallery):
+        return Frames(frames.correct, f"{frames.meaning} ({ESTIMATED_WORDS})")
+    return frames
+
+
+def _plain_frames(gallery: Any, state: ResultsState, criterion: FrameCriterion) -> Frames:
     if criterion.kind == "posebits":
         if not state.chip_names:
             return Frames(None, "the query asks no posebits")

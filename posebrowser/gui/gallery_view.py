@@ -120,6 +120,12 @@ class GalleryView(QWidget):
         self._repaint.timeout.connect(self.list.viewport().update)
         loader.thumbnail_ready.connect(lambda _key: self._repaint.start())
 
+    def set_estimated(self, estimated: bool) -> None:
+        """Say on the posebit filter whether the gallery's posebits were estimated from the photos."""
+        self.posebit_filter.setText("Match estimated posebits" if estimated else "Match posebits")
+        source = "estimated poses" if estimated else "annotations"
+        self.posebit_filter.setToolTip(f"Show only images whose {source} satisfy the ticked posebits")
+
     def set_gallery(self, path_for: PathForIndex | None, indices: np.ndarray, total: int) -> None:
         self.model.set_gallery(path_for, indices)
         self.count_label.setText(f"{len(indices):,} of {total:,} images")

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from posebrowser.data.image_folder import annotations_estimated
 from posebrowser.gui import ground_truth
 from posebrowser.gui.frames import LABELS, UNITS, FrameCriterion, anchor_index, frames_for
 from posebrowser.gui.state import ResultsState
@@ -48,6 +49,7 @@ class Inspection:
     bits: tuple[BitRow, ...]
     verdict: bool | None  # green / red / no frame
     reason: str
+    estimated: bool = False  # joints and posebits come from the pose estimator, not annotation files
 
     def clashes(self) -> int:
         return sum(1 for bit in self.bits if bit.agrees is False)
@@ -214,4 +216,5 @@ def inspect_item(
         bits=bits,
         verdict=verdict,
         reason=reason,
+        estimated=annotations_estimated(gallery),
     )

@@ -182,9 +182,10 @@ class InspectorView(QWidget):
         self.inspection = inspection
         where = "not among the results" if inspection.rank is None else f"result #{inspection.rank + 1}"
         query = f" of {inspection.query_text}" if inspection.query_text else ""
+        estimated = " — <i>estimated pose</i>" if inspection.estimated else ""
         self.title.setText(
             f"<b>gallery #{inspection.index}</b> {html.escape(Path(inspection.path).name)} — "
-            f"{where}{html.escape(query)}"
+            f"{where}{html.escape(query)}{estimated}"
         )
         self.image.show_item(inspection.path, inspection.joints_2d)
         self.skeleton.show_joints(inspection.joints_3d)
@@ -214,6 +215,7 @@ class InspectorView(QWidget):
                 item.setToolTip(0, "agrees with the query" if bit.agrees else "clashes with the query")
             items.append(item)
         self.bits.addTopLevelItems(items)
+        kind = "estimated posebit" if inspection.estimated else "posebit"
         self.bits.setHeaderLabels(
-            [f"posebit ({inspection.agreements()} agree, {inspection.clashes()} clash)", "this", "query"]
+            [f"{kind} ({inspection.agreements()} agree, {inspection.clashes()} clash)", "this", "query"]
         )

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from posebrowser.data.image_folder import annotations_estimated
 from posebrowser.gui import session_io
 from posebrowser.gui.gallery_view import IMAGE_SUFFIXES, GalleryView
 from posebrowser.gui.insight import Insight
@@ -269,6 +270,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ session → views
     def _engine_changed(self, info: EngineInfo) -> None:
         self.engine_status.show_info(info)
+        self._show_annotation_source(annotations_estimated(self.session.engine.gallery))
         vocabulary = self.session.engine.vocabulary
         labels = {bit.name: bit.label for bit in vocabulary.bits}
         if self.posebit_panel.tree.topLevelItemCount() == 0 or set(labels) != set(
@@ -280,6 +282,13 @@ class MainWindow(QMainWindow):
         self.query_bar.path_for = self.session.image_path
         self.projection_view.path_for = self.session.image_path
         self.setWindowTitle(f"posebrowser — {info.gallery_name}")
+
+    def _show_annotation_source(self, estimated: bool) -> None:
+        """Say in the status bar, the posebit panel and the gallery's posebit filter whether the gallery's
+        joints and posebits were estimated from the photos (results and inspector say it themselves)."""
+        self.engine_status.show_annotation_source(estimated)
+        self.posebit_panel.set_estimated(estimated)
+        self.gallery_view.set_estimated(estimated)
 
     def _results_changed(self, state: ResultsState | None) -> None:
         self.results_view.show_results(state)

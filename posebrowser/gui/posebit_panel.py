@@ -40,6 +40,7 @@ class PosebitPanel(QWidget):
         super().__init__(parent)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._updating = False
+        self._estimated = False
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Filter posebits…  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
@@ -163,7 +164,14 @@ class PosebitPanel(QWidget):
             self.method.blockSignals(False)
 
     def show_count(self, count: int) -> None:
-        self.count_label.setText(f"{count:,} matching images")
+        estimated = " (estimated posebits)" if self._estimated else ""
+        self.count_label.setText(f"{count:,} matching images{estimated}")
+
+    def set_estimated(self, estimated: bool) -> None:
+        """Say whether the counted annotations were estimated from the photos by the pose estimator."""
+        self._estimated = bool(estimated)
+        source = "estimated poses" if estimated else "annotations"
+        self.count_label.setToolTip(f"Gallery images whose {source} satisfy every ticked posebit")
 
     def clear(self) -> None:
         self.show_conditions({})

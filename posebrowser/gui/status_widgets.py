@@ -40,6 +40,18 @@ class EngineStatus(QWidget):
         layout.addWidget(self.device)
         layout.addWidget(self.device_label)
 
+    def show_annotation_source(self, estimated: bool) -> None:
+        """Append "poses estimated" to the gallery line when joints and posebits come from the pose
+        estimator rather than annotation files (call after :meth:`show_info`)."""
+        if estimated:
+            self.label.setText(self.label.text() + " · poses estimated")
+        self.label.setToolTip(
+            "Joints and posebits of this photo folder were estimated from the photos (BlazePose), not "
+            "annotated: posebit counts, filters and green/red marks read the estimates."
+            if estimated
+            else ""
+        )
+
     def show_info(self, info: EngineInfo) -> None:
         self.label.setText(
             f"{info.gallery_name} ({info.gallery_size:,} images) · model {info.model_name}"
