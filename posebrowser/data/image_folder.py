@@ -75,6 +75,15 @@ def annotations_estimated(gallery: Any) -> bool:
     return isinstance(manifest, dict) and manifest.get("posebits_from") == ESTIMATED
 
 
+def estimator_version(gallery: Any) -> str:
+    """The estimator version that made an estimated gallery's annotations ("" for annotated ones), for
+    caches of anything computed from the annotations (a new estimator changes them)."""
+    if not annotations_estimated(gallery):
+        return ""
+    summary = gallery.manifest.get(ESTIMATED)
+    return str(summary.get("estimator", "")) if isinstance(summary, dict) else ""
+
+
 def list_images(root: Path) -> list[str]:
     """Relative POSIX paths of all image files below ``root`` (recursive, sorted, hidden entries skipped)."""
     found: list[str] = []

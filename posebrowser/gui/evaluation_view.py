@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from posebrowser.data.image_folder import estimator_version
 from posebrowser.fileio import atomic_write_bytes
 from posebrowser.gui.workers import JobContext, Workers
 
@@ -79,7 +80,8 @@ EVALUATION_VERSION = 1
 
 def cache_key(engine: Any) -> str:
     """A digest of what an evaluation depends on: the gallery's content and size, the image and posebit
-    models, the posebit vocabulary and this module's evaluation version."""
+    models, the posebit vocabulary, the pose estimator that made estimated annotations and this module's
+    evaluation version."""
     parts = [
         str(getattr(engine.gallery, "content_hash", "")),
         str(len(engine.gallery)),
@@ -87,6 +89,7 @@ def cache_key(engine: Any) -> str:
         str(getattr(getattr(engine, "image_embedder", None), "model_sha256", "")),
         str(getattr(getattr(engine, "posebit_embedder", None), "model_sha256", "")),
         str(getattr(getattr(engine, "vocabulary", None), "version", "")),
+        estimator_version(engine.gallery),  # estimated annotations change with the estimator
         str(EVALUATION_VERSION),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]

@@ -148,3 +148,27 @@ def test_cancelling_the_estimation_keeps_what_is_done_and_reopening_resumes(
     assert len(calls) == images - cached, "only the images not estimated before the cancel are estimated"
     assert "poses estimated" in window.engine_status.label.text()
     window.close()
+
+
+def test_a_stored_evaluation_is_not_reused_for_estimates_of_another_estimator() -> None:
+    from types import SimpleNamespace
+
+    from posebrowser.estimate.folder import ESTIMATED
+    from posebrowser.gui.evaluation_view import cache_key
+
+    class Photos(list[str]):
+        content_hash = "abc"
+
+        def __init__(self, manifest: dict[str, Any]) -> None:
+            super().__init__(["a.jpg", "b.jpg"])
+            self.manifest = manifest
+
+    def key(manifest: dict[str, Any]) -> str:
+        gallery = Photos(manifest)
+        return cache_key(SimpleNamespace(gallery=gallery, vocabulary=SimpleNamespace(version="pb1")))
+
+    def estimated(version: str) -> dict[str, Any]:
+        return {"posebits_from": ESTIMATED, ESTIMATED: {"estimator": version}}
+
+    assert key(estimated("v1")) == key(estimated("v1"))
+    assert len({key(estimated("v1")), key(estimated("v2")), key({})}) == 3
