@@ -32,6 +32,8 @@ DRAW_BUDGET = 200
 FRAME_PX = 2
 #: Decodes finishing within this many ms are shown by one repaint.
 REPAINT_COALESCE_MS = 30
+#: Image paths remembered per gallery index (looked up again past this many).
+PATH_CACHE_ITEMS = 20_000
 
 
 class SortedByX:
@@ -106,6 +108,7 @@ class MapThumbnailItem(pg.GraphicsObject):  # type: ignore[misc]
 
     def clear(self) -> None:
         """Forget what was shown and requested (a new gallery or projection); repaint."""
+        self.prepareGeometryChange()  # the points' bounds may change next
         self._paths.clear()
         self._waiting.clear()
         self._reset_indices()
@@ -189,6 +192,8 @@ class MapThumbnailItem(pg.GraphicsObject):  # type: ignore[misc]
         path = self._paths.get(index)
         if path is None:
             assert self._path_for is not None
+            if len(self._paths) >= PATH_CACHE_ITEMS:
+                self._paths.clear()
             path = self._paths[index] = str(self._path_for(index))
         return path
 

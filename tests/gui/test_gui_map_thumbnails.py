@@ -16,9 +16,10 @@ POINTS = 3000  # zoomed out, far more than MAX_VISIBLE points are in view
 
 
 @pytest.fixture
-def big_window(make_window: Any, tmp_path: Path) -> MainWindow:
+def big_window(make_window: Any, tmp_path: Path, qtbot: Any) -> MainWindow:
     window = make_window(make_engine(tmp_path / "images", count=POINTS))
-    window.projection_view.plot.resize(600, 450)
+    qtbot.waitExposed(window)
+    qtbot.wait(50)  # the docks' layout settles before a test zooms (a later resize moves the view)
     return window
 
 
@@ -58,8 +59,11 @@ def _zoom_into_cluster(window: MainWindow, around: int = 60) -> np.ndarray:
 
 
 def _wait_drawn(window: MainWindow, qtbot: Any, expected: np.ndarray) -> None:
+    """Until the loader's signals have repainted the map with ``expected``'s thumbnails, which must be
+    the points in view then."""
     layer = window.projection_view.map_thumbnails
-    qtbot.waitUntil(lambda: np.array_equal(layer.drawn_indices, expected), timeout=5000)
+    qtbot.waitUntil(lambda: np.array_equal(layer.drawn_indices, expected), timeout=10_000)
+    np.testing.assert_array_equal(_in_view_brute_force(window), expected, err_msg="the view moved")
 
 
 def test_zoomed_out_shows_dots_only(big_window: MainWindow) -> None:
