@@ -294,8 +294,8 @@ def evaluate_engine(
     meta = {
         "gallery": str(getattr(gallery, "name", "")),
         "gallery_root": str(getattr(gallery, "root", "")),
-        "database_split": split,
-        "query_split": query_split,
+        "database_split": rows_used.database_split,
+        "query_split": rows_used.query_split,
         "database_size": len(db_rows),
         "query_count": len(query_rows),
         "ks": list(ks),

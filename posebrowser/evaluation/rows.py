@@ -23,10 +23,13 @@ from posebrowser.data.image_folder import ESTIMATED, annotations_estimated
 
 @dataclass(frozen=True)
 class EvaluationRows:
-    """``database`` and ``queries``: ascending gallery rows; ``notes``: what was adjusted, in words."""
+    """``database`` and ``queries``: ascending gallery rows; ``database_split`` / ``query_split``: what
+    they are called in reports (a split name, or e.g. "test (half 1)"); ``notes``: what was adjusted."""
 
     database: NDArray[np.int64]
     queries: NDArray[np.int64]
+    database_split: str
+    query_split: str
     notes: list[str] = field(default_factory=list)
 
 
@@ -45,6 +48,7 @@ def evaluation_rows(gallery: Any, split: str, query_split: str, seed: int = 0) -
     database = np.asarray(gallery.split_indices(split), dtype=np.int64)
     queries = np.asarray(gallery.split_indices(query_split), dtype=np.int64)
     notes: list[str] = []
+    labels = (split, query_split)
     if annotations_estimated(gallery):
         kept_database, kept_queries = _with_pose(gallery, database), _with_pose(gallery, queries)
         dropped = len(database) + len(queries) - len(kept_database) - len(kept_queries)
@@ -58,11 +62,12 @@ def evaluation_rows(gallery: Any, split: str, query_split: str, seed: int = 0) -
         shuffled = np.random.default_rng(seed).permutation(database)
         half = len(shuffled) // 2
         queries, database = np.sort(shuffled[:half]), np.sort(shuffled[half:])
+        labels = (f"{split} (half 2)", f"{split} (half 1)")
         notes.append(
             f"The gallery has no '{query_split}' split: a random half of its '{split}' split "
             f"({len(queries)} images, seed {seed}) queries the other half ({len(database)} images)."
         )
-    return EvaluationRows(database, queries, notes)
+    return EvaluationRows(database, queries, *labels, notes=notes)
 
 
 def incomparable_as_farthest(gt_tables: dict[str, NDArray[np.float32]]) -> list[str]:

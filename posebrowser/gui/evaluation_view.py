@@ -238,10 +238,13 @@ class EvaluationView(QWidget):
         self.result = result
         self.button.setEnabled(True)
         meta = result.report["meta"]
+        estimated = "; ground truth = estimated poses" if meta.get("annotations") == "estimated" else ""
         self.status.setText(
             f"{meta['query_count']} {meta['query_split']} queries, {meta['database_size']} "
             f"{meta['database_split']} items; hit window {meta['threshold'] + int(meta['thesis_off_by_one'])}"
+            + estimated
         )
+        self.status.setToolTip("\n".join(meta.get("notes", [])))
         height, width = result.curves.shape[:2]
         image = QImage(result.curves.data, width, height, 4 * width, QImage.Format.Format_RGBA8888)
         self.curves.set_original(QPixmap.fromImage(image.copy()))

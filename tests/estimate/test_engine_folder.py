@@ -149,6 +149,8 @@ def test_posebrowser_evaluate_runs_on_the_folder_and_says_it_is_estimated(
     meta = report["meta"]
     posed = sum(s == ESTIMATED for s in engine.gallery.source)
     assert meta["annotations"] == "estimated"
+    assert (meta["query_split"], meta["database_split"]) == ("test (half 1)", "test (half 2)")
+    assert (meta["query_split"], meta["database_split"]) == ("test (half 1)", "test (half 2)")
     assert meta["database_size"] + meta["query_count"] == posed
     assert {"2d", "3d", "procrustes", "hamming"} <= set(meta["ground_truth_metrics"])
     for table in report["tables"]:
