@@ -47,7 +47,7 @@ class JointsTrainConfig:
     """Hyper-parameters of a joints-net run (``noise_scale`` multiplies the noise model's residuals)."""
 
     epochs: int = 20
-    batch_size: int = 256
+    batch_size: int = 64
     group_size: int = 4
     pos_rank_max: int = 30
     candidates: int = 160
