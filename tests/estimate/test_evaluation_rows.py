@@ -40,6 +40,7 @@ def test_one_split_is_cut_into_disjoint_halves_of_the_posed_images(rng: np.rando
         assert any("estimated" in note for note in rows.notes) and any(
             "random half" in note for note in rows.notes
         )
+        assert (rows.query_split, rows.database_split) == ("test (half 1)", "test (half 2)")
 
 
 def test_the_halves_depend_on_the_seed_only() -> None:
@@ -55,6 +56,7 @@ def test_a_gallery_with_its_own_splits_keeps_them() -> None:
     rows = evaluation_rows(_folder(12, posed, split), "test", "val")
     np.testing.assert_array_equal(rows.queries, [0, 2, 4, 6, 8])
     np.testing.assert_array_equal(rows.database, [1, 3, 5, 7, 9])
+    assert (rows.query_split, rows.database_split) == ("val", "test")
     assert len(rows.notes) == 1 and "2 image(s) without an estimated pose are left out" in rows.notes[0]
     annotated = replace(_folder(12, posed, split), manifest={})
     plain = evaluation_rows(annotated, "test", "val")
