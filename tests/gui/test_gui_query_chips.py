@@ -28,7 +28,9 @@ def test_chips_scroll_to_the_newest_and_long_chips_are_elided(window: MainWindow
     bar.resize(500, 120)
     bar.show()
     bar.show_query(_long_query(window))
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: not bar._waiting, timeout=10_000)  # thumbnails in: the chips are final
+    scroll = bar.chip_scroll.horizontalScrollBar()
+    qtbot.waitUntil(lambda: scroll.maximum() > 0 and scroll.value() == scroll.maximum(), timeout=10_000)
     newest = bar.chips[-1]
     assert newest.content.width() <= CHIP_TEXT_PX + 8, "the posebit chip is elided"
     assert "\n" in newest.content.toolTip(), "its full text is the tooltip"
