@@ -92,7 +92,9 @@ def _progress_bar(description: str) -> Any:
     return update
 
 
-def open_engine(args: argparse.Namespace) -> Any:
+def open_engine(args: argparse.Namespace, estimate_poses: bool = True) -> Any:
+    """The engine of ``args``; a photo folder without annotations gets estimated poses first unless
+    ``estimate_poses`` is False (``embed`` needs none)."""
     from posebrowser.core.engine import RetrievalEngine
 
     engine = RetrievalEngine.open(
@@ -102,6 +104,7 @@ def open_engine(args: argparse.Namespace) -> Any:
         args.cache_dir,
         progress=_progress_bar("embedding"),
         chunk_rows=getattr(args, "chunk_rows", 4096),
+        estimate_poses=estimate_poses,
         annotation_progress=_progress_bar("estimating poses"),  # a photo folder without annotations
     )
     for warning in engine.warnings:  # e.g. unreadable images left out: once, on stderr
@@ -157,7 +160,7 @@ def run_embed(args: argparse.Namespace) -> int:
 
     if is_distributed_launch():
         return _run_embed_distributed(args)
-    engine = open_engine(args)
+    engine = open_engine(args, estimate_poses=False)  # embeddings do not depend on annotations
     summary = {
         "count": len(engine.gallery),
         "device": engine.device.reason,

@@ -156,3 +156,12 @@ def test_posebrowser_evaluate_runs_on_the_folder_and_says_it_is_estimated(
     for table in report["tables"]:
         for values in table["series"].values():
             assert np.all(np.isfinite(values)), table["title"]
+
+
+def test_posebrowser_embed_does_not_estimate_poses(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = tmp_path / "cache"
+    assert cli_main(["embed", "--gallery", str(folder), "--cache-dir", str(cache), "--device", "cpu"]) == 0
+    assert "embedded" in capsys.readouterr().out
+    assert not (cache / "estimates").exists(), "embeddings need no annotations"
