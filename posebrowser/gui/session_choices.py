@@ -14,7 +14,6 @@ whole file, like every other invalid field.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -96,9 +95,10 @@ def _check_projection_params(stored: object, session_file: Path) -> None:
 
 
 def _number_in(value: object, low: float, high: float, integral: bool) -> bool:
-    """True for a finite JSON number (not a flag) in [low, high]; an integer when ``integral``."""
+    """True for a JSON number (not a flag) in [low, high] — so neither NaN, infinite nor an integer too
+    large for a float — and an integer when ``integral``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     if integral and not isinstance(value, int):
         return False
-    return math.isfinite(value) and low <= value <= high
+    return low <= value <= high  # compares big integers exactly; NaN compares False

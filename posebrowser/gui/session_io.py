@@ -430,8 +430,9 @@ def export_selection(session: Session, path: str | Path) -> int:
 
 
 def _number(value: object, low: float, high: float, session_file: Path) -> float:
-    """A finite number in [low, high] from a session file, else a DataError."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= float(value) <= high:
+    """A finite number in [low, high] from a session file, else a DataError (compared before any
+    conversion, so an integer too large for a float is refused too, and NaN compares False)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
         raise DataError(f"The session file holds an invalid number {value!r}.", path=session_file)
     return float(value)
 

@@ -87,6 +87,9 @@ def test_a_file_without_them_restores_the_defaults(window: MainWindow, tmp_path:
         {"frame_criterion": {"kind": "threshold", "metric": "2d", "threshold": -1.0}},
         {"frame_criterion": {"kind": "threshold", "metric": "2d", "threshold": True}},
         {"frame_criterion": "nearest"},
+        {"frame_criterion": {"kind": "threshold", "metric": "2d", "threshold": 10**400}},
+        {"frame_criterion": {"kind": "threshold", "metric": "2d", "threshold": float("nan")}},
+        {"projection_params": {"umap": {"n_neighbors": 10**400}}},
         {"projection_params": {"tsne": {"perplexity": 1e9}}},
         {"projection_params": {"tsne": {"n_iter": 10}}},
         {"projection_params": {"umap": {"n_neighbors": 2.5}}},
@@ -107,3 +110,22 @@ def test_invalid_choices_restore_nothing(window: MainWindow, tmp_path: Path, cha
         session_io.restore_session(session, path)
     assert session.settings.split is None, "nothing of the file was applied"
     assert session.frame_criterion == FrameCriterion() and session.projection_params("tsne") == {}
+
+
+@pytest.mark.parametrize("field", ["k", "weight"])
+def test_an_integer_too_large_for_a_float_is_an_invalid_field(
+    window: MainWindow, tmp_path: Path, field: str
+) -> None:
+    """A hand-edited number like 10**400 is refused as invalid (it used to escape as an OverflowError)."""
+    window.session.request_image_query(3)
+    path = tmp_path / "huge.pbsession.json"
+    session_io.save_session(window.session, path)
+    data = json.loads(path.read_text())
+    if field == "k":
+        data["settings"]["k"] = 10**400
+    else:
+        data["query"][0]["weight"] = 10**400
+    path.write_text(json.dumps(data))
+    with pytest.raises(DataError, match="invalid number"):
+        session_io.restore_session(window.session, path)
+    assert window.session.settings.k == 50 and window.session.query.terms[0].weight == 1.0
