@@ -30,12 +30,21 @@ from posebrowser.estimate.cache import EstimateCache, default_estimate_cache_dir
 from posebrowser.estimate.crop import GALLERY_FILL
 from posebrowser.estimate.estimator import PoseEstimator
 from posebrowser.estimate.photo import Conditions, PhotoAnalysis, analyse_photo
+from posebrowser.estimate.result import NoPersonFound, PoseEstimate
 from posebrowser.gui.photo_panel import PhotoChoice, PhotoPanel
 from posebrowser.gui.query_edit import posebit_mode
 from posebrowser.gui.workers import JobContext
 
 #: The worker lane the estimator runs on (not "compute", where searches wait; it is quick once loaded).
 PHOTO_LANE = "light"
+
+
+def no_person_notice(name: str, outcome: object) -> str:
+    """The warning for a photo without a person to query (the query stays as it was)."""
+    unchanged = "the query and its results are unchanged."
+    if isinstance(outcome, NoPersonFound) and outcome.reason == "image-too-small":
+        return f"No person can be looked for in {name}: {outcome.message} Nothing was queried; {unchanged}"
+    return f"No person was found in {name}; {unchanged}"
 
 
 class PhotoQuery(QObject):
@@ -104,9 +113,8 @@ class PhotoQuery(QObject):
         self.job_finished.emit("photo")
         estimate = analysis.estimate
         name = analysis.path.name
-        if estimate is None:
-            outcome_message = getattr(analysis.outcome, "message", "No person was found.")
-            self.message.emit(f"{name}: {outcome_message} The query and its results are unchanged.")
+        if not isinstance(estimate, PoseEstimate):
+            self.message.emit(no_person_notice(name, analysis.outcome))
             return
         self.photo = analysis
         usable, total = len(self.pose_conditions()), self._vocabulary_size()

@@ -172,7 +172,7 @@ def test_the_photo_is_estimated_off_the_gui_thread(
     assert window.session.query.terms == (ImageTerm(path=str(window.photo.photo.crop_path)),)
 
 
-@pytest.mark.parametrize("picture", ["coffee", "gradient"])
+@pytest.mark.parametrize("picture", ["coffee", "gradient", "tiny"])
 def test_a_photo_without_a_person_is_a_notice_and_changes_nothing(
     photo_window: Callable[..., MainWindow], tmp_path: Path, qtbot: Any, picture: str
 ) -> None:
@@ -188,11 +188,15 @@ def test_a_photo_without_a_person_is_a_notice_and_changes_nothing(
         path = tmp_path / "gradient.png"
         ramp = np.linspace(0, 255, 320, dtype=np.uint8)
         Image.fromarray(np.stack([np.tile(ramp, (240, 1))] * 3, axis=-1)).save(path)
+    elif picture == "tiny":  # too small to look for a person in
+        path = tmp_path / "tiny.png"
+        Image.fromarray(np.asarray(Image.open(skimage_photo(tmp_path, "camera")))[::24, ::24]).save(path)
     else:
         path = skimage_photo(tmp_path, picture)
     drop(window, path)
     notice = warnings(window)[-1]
     assert path.name in notice and "No person" in notice and "unchanged" in notice
+    assert ("pixels" in notice) == (picture == "tiny")  # a photo too small says so
     assert window.banner.isVisible() and notice in window.banner.label.text()
     assert session.query is query and session.results is results and engine.calls.count("search") == searches
     assert (window.back_action.isEnabled(), window.forward_action.isEnabled()) == history
