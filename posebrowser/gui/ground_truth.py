@@ -115,6 +115,12 @@ def _prepared(gallery: Any, metric: str) -> _Planes:
         return prepared
 
 
+def is_prepared(gallery: Any, metric: str) -> bool:
+    """Whether the gallery's current ``metric`` annotation is aligned and kept."""
+    found = _planes.get(metric)
+    return found is not None and found.annotation is _annotation(gallery, metric)
+
+
 def prepare(gallery: Any) -> str | None:
     """Align the gallery's poses for its nearest metric now (on a worker, before the first click)."""
     metric = nearest_metric(gallery)

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 
+from posebrowser.gui import ground_truth
 from posebrowser.gui.brush_boxes import BrushBoxes
 from posebrowser.gui.evaluation_view import (
     EvaluationController,
@@ -41,6 +42,9 @@ class Insight(QObject):
         self.evaluation = EvaluationController(self.session.workers, default_evaluation_dir(), self)
         self.inspected: int | None = None
         self._reference: Any = None
+        self._waiting = False  # an inspection waits for the clicked search to paint its results
+        self._hidden_change = False  # the inspected item or its query changed while the dock was hidden
+        self.inspector.shown.connect(self._inspector_shown)
         self.figure_actions: dict[str, QAction] = {}
         self.figures_started = 0
         self.figures_written = 0
@@ -105,6 +109,11 @@ class Insight(QObject):
         engine = self.session.engine
         self.window.results_view.gallery = None if engine is None else engine.gallery
         self.inspected, self._reference = None, None
+        if engine is not None:  # align the gallery's poses before the first click needs them
+            gallery = engine.gallery
+            self.session.workers.submit(
+                "ground-truth", lambda ctx: ground_truth.prepare(gallery), lambda _metric: None, lane="light"
+            )
         cached = self.evaluation.cached(engine)
         if cached is not None:
             self.evaluation_view.show_result(cached)
@@ -118,7 +127,7 @@ class Insight(QObject):
         if len(terms) == 1 and getattr(terms[0], "gallery_index", None) == self.inspected:
             return
         self._reference = state
-        self.reinspect()
+        self._after_results_paint()
 
     # ------------------------------------------------------------------ inspector
     def labels(self) -> dict[str, str]:
@@ -129,20 +138,42 @@ class Insight(QObject):
 
     def inspect(self, index: int) -> None:
         """Inspect gallery item ``index`` against the results shown now, off the GUI thread and after the
-        search the same click started has painted its results (the inspector never delays them)."""
+        search the same click started has painted its results (the inspector never delays them). Clicks
+        faster than that inspect only the last item."""
         self.inspected, self._reference = int(index), self.window.results_view.model.state
-        QTimer.singleShot(0, self._inspect_when_results_painted)
+        self._after_results_paint()
+
+    def _after_results_paint(self) -> None:
+        """Re-inspect once no search runs and the results view has had time to paint (one pending
+        re-inspection at a time; it reads the inspected item and its query when it starts)."""
+        if not self._waiting:
+            self._waiting = True
+            QTimer.singleShot(0, self._inspect_when_results_painted)
 
     def _inspect_when_results_painted(self) -> None:
         if self.session.workers.is_busy("search"):
             QTimer.singleShot(SEARCH_POLL_MS, self._inspect_when_results_painted)
         else:
-            QTimer.singleShot(PAINT_GRACE_MS, self.reinspect)
+            QTimer.singleShot(PAINT_GRACE_MS, self._start_inspection)
+
+    def _start_inspection(self) -> None:
+        self._waiting = False
+        self.reinspect()
+
+    def _inspector_shown(self) -> None:
+        if self._hidden_change:
+            self.reinspect()
 
     def reinspect(self) -> None:
+        """Inspect the inspected item against its query now, on a worker; while the inspector is hidden
+        nothing is computed until it is shown again."""
         engine, index, state = self.session.engine, self.inspected, self._reference
         if engine is None or index is None:
             return
+        if not self.inspector.isVisible():
+            self._hidden_change = True
+            return
+        self._hidden_change = False
         criterion, labels = self.window.results_view.criterion(), self.labels()
         text = state.query.to_expr(labels) if state is not None and hasattr(state.query, "to_expr") else ""
 

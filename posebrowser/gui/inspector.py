@@ -8,8 +8,8 @@ import html
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPixmap
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -144,7 +144,10 @@ def _distance_rows(inspection: Inspection) -> str:
 
 
 class InspectorView(QWidget):
-    """The dock's content; :meth:`show_inspection` fills it."""
+    """The dock's content; :meth:`show_inspection` fills it. ``shown`` is emitted whenever it becomes
+    visible (its dock opened or its tab raised): what changed while it was hidden is inspected then."""
+
+    shown = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -177,6 +180,10 @@ class InspectorView(QWidget):
         layout.addWidget(self.verdict)
         layout.addWidget(self.distances)
         layout.addWidget(self.bits, 3)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.shown.emit()
 
     def show_inspection(self, inspection: Inspection) -> None:
         self.inspection = inspection

@@ -321,11 +321,16 @@ class ResultsView(QWidget):
         self.legend.setText(frames.legend() + " (hover a result for details; click it to inspect)")
 
     def show_results(self, state: ResultsState | None) -> None:
+        """Show a new answer, painted at once: on screen before the slower views that the same answer
+        changes (the map with 100k points, the inspector) repaint."""
         if state is None:
             self.model.set_state(None, Frames(None, "no query"))
             self.legend.setText("")
             return
         self._apply_frames(state, reset=True)
+        if self.list.isVisible():
+            self.list.doItemsLayout()
+            self.list.viewport().repaint()
 
     def frames(self) -> Frames:
         return self.model.frames
