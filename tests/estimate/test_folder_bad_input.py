@@ -117,3 +117,16 @@ def test_a_long_list_of_images_without_a_pose_names_the_first_ones_and_counts_th
         f"and {len(files) - 1 - LISTED_NAMES} more (`posebrowser estimate FOLDER` lists every image)"
         in listed
     )
+
+
+def test_an_estimator_that_cannot_run_leaves_the_folder_unannotated_with_one_message(tmp_path: Path) -> None:
+    from posebrowser.estimate.folder import annotate_if_needed
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.new("RGB", (64, 64), (90, 90, 90)).save(folder / "a.png")
+    gallery = open_gallery(folder)
+    missing_bundle = PoseEstimator(tmp_path / "none.task")
+    same, problems = annotate_if_needed(gallery, tmp_path / "cache", estimator=missing_bundle)
+    assert same is gallery and same.posebits is None
+    assert len(problems) == 1 and "were not estimated" in problems[0] and "none.task" in problems[0]
