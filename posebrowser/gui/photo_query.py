@@ -73,8 +73,10 @@ class PhotoQuery(QObject):
         #: Threads the analyses ran on (the GUI thread never, unless the workers are synchronous).
         self.analysis_threads: list[str] = []
         self._cache: EstimateCache | None = None
+        self.dock: QDockWidget | None = None
 
     def wire(self, dock: QDockWidget | None = None) -> None:
+        """Connect the widgets and the session; ``dock`` (the *Photo* dock) is raised for a new photo."""
         self.dock = dock
         self.panel.whole_photo_requested.connect(self.ask_whole_photo)
         self.choice.image_requested.connect(self.ask_image)
@@ -104,7 +106,11 @@ class PhotoQuery(QObject):
         if self.estimator is None:
             self.estimator = PoseEstimator()
         root = self.cache_root if self.cache_root is not None else default_estimate_cache_dir()
-        if self._cache is None or self._cache.directory.parent != Path(root):
+        if (
+            self._cache is None
+            or self._cache.directory.parent != Path(root)
+            or self._cache.estimator_version != self.estimator.version
+        ):
             self._cache = EstimateCache(root, self.estimator.version)
         ctx.raise_if_cancelled()
         return analyse_photo(path, self.estimator, self._cache, fill=self.fill)
