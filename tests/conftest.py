@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Every cache the code under test writes (embeddings, projections, pose estimates of dropped photos)
+# goes to a throw-away folder, never the developer's ~/.cache; subprocesses inherit it.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="posebrowser-test-cache-")
 
 import numpy as np
 import pytest

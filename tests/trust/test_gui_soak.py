@@ -54,6 +54,7 @@ def test_random_user_actions_never_crash(qtbot: Any, tmp_path: Path) -> None:
 
     engine = checked_engine(tmp_path / "images")
     window, session, _ = build(lambda ctx, path: engine, SettingsStore(tmp_path / "settings.ini"))
+    window.photo.cache_root = tmp_path / "estimates"  # dropped photos never write the user's cache
     qtbot.addWidget(window)
     window.resize(1200, 800)
     window.show()
