@@ -23,7 +23,7 @@ import numpy as np
 from PySide6.QtCore import QObject, SignalInstance
 
 from posebrowser.core.query import Query
-from posebrowser.gui.controllers.gallery import EngineFactory, GalleryController, default_split
+from posebrowser.gui.controllers.gallery import EngineFactory, GalleryController
 from posebrowser.gui.controllers.projection import ProjectionController
 from posebrowser.gui.controllers.query import QueryController
 from posebrowser.gui.frames import FrameCriterion
@@ -31,7 +31,7 @@ from posebrowser.gui.session_state import SessionState
 from posebrowser.gui.state import ColourState, ProjectionState, ResultsState, ViewSettings
 from posebrowser.gui.workers import Workers
 
-__all__ = ["EngineFactory", "Session", "default_split"]
+__all__ = ["EngineFactory", "Session"]
 
 T = TypeVar("T")
 
