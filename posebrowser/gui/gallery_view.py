@@ -1,7 +1,8 @@
 """The gallery grid: a QListView in icon mode over a model of gallery row indices.
 
-Smooth at 100k items because the model only stores an index array, item sizes are uniform, and
-thumbnails are decoded lazily (only for painted items) by :class:`ThumbnailLoader`.
+Smooth at 100k items because the model only stores an index array, its row count is answered on the C++
+side (Qt's icon layout asks for it several times per item), item sizes are uniform, and thumbnails are
+decoded lazily (only for painted items) by :class:`ThumbnailLoader`.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -29,8 +30,12 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 GalleryIndexRole = Qt.ItemDataRole.UserRole + 1
 
 
-class GalleryModel(QAbstractListModel):
-    """Rows = ``indices`` (M,) int64 into the gallery; decoration = the thumbnail at ``thumb_size``."""
+class GalleryModel(QStandardItemModel):
+    """Rows = ``indices`` (M,) int64 into the gallery; decoration = the thumbnail at ``thumb_size``.
+
+    A QStandardItemModel whose items are never created: it only holds the row count, in C++. Laying out
+    100k icons asks the model for its row count a few hundred thousand times; a Python ``rowCount`` made
+    that seconds of frozen GUI thread. ``data`` and ``flags`` stay in Python (asked for painted items)."""
 
     def __init__(self, loader: ThumbnailLoader, thumb_size: int = 96, parent: Any = None) -> None:
         super().__init__(parent)
@@ -43,13 +48,16 @@ class GalleryModel(QAbstractListModel):
         """Show rows ``indices``; an unchanged set keeps the view (and its scroll position) as it is."""
         if path_for == self.path_for and np.array_equal(indices, self.indices):
             return
-        self.beginResetModel()
+        self.clear()  # a model reset: no rows, no columns
         self.path_for = path_for
         self.indices = np.asarray(indices, dtype=np.int64)
-        self.endResetModel()
+        self.setColumnCount(1)
+        self.setRowCount(int(self.indices.size))
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else int(self.indices.size)
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
