@@ -195,10 +195,14 @@ def true_nearest(gallery: Any, anchor: int, k: int, metric: str) -> np.ndarray:
             [np.flatnonzero(~missing), np.flatnonzero(missing)[: k - int((~missing).sum())]]
         )
         return np.sort(chosen).astype(np.int64)
-    candidates = np.flatnonzero(values <= deciding + 2 * vector.tol)
-    exact = _exact(gallery, metric, anchor, candidates) if vector.tol > 0 else values[candidates]
-    order = np.lexsort((candidates, exact))[:k]  # by value, then by index; NaN last
-    return np.sort(candidates[order]).astype(np.int64)
+    # float32 order statistics are within tol of the float64 ones: far enough below the deciding value an
+    # item is surely among the k, far enough above surely not; only the band between is recomputed
+    band = 2 * vector.tol
+    surely = np.flatnonzero(values < deciding - band)
+    unsure = np.flatnonzero((values >= deciding - band) & (values <= deciding + band))
+    exact = _exact(gallery, metric, anchor, unsure) if vector.tol > 0 else values[unsure]
+    order = np.lexsort((unsure, exact))[: k - len(surely)]  # by value, then by index; NaN last
+    return np.sort(np.concatenate([surely, unsure[order]])).astype(np.int64)
 
 
 def nearest_rank(gallery: Any, anchor: int, index: int, metric: str) -> int:
