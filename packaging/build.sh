@@ -5,7 +5,8 @@
 #                                   the CPU-only torch wheel, so no CUDA library is bundled (`make package
 #                                   FLAVOUR=cpu` does the same)
 #   packaging/build.sh [--cpu] --smoke   only run the smoke test on an existing build
-# The smoke test starts the built app offscreen and, when the shipped models exist, answers a query.
+# The smoke test starts the built app offscreen and, when the shipped models exist, answers a query and
+# estimates the pose in a gallery image (mediapipe without OpenCV, see rthook_opencv_absent.py).
 # Overrides: PY (python of the CUDA build), CPU_TORCH (the CPU torch/torchvision requirements),
 # TORCH_CPU_INDEX (where they come from), CPU_VENV, DIST_DIR, WORK_DIR.
 set -euo pipefail
@@ -71,7 +72,8 @@ if [[ "$SMOKE_ONLY" == 0 ]]; then
         "$SHARE/icons/hicolor/256x256/apps/io.github.posebrowser.PoseBrowser.png"
     # Files written through mkstemp are 0600; make the bundle readable for every user.
     chmod -R a+rX "$DIST_DIR/$NAME"
-    echo "== $NAME: $(du -sh "$DIST_DIR/$NAME" | cut -f1)"
+    echo "== $NAME: $(du -sh "$DIST_DIR/$NAME" | cut -f1); the largest parts of _internal:"
+    du -sm "$DIST_DIR/$NAME/_internal"/* | sort -rn | head -12
 fi
 
 echo "== smoke test: $APP"
@@ -93,18 +95,31 @@ start=$EPOCHREALTIME
 "$APP" gui --quit-after-shown
 echo "== window shown and closed in $(seconds_since "$start") s"
 "$PY" - "$APP" <<'PYEOF'
-import json, subprocess, sys
+import json, subprocess, sys, time
 from pathlib import Path
 app = sys.argv[1]
 models = Path(app).parent / "_internal" / "models"
 if not (models / "image_net.json").exists():
     print("smoke test: no shipped models in the build; the query step is skipped")
     raise SystemExit(0)
+began = time.perf_counter()
 done = subprocess.run([app, "query", "--id", "0", "--k", "5", "--json"], capture_output=True, text=True,
                       timeout=600)
 if done.returncode != 0:
     raise SystemExit(f"query failed ({done.returncode}): {done.stderr[-2000:]}")
 answer = json.loads(done.stdout)
-print("smoke test: query answered:", json.dumps(answer)[:300])
+print(f"smoke test: query answered in {time.perf_counter() - began:.1f} s:", json.dumps(answer)[:300])
+# The pose estimator (mediapipe) runs in a build without OpenCV (packaging/rthook_opencv_absent.py).
+photo = Path(app).parent / "_internal" / "resources" / "gallery" / "images" / "000000.jpg"
+began = time.perf_counter()
+done = subprocess.run([app, "estimate", str(photo), "--json", "--no-cache"], capture_output=True, text=True,
+                      timeout=600)
+if done.returncode != 0:
+    raise SystemExit(f"estimate failed ({done.returncode}): {done.stderr[-2000:]}")
+(estimate,) = json.loads(done.stdout)["images"]
+if estimate["people_found"] != 1:
+    raise SystemExit(f"estimate found {estimate['people_found']} people on a render of one: {estimate}")
+print(f"smoke test: pose estimated in {time.perf_counter() - began:.1f} s:", estimate["status"],
+      estimate["mean_confidence"])
 PYEOF
 echo "== smoke test passed"
