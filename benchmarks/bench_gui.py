@@ -7,21 +7,23 @@ Measures, in one run so the ratios are meaningful on a shared machine:
   the same real :class:`RetrievalEngine` (faiss index over random 128-d unit vectors);
 * the same clicks on a gallery with 2-D and 3-D joints (green/red frames by the true k nearest 3-D
   poses), with the inspector dock open and then closed (same engine, same window, same run): click →
-  results painted for both and their ratio, and click → inspector painted with the clicked item;
+  results painted for both and their ratio, and click → inspector painted with the clicked item; clicks
+  come at a user's pace (each once the previous one's work is done); ``*_cpu_ms`` is the CPU time all
+  the process's threads spent over the same span (what the click costs, whatever else the machine runs);
 * scatter frame time at each size, like for like: posebrowser's numpy point layer vs a pyqtgraph
   ScatterPlotItem with the same points, symbol (3-px opaque squares, one colour) and widget size;
 * the app's projection view frame time (its own layer, in the 1400×900 window, with the app's colours);
 * hover-pick time (scipy cKDTree) at 100k;
 * relaunch with a cached t-SNE at each size (``--tsne-sizes``): seconds from "gallery loaded" to "t-SNE map
   drawn" when the map is read from the on-disk map cache (the first launch writes the cache with a
-  seeded random layout standing in for the t-SNE optimisation, which would take hours at 100k on a CPU;
+  seeded random layout standing in for the t-SNE optimisation, which takes many minutes at 100k on a CPU;
   the relaunch reads and draws it exactly as it would a real one; ``bench_map.py`` does the same with a
   real t-SNE at 5,000 points);
 * gallery grid scroll-and-repaint time (thumbnails decode off the GUI thread);
 * launch-to-first-window (``python -m posebrowser --quit-after-shown``) vs ``python -c "import torch"``.
 
-Usage: ``python benchmarks/bench_gui.py [--sizes 10000 100000] [--repeats 15] [--clicks-only]
-[--json out.json]``
+Usage: ``python benchmarks/bench_gui.py [--sizes 10000 100000] [--repeats 15] [--tsne-sizes 100000]
+[--clicks-only] [--json out.json]``
 """
 
 from __future__ import annotations
