@@ -24,9 +24,9 @@ from posebrowser.gui.inspector import InspectorView
 from posebrowser.gui.workers import JobContext
 
 #: How often a pending inspection checks whether the search it waits for has answered, and how long it
-#: then leaves the results view to paint before its own work starts.
+#: then waits before its own work starts (none: the results view paints new results as it gets them).
 SEARCH_POLL_MS = 10
-PAINT_GRACE_MS = 30
+PAINT_GRACE_MS = 0
 
 
 class Insight(QObject):
