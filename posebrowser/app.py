@@ -42,6 +42,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--gallery", help="gallery folder (default: the built-in gallery)")
     parser.add_argument("--models", help="models folder (default: the shipped models)")
     parser.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto")
+    parser.add_argument(
+        "--image-model",
+        default="image_net",
+        help="image model in the models folder: image_net (the CNN, default) or joints_net (pose "
+        "estimator + joints net; posebit queries and masks are off, they live in the CNN's space)",
+    )
     parser.add_argument("--cache-dir", help="embedding cache folder")
     parser.add_argument("--settings", help="settings INI file (default: the user's settings)")
     parser.add_argument("--session", help="restore this session file after start-up")
@@ -49,14 +55,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def real_engine_factory(models_dir: str | None, device: str, cache_dir: str | None) -> EngineFactory:
+def real_engine_factory(
+    models_dir: str | None, device: str, cache_dir: str | None, image_model: str = "image_net"
+) -> EngineFactory:
     """Opens a :class:`RetrievalEngine` (imported here, on the worker thread, to keep start-up fast)."""
 
     def factory(context: JobContext, gallery_path: str | None) -> Any:
         from posebrowser.core.engine import RetrievalEngine
 
         return RetrievalEngine.open(
-            gallery_path, models_dir, device, cache_dir, progress=context.progress, cancel=context.cancelled
+            gallery_path,
+            models_dir,
+            device,
+            cache_dir,
+            progress=context.progress,
+            cancel=context.cancelled,
+            image_model=image_model,
         )
 
     return factory
@@ -114,7 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("posebrowser")
     apply_dark_theme(app)
     settings = SettingsStore(args.settings)
-    window, session, notifier = build(real_engine_factory(args.models, args.device, args.cache_dir), settings)
+    window, session, notifier = build(
+        real_engine_factory(args.models, args.device, args.cache_dir, args.image_model), settings
+    )
     relay = install_exception_hooks(notifier)
     relay.setParent(window)
     window.show()

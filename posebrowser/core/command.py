@@ -30,6 +30,11 @@ def _engine_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models", type=Path, default=None, help="models folder (default: shipped models)")
     parser.add_argument("--device", default="auto", choices=("auto", "cuda", "cpu"))
     parser.add_argument("--cache-dir", type=Path, default=None, help="embedding cache folder")
+    parser.add_argument(
+        "--image-model",
+        default="image_net",
+        help="image model in the models folder: image_net (the CNN) or joints_net (estimator + joints net)",
+    )
 
 
 def _query_args(parser: argparse.ArgumentParser) -> None:
@@ -106,6 +111,7 @@ def open_engine(args: argparse.Namespace, estimate_poses: bool = True) -> Any:
         chunk_rows=getattr(args, "chunk_rows", 4096),
         estimate_poses=estimate_poses,
         annotation_progress=_progress_bar("estimating poses"),  # a photo folder without annotations
+        image_model=getattr(args, "image_model", "image_net"),
     )
     for warning in engine.warnings:  # e.g. unreadable images left out: once, on stderr
         print(f"warning: {warning}", file=sys.stderr)
