@@ -24,6 +24,8 @@ import numpy as np
 
 VARIANTS: dict[str, list[str]] = {
     "full recipe (Lite0 ImageNet init, triplets, posebit + 3D + 2D heads)": [],
+    "− 3D joint head": ["--aux-joints-3d", "0"],
+    "− 2D joint head": ["--aux-joints-2d", "0"],
     "− 3D and 2D joint heads": ["--aux-joints-3d", "0", "--aux-joints-2d", "0"],
     "− posebit head": ["--aux-posebits", "0"],
     "− ImageNet init (Lite0 from scratch)": ["--no-pretrained", "--frozen-blocks", "0"],
