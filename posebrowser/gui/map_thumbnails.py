@@ -104,12 +104,12 @@ class MapThumbnailItem(pg.GraphicsObject):  # type: ignore[misc]
     def set_path_for(self, path_for: Callable[[int], str] | None) -> None:
         """Where item ``index``'s image lies (a new gallery clears everything shown)."""
         self._path_for = path_for
+        self._paths.clear()
         self.clear()
 
     def clear(self) -> None:
-        """Forget what was shown and requested (a new gallery or projection); repaint."""
+        """Forget what was shown and requested (a new projection: the paths stay); repaint."""
         self.prepareGeometryChange()  # the points' bounds may change next
-        self._paths.clear()
         self._waiting.clear()
         self._reset_indices()
         self.update()
@@ -177,14 +177,13 @@ class MapThumbnailItem(pg.GraphicsObject):  # type: ignore[misc]
         py = transform.m12() * x + transform.m22() * y + transform.dy()
         painter.save()
         painter.resetTransform()
+        frame = 2 * FRAME_PX
         for (index, pixmap), centre_x, centre_y in zip(ready, px.tolist(), py.tolist(), strict=True):
-            width, height = pixmap.width() / ratio, pixmap.height() / ratio
+            width, height = round(pixmap.width() / ratio), round(pixmap.height() / ratio)
             left, top = round(centre_x - width / 2), round(centre_y - height / 2)
-            painter.fillRect(
-                QRectF(left - FRAME_PX, top - FRAME_PX, width + 2 * FRAME_PX, height + 2 * FRAME_PX),
-                self._colour(index),
-            )
-            painter.drawPixmap(QRectF(left, top, width, height), pixmap, QRectF(pixmap.rect()))
+            colour = self._colour(index)
+            painter.fillRect(left - FRAME_PX, top - FRAME_PX, width + frame, height + frame, colour)
+            painter.drawPixmap(left, top, width, height, pixmap)  # integer overloads: no QRectF per item
         painter.restore()
 
     # ------------------------------------------------------------------ caches

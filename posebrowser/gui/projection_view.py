@@ -169,7 +169,7 @@ class ProjectionView(QWidget):
         self.map_thumbnails = MapThumbnailItem(loader, self.points)
         self.map_thumbnails.setZValue(5)  # over the dots, under the selection, results and query
         self.plot.addItem(self.map_thumbnails, ignoreBounds=True)
-        self.thumbnails.toggled.connect(self.map_thumbnails.set_enabled)
+        self.thumbnails.toggled.connect(lambda _: self._sync_thumbnails())
         self._results_item = pg.ScatterPlotItem(size=10, pen=pg.mkPen("#ffd43b", width=1.5), brush=None)
         self.selection_points = PointCloudItem(size=BASE_SIZE + 1)  # a lasso may hold 100k points
         self._query_item = pg.ScatterPlotItem(
@@ -246,12 +246,18 @@ class ProjectionView(QWidget):
             self._query_item.setData([], [])
         else:
             self._query_item.setData([float(point[0])], [float(point[1])])
+        self._sync_thumbnails()
         if changed:
             self.map_thumbnails.clear()
             self._redraw_points()
             self._redraw_overlays()
             self.view_box.autoRange(padding=0.02, items=[self.points])
         self.plot.setTitle(self._title(state), color="#8a909b", size="9pt")
+
+    def _sync_thumbnails(self) -> None:
+        """Thumbnails when ticked, on a final map only (an optimising t-SNE moves every point per layout)."""
+        final = self._shown is None or self._shown.final
+        self.map_thumbnails.set_enabled(self.thumbnails.isChecked() and final)
 
     def _request_method(self, method: str) -> None:
         """Until the new map arrives, the title says which map is shown and which one is computing

@@ -181,3 +181,21 @@ def test_an_exported_map_shows_the_thumbnails(big_window: MainWindow, qtbot: Any
     with_thumbnails = (tmp_path / "map.svg").read_text().count("<image")
     dots_only = (tmp_path / "dots.svg").read_text().count("<image")  # the dots are one raster image
     assert with_thumbnails == dots_only + len(expected), "one embedded image per thumbnail"
+
+
+def test_an_optimising_layout_shows_dots_only(window: MainWindow, qtbot: Any) -> None:
+    from posebrowser.gui.state import ProjectionState
+
+    view = window.projection_view  # 200 points: every one is in view, few enough for thumbnails
+    layer = view.map_thumbnails
+    qtbot.waitExposed(window)
+    _repaint(window)
+    _wait_drawn(window, qtbot, _in_view_brute_force(window))
+    assert len(layer.drawn_indices) == len(view.coords)
+    view.show_projection(ProjectionState("tsne", (), view.coords * 1.5, final=False))
+    _repaint(window)
+    assert not layer.isVisible() and layer.drawn_indices.size == 0, "points still moving: dots"
+    view.show_projection(ProjectionState("tsne", (), view.coords * 1.0, final=True))
+    _repaint(window)
+    np.testing.assert_array_equal(layer.drawn_indices, np.arange(len(view.coords)))
+    assert view.thumbnails.isChecked()
