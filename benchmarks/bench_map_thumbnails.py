@@ -93,7 +93,7 @@ def zoom_to_visible(view: Any, coords: np.ndarray, visible: int) -> int:
         inside = len(points_in_rect(coords, view.view_box.viewRect()))
         if inside <= visible:
             return inside
-        half *= 0.97
+        half *= 0.99
 
 
 def wait_for_thumbnails(app: Any, view: Any, expected: int, timeout_s: float = 60.0) -> float:
