@@ -98,14 +98,15 @@ def write_settings(folder: Path) -> None:
 
 def write_session(folder: Path) -> None:
     from posebrowser.core.query import ImageTerm, Query
+    from posebrowser.gui.frames import FrameCriterion
     from posebrowser.gui.session_io import save_session
+    from posebrowser.gui.state import ViewSettings
 
-    for step in range(10**9):
+    for step in range(10**9):  # the app's own settings and criterion types, so the writer keeps up with them
         fake = types.SimpleNamespace(
             query=Query((ImageTerm(gallery_index=step % 50, path=None, weight=1.0),)),
-            settings=types.SimpleNamespace(partial_method="conditional", split=None, filter_by_posebits=False,
-                                           k=1 + step % 100, projection_method="pca", subspace=False,
-                                           colour_by="none"),
+            settings=ViewSettings(k=1 + step % 100, projection_params={"tsne": {"perplexity": 5 + step % 9}}),
+            frame_criterion=FrameCriterion(kind=("nearest", "threshold", "posebits")[step % 3]),
             ordered_conditions=lambda: (), selection=np.arange(step % 20000), gallery_path=None)
         save_session(fake, folder / "state.pbsession")  # type: ignore[arg-type]
 
