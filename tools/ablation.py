@@ -115,6 +115,10 @@ def main() -> int:
         "--score", type=Path, action="append", default=[],
         help="only score these already trained model folders (no training); may repeat",
     )
+    parser.add_argument(
+        "--only", type=int, nargs="+", default=None,
+        help="run only the variants with these positions in the list (0 = the full recipe)",
+    )
     args = parser.parse_args()
 
     from posebrowser.core.engine import RetrievalEngine
@@ -123,7 +127,9 @@ def main() -> int:
 
     rows: list[tuple[str, list[float], float]] = []
     gallery = None
-    variants = {str(path): None for path in args.score} or VARIANTS
+    positions = range(len(VARIANTS)) if args.only is None else args.only
+    chosen = {name: extra for i, (name, extra) in enumerate(VARIANTS.items()) if i in positions}
+    variants = {str(path): None for path in args.score} or chosen
     for name, extra in variants.items():
         models, seconds = (Path(name), 0.0) if extra is None else _train(name, extra, args)
         engine = RetrievalEngine.open(args.gallery, models, "cpu", args.out / "cache")
