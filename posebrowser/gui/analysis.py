@@ -34,8 +34,17 @@ def bit_label(vocabulary: Any, name: str) -> str:
         return name
 
 
-def results_state(engine: Any, query: Any, result: Any) -> ResultsState:
-    """Pair a SearchResult with thumbnail paths and agree/clash chips for the asked posebits."""
+def searched_items(gallery: Any, split: str | None) -> np.ndarray | None:
+    """(N,) bool: the items a search of ``split`` can return; None when it searches the whole gallery."""
+    if split is None or getattr(gallery, "split", None) is None:
+        return None
+    return np.asarray(np.asarray(gallery.split) == SPLITS.index(split), dtype=bool)
+
+
+def results_state(engine: Any, query: Any, result: Any, split: str | None = None) -> ResultsState:
+    """Pair a SearchResult (of a search limited to ``split``) with thumbnail paths and agree/clash chips
+    for the asked posebits; an image query's frames compare with the true nearest among the searched
+    items, the truth that search could reach."""
     gallery = engine.gallery
     indices = np.asarray(result.indices, dtype=np.int64)
     conditions = query.asked_conditions()  # the engine's rule: a subtracted posebit term is not asked
@@ -43,8 +52,9 @@ def results_state(engine: Any, query: Any, result: Any) -> ResultsState:
     correct = getattr(result, "correct", None)
     correct_meaning = "satisfies every asked posebit"
     anchor = anchor_index(query)
+    searched = searched_items(gallery, split)
     if correct is None and anchor is not None and len(indices):
-        found = true_nearest_correctness(gallery, anchor, indices)
+        found = true_nearest_correctness(gallery, anchor, indices, searched)
         if found is not None:
             correct, correct_meaning = found
     return ResultsState(
@@ -57,6 +67,7 @@ def results_state(engine: Any, query: Any, result: Any) -> ResultsState:
         chip_agree=agree,
         correct=None if correct is None else np.asarray(correct, dtype=bool),
         correct_meaning=correct_meaning,
+        searched=searched,
     )
 
 
@@ -73,9 +84,12 @@ def _agreement(gallery: Any, indices: np.ndarray, conditions: Conditions) -> np.
 CORRECTNESS_METRICS = ("3d", "procrustes", "2d", "hamming")
 
 
-def true_nearest_correctness(gallery: Any, anchor: int, indices: np.ndarray) -> tuple[np.ndarray, str] | None:
+def true_nearest_correctness(
+    gallery: Any, anchor: int, indices: np.ndarray, searched: np.ndarray | None = None
+) -> tuple[np.ndarray, str] | None:
     """For an image query: is each result among the true k nearest poses of gallery item ``anchor``
-    (k = len(indices)) under the first ground-truth metric the gallery has? (k,) bool + a caption."""
+    (k = len(indices)) among the ``searched`` items (None = all) under the first ground-truth metric the
+    gallery has? (k,) bool + a caption."""
     from posebrowser.gui.ground_truth import true_nearest  # the float64 stable order, fast at 100k
     from posebrowser.pose.similarity import metric_by_name
 
@@ -84,10 +98,11 @@ def true_nearest_correctness(gallery: Any, anchor: int, indices: np.ndarray) -> 
         if getattr(gallery, metric.needs, None) is None:
             continue
         try:
-            truth = true_nearest(gallery, anchor, len(indices), name)
+            truth = true_nearest(gallery, anchor, len(indices), name, searched)
         except PosebrowserError:
             continue
-        caption = f"among the true {len(indices)} nearest poses ({metric.label})"
+        pool = "" if searched is None else f" of the {int(np.count_nonzero(searched)):,} searched"
+        caption = f"among the true {len(indices)} nearest poses{pool} ({metric.label})"
         return np.isin(indices, truth), caption
     return None
 

@@ -180,41 +180,46 @@ def _exact(gallery: Any, metric: str, anchor: int, items: np.ndarray) -> np.ndar
     return np.asarray(pairwise_distances(metric, gallery, [int(anchor)], items)[0], dtype=np.float32)
 
 
-def true_nearest(gallery: Any, anchor: int, k: int, metric: str) -> np.ndarray:
+def true_nearest(
+    gallery: Any, anchor: int, k: int, metric: str, among: np.ndarray | None = None
+) -> np.ndarray:
     """Gallery indices (ascending) of the ``k`` items nearest to ``anchor`` under ``metric``: the first
-    ``k`` of the float64 reference's stable ascending order (ties by index, NaN last)."""
+    ``k`` of the float64 reference's stable ascending order (ties by index, NaN last). ``among`` (a (N,)
+    bool mask, e.g. the searched split) limits the candidates: the truth a search of those items can reach."""
     vector = _vector(gallery, anchor, metric)
-    values = vector.values
+    items = np.arange(len(vector.values)) if among is None else np.flatnonzero(among)
+    values = vector.values if among is None else vector.values[items]
     k = max(0, min(int(k), len(values)))
     if k == 0:
         return np.zeros(0, dtype=np.int64)
     deciding = np.partition(values, k - 1)[k - 1]  # NaN sorts last
     if np.isnan(deciding):  # fewer than k comparable items: all of them, then the first incomparable
         missing = np.isnan(values)
-        chosen = np.concatenate(
-            [np.flatnonzero(~missing), np.flatnonzero(missing)[: k - int((~missing).sum())]]
-        )
+        chosen = np.concatenate([items[~missing], items[missing][: k - int((~missing).sum())]])
         return np.sort(chosen).astype(np.int64)
     # float32 order statistics are within tol of the float64 ones: far enough below the deciding value an
     # item is surely among the k, far enough above surely not; only the band between is recomputed
     band = 2 * vector.tol
-    surely = np.flatnonzero(values < deciding - band)
-    unsure = np.flatnonzero((values >= deciding - band) & (values <= deciding + band))
-    exact = _exact(gallery, metric, anchor, unsure) if vector.tol > 0 else values[unsure]
+    surely = items[values < deciding - band]
+    in_band = (values >= deciding - band) & (values <= deciding + band)
+    unsure = items[in_band]
+    exact = _exact(gallery, metric, anchor, unsure) if vector.tol > 0 else values[in_band]
     order = np.lexsort((unsure, exact))[: k - len(surely)]  # by value, then by index; NaN last
     return np.sort(np.concatenate([surely, unsure[order]])).astype(np.int64)
 
 
-def nearest_rank(gallery: Any, anchor: int, index: int, metric: str) -> int:
+def nearest_rank(gallery: Any, anchor: int, index: int, metric: str, among: np.ndarray | None = None) -> int:
     """0-based position of item ``index`` in the float64 reference's stable ascending order of the
-    distances to ``anchor`` under ``metric`` (ties by index, NaN last)."""
+    distances to ``anchor`` under ``metric`` (ties by index, NaN last), counting only the items of
+    ``among`` (a (N,) bool mask; None = all) before it."""
     vector = _vector(gallery, anchor, metric)
     values, tol, index = vector.values, vector.tol, int(index)
+    counted = np.ones(len(values), dtype=bool) if among is None else np.asarray(among, dtype=bool)
     own = float(_exact(gallery, metric, anchor, np.array([index]))[0]) if tol > 0 else float(values[index])
-    comparable = ~np.isnan(values)
+    comparable = ~np.isnan(values) & counted
     if np.isnan(own):
-        return int(comparable.sum() + np.isnan(values[:index]).sum())
-    before = int((values < own - tol).sum())  # surely nearer (float32 error at most tol)
+        return int(comparable.sum() + (np.isnan(values[:index]) & counted[:index]).sum())
+    before = int(((values < own - tol) & counted).sum())  # surely nearer (float32 error at most tol)
     unsure = np.flatnonzero(comparable & (values >= own - tol) & (values <= own + tol))
     exact = _exact(gallery, metric, anchor, unsure) if tol > 0 else values[unsure]
     return before + int(((exact < own) | ((exact == own) & (unsure < index))).sum())

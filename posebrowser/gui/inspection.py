@@ -104,14 +104,17 @@ def query_posebits(gallery: Any, state: ResultsState | None) -> dict[str, int]:
     return {str(name): int(v) for name, v in zip(gallery.posebit_names, values, strict=True) if v >= 0}
 
 
-def nearest_rank(gallery: Any, anchor: int, index: int) -> tuple[int, str] | None:
-    """(0-based rank of ``index`` among all gallery poses by distance to ``anchor``, metric name) under
-    the first metric the "true k nearest" rule uses; None without annotations. The search that listed the
-    results has usually left the anchor's distances in :mod:`posebrowser.gui.ground_truth`'s cache."""
+def nearest_rank(
+    gallery: Any, anchor: int, index: int, searched: np.ndarray | None = None
+) -> tuple[int, str] | None:
+    """(0-based rank of ``index`` among the ``searched`` gallery poses (None = all) by distance to
+    ``anchor``, metric name) under the first metric the "true k nearest" rule uses; None without
+    annotations. The search that listed the results has usually left the anchor's distances in
+    :mod:`posebrowser.gui.ground_truth`'s cache."""
     metric = ground_truth.nearest_metric(gallery)
     if metric is None:
         return None
-    return ground_truth.nearest_rank(gallery, anchor, index, metric), metric
+    return ground_truth.nearest_rank(gallery, anchor, index, metric, searched), metric
 
 
 def would_be_green(
@@ -129,7 +132,7 @@ def would_be_green(
         value = distances.get(criterion.metric)
         return None if value is None else bool(value <= criterion.threshold)
     anchor = anchor_index(state.query)
-    found = None if anchor is None else nearest_rank(gallery, anchor, index)
+    found = None if anchor is None else nearest_rank(gallery, anchor, index, state.searched)
     return None if found is None else found[0] < len(state.indices)
 
 
@@ -168,14 +171,19 @@ def explain(
         return f"{colour}: {LABELS[criterion.metric]} {value:.3g} {unit} {relation} {limit}."
     anchor = anchor_index(state.query)
     if criterion.kind == "nearest" and anchor is not None:
-        found = nearest_rank(gallery, anchor, index)
+        found = nearest_rank(gallery, anchor, index, state.searched)
         if found is not None:
             position, metric = found
             k = len(state.indices)
             side = "within" if position < k else "outside"
+            pool = (
+                f"all {len(gallery):,} gallery items"
+                if state.searched is None
+                else f"the {int(np.count_nonzero(state.searched)):,} searched items"
+            )
             return (
                 f"{colour}: it is the {_ordinal(position + 1)} nearest pose to the query by {LABELS[metric]} "
-                f"among all {len(gallery):,} gallery items, {side} the true {k}."
+                f"among {pool}, {side} the true {k}."
             )
     return f"{colour}: {meaning}."
 

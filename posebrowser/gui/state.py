@@ -67,6 +67,8 @@ class ResultsState:
     chip_agree: np.ndarray
     correct: np.ndarray | None
     correct_meaning: str = "satisfies every asked posebit"
+    #: (N,) bool: the gallery items the search could return (its split); None = the whole gallery.
+    searched: np.ndarray | None = None
 
     @property
     def indices(self) -> np.ndarray:

@@ -144,8 +144,30 @@ def test_a_new_query_updates_the_inspected_item_instead_of_leaving_the_old_query
     name = window.session.engine.vocabulary.names[0]
     window.session.request_conditions({name: 1})
     window.session._debounce.timeout.emit()
-    qtbot.waitUntil(
-        lambda: window.insight.inspector.inspection.query_text != "[img 3]", timeout=2000
-    )
+    qtbot.waitUntil(lambda: window.insight.inspector.inspection.query_text != "[img 3]", timeout=2000)
     inspection = window.insight.inspector.inspection
     assert inspection.index == clicked and "img 3" not in inspection.query_text
+
+
+def test_frames_of_a_split_search_compare_with_the_truth_of_that_split(
+    window: MainWindow, qtbot: Any
+) -> None:
+    """With *Test* chosen the results come from the test split only, so "among the true k nearest" must
+    mean nearest among the test items (it compared with the nearest of the whole gallery: mostly red)."""
+    from posebrowser.data.gallery_format import SPLITS
+    from posebrowser.pose.similarity import pairwise_distances
+
+    gallery = window.session.engine.gallery
+    window.session.set_split("test")
+    window.session.request_image_query(3)
+    state = window.results_view.model.state
+    assert state is not None and state.correct is not None
+    test_items = np.flatnonzero(np.asarray(gallery.split) == SPLITS.index("test"))
+    assert set(state.indices.tolist()) <= set(test_items.tolist())
+    distance = pairwise_distances("3d", gallery, [3], test_items)[0]
+    truth = test_items[np.argsort(distance, kind="stable")[: len(state.indices)]]
+    assert np.array_equal(state.correct, np.isin(state.indices, truth))
+    assert f"of the {len(test_items):,} searched" in state.correct_meaning
+    _click_result(window, qtbot, 0)
+    qtbot.waitUntil(lambda: window.insight.inspector.inspection is not None, timeout=2000)
+    assert f"among the {len(test_items):,} searched items" in window.insight.inspector.inspection.reason

@@ -107,3 +107,24 @@ def test_the_nearest_metric_is_the_first_annotation_the_gallery_has() -> None:
     gallery.joints_2d = None
     assert ground_truth.nearest_metric(gallery) == "hamming"
     assert ground_truth.nearest_metric(Poses()) is None
+
+
+@pytest.mark.parametrize("metric", ["3d", "procrustes"])
+@pytest.mark.parametrize("missing", [0.0, 0.1])
+def test_truth_among_the_searched_items_equals_the_reference_on_those_items(
+    metric: str, missing: float
+) -> None:
+    """A search of one split can only reach that split: its true k nearest and every rank count only the
+    searched items (the frames once compared test-split results with the nearest of the whole gallery)."""
+    gallery = _gallery(500, seed=13, missing=missing, duplicates=20)
+    rng = np.random.default_rng(8)
+    among = rng.random(len(gallery)) < 0.3
+    searched = np.flatnonzero(among)
+    for anchor in rng.integers(0, len(gallery), 4):
+        distance = pairwise_distances(metric, gallery, [int(anchor)], searched)[0]
+        order = searched[np.argsort(distance, kind="stable")]
+        for k in (1, 10, 50):
+            found = ground_truth.true_nearest(gallery, int(anchor), k, metric, among)
+            assert np.array_equal(found, np.sort(order[:k])), (metric, anchor, k)
+        for position, index in enumerate(order[:40]):
+            assert ground_truth.nearest_rank(gallery, int(anchor), int(index), metric, among) == position

@@ -198,7 +198,7 @@ class QueryController(QObject):
 
         def job(ctx: JobContext) -> ResultsState:
             result = engine.search(query, k=k, split=split)
-            return analysis.results_state(engine, query, result)
+            return analysis.results_state(engine, query, result, split)
 
         def done(results: ResultsState) -> None:
             self._show_results(results)
