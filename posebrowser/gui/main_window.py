@@ -249,9 +249,9 @@ class MainWindow(QMainWindow):
         self.query_bar.clear_requested.connect(lambda: s.request_query(None))
         self.results_view.image_query_requested.connect(s.request_image_query)
         self.results_view.add_term_requested.connect(s.request_add_result_term)
-        self.projection_view.method_requested.connect(lambda method: s.request_projection(method=method))
         self.results_view.criterion_changed.connect(s.set_frame_criterion)
         s.frame_criterion_changed.connect(self.results_view.set_criterion)
+        self.projection_view.method_requested.connect(lambda method: s.request_projection(method=method))
         self.projection_view.subspace_requested.connect(lambda on: s.request_projection(subspace=on))
         self.projection_view.colour_by_requested.connect(s.set_colour_by)
         self.projection_view.params_requested.connect(s.set_projection_params)
@@ -300,6 +300,9 @@ class MainWindow(QMainWindow):
         self.gallery_view.show_filters(settings.split, settings.filter_by_posebits)
         if self.results_view.count.value() != settings.k:  # e.g. a restored session
             self.results_view.count.setValue(settings.k)
+        parameters = self.projection_view.parameters  # setValue emits no editingFinished: no new request
+        parameters.perplexity.setValue(float(settings.projection_param("tsne", "perplexity")))
+        parameters.neighbours.setValue(int(settings.projection_param("umap", "n_neighbors")))
 
     def _history_changed(self, can_back: bool, can_forward: bool) -> None:
         self.query_bar.set_history(can_back, can_forward)
@@ -309,9 +312,6 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ file actions
     def _save_path(self, title: str, file_filter: str, default: str) -> str:
         start = str(Path(self.settings.value("paths/last_dir", str(Path.home()))) / default)
-        parameters = self.projection_view.parameters  # setValue emits no editingFinished: no new request
-        parameters.perplexity.setValue(float(settings.projection_param("tsne", "perplexity")))
-        parameters.neighbours.setValue(int(settings.projection_param("umap", "n_neighbors")))
         path, _ = QFileDialog.getSaveFileName(self, title, start, file_filter)
         if path:
             self.settings.set_value("paths/last_dir", str(Path(path).parent))
