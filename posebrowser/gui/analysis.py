@@ -53,10 +53,15 @@ def results_state(engine: Any, query: Any, result: Any, split: str | None = None
     correct_meaning = "satisfies every asked posebit"
     anchor = anchor_index(query)
     searched = searched_items(gallery, split)
+    bits_needed = None
     if correct is None and anchor is not None and len(indices):
         found = true_nearest_correctness(gallery, anchor, indices, searched)
         if found is not None:
             correct, correct_meaning = found
+    elif conditions and gallery.posebits is not None and len(indices):
+        bits_needed = posebits_needed(gallery, conditions, len(indices), searched)
+        correct = np.sum(agree == 1, axis=1) >= bits_needed
+        correct_meaning = posebits_meaning(bits_needed, len(conditions), len(indices), searched, gallery)
     return ResultsState(
         result=result,
         query=query,
@@ -68,6 +73,29 @@ def results_state(engine: Any, query: Any, result: Any, split: str | None = None
         correct=None if correct is None else np.asarray(correct, dtype=bool),
         correct_meaning=correct_meaning,
         searched=searched,
+        bits_needed=bits_needed,
+    )
+
+
+def posebits_needed(gallery: Any, conditions: Conditions, k: int, searched: np.ndarray | None) -> int:
+    """How many of the asked posebits the k-th best searched item holds: a posebit query's "true k
+    nearest" (all asked bits when k items hold them all; fewer for a photo's 80 estimated bits, which no
+    item holds at once). At least one."""
+    pool = np.arange(len(gallery)) if searched is None else np.flatnonzero(searched)
+    held = np.sum(_agreement(gallery, pool, conditions) == 1, axis=1)
+    if len(held) == 0:
+        return len(conditions)
+    kth = int(np.partition(held, len(held) - min(k, len(held)))[len(held) - min(k, len(held))])
+    return max(1, kth)
+
+
+def posebits_meaning(needed: int, asked: int, k: int, searched: np.ndarray | None, gallery: Any) -> str:
+    if needed >= asked:
+        return "satisfies every asked posebit"
+    pool = len(gallery) if searched is None else int(np.count_nonzero(searched))
+    return (
+        f"holds at least {needed} of the {asked} asked posebits, as many as the {k}th best of the "
+        f"{pool:,} searched"
     )
 
 

@@ -126,6 +126,8 @@ def would_be_green(
     bits: tuple[BitRow, ...],
 ) -> bool | None:
     """The verdict for an item that is not among the results, as if it were."""
+    if criterion.kind == "nearest" and state.chip_names and state.bits_needed is not None:
+        return sum(1 for bit in bits if bit.query_value is not None and bit.agrees) >= state.bits_needed
     if criterion.kind == "posebits" or (criterion.kind == "nearest" and state.chip_names):
         return all(bit.agrees for bit in bits if bit.query_value is not None)
     if criterion.kind == "threshold":
@@ -162,7 +164,9 @@ def explain(
     if criterion.kind == "posebits" or (criterion.kind == "nearest" and state.chip_names):
         held = sum(1 for bit in asked if bit.agrees)
         clashes = ", ".join(bit.label for bit in asked if bit.agrees is False) or "none"
-        return f"{colour}: holds {held} of the {len(asked)} asked posebits (clashes: {clashes})."
+        needed = state.bits_needed if criterion.kind == "nearest" else None
+        green_from = "" if needed is None or needed >= len(asked) else f"; green from {needed}"
+        return f"{colour}: holds {held} of the {len(asked)} asked posebits{green_from} (clashes: {clashes})."
     if criterion.kind == "threshold" and criterion.metric in distances:
         value = distances[criterion.metric]
         relation = "≤" if verdict else ">"

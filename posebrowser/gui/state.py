@@ -69,6 +69,9 @@ class ResultsState:
     correct_meaning: str = "satisfies every asked posebit"
     #: (N,) bool: the gallery items the search could return (its split); None = the whole gallery.
     searched: np.ndarray | None = None
+    #: For a posebit query: how many asked posebits a result must hold to be green under "true k
+    #: nearest" — as many as the k-th best searched item holds (all of them when k items hold all).
+    bits_needed: int | None = None
 
     @property
     def indices(self) -> np.ndarray:
