@@ -70,6 +70,16 @@ if [[ "$SMOKE_ONLY" == 0 ]]; then
         "$SHARE/icons/hicolor/scalable/apps/io.github.posebrowser.PoseBrowser.svg"
     install -D -m 644 resources/icons/posebrowser-256.png \
         "$SHARE/icons/hicolor/256x256/apps/io.github.posebrowser.PoseBrowser.png"
+    # Symbol tables and debug information (~190 MB, 85 of them libtorch_cpu's) are not needed to run;
+    # --strip-unneeded keeps every symbol another library links against. The libraries that auditwheel
+    # vendored into *.libs folders stay as they are: patchelf rewrote them, and stripping one breaks its
+    # page alignment (numpy's OpenBLAS then fails to load).
+    if command -v strip >/dev/null && command -v file >/dev/null; then
+        find "$DIST_DIR/$NAME/_internal" -type f -name '*.so*' -not -path '*.libs/*' -print0 |
+            while IFS= read -r -d '' library; do
+                if file -b "$library" | grep -q 'not stripped'; then strip --strip-unneeded "$library"; fi
+            done
+    fi
     # Files written through mkstemp are 0600; make the bundle readable for every user.
     chmod -R a+rX "$DIST_DIR/$NAME"
     echo "== $NAME: $(du -sh "$DIST_DIR/$NAME" | cut -f1); the largest parts of _internal:"
@@ -121,5 +131,15 @@ if estimate["people_found"] != 1:
     raise SystemExit(f"estimate found {estimate['people_found']} people on a render of one: {estimate}")
 print(f"smoke test: pose estimated in {time.perf_counter() - began:.1f} s:", estimate["status"],
       estimate["mean_confidence"])
+# A short t-SNE map of the gallery (openTSNE, scikit-learn, scipy).
+import tempfile
+with tempfile.TemporaryDirectory() as folder:
+    began = time.perf_counter()
+    done = subprocess.run([app, "project", "--method", "tsne", "--iterations", "50", "--out",
+                           str(Path(folder) / "map.csv")], capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise SystemExit(f"t-SNE failed ({done.returncode}): {done.stderr[-2000:]}")
+    rows = (Path(folder) / "map.csv").read_text().splitlines()
+    print(f"smoke test: t-SNE map of {len(rows) - 1} items in {time.perf_counter() - began:.1f} s")
 PYEOF
 echo "== smoke test passed"
