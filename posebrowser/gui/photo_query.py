@@ -182,6 +182,8 @@ class PhotoQuery(QObject):
         full = len(conditions) == self._vocabulary_size()
         settings = getattr(self.session, "settings", None)
         mode = "full" if full else str(getattr(settings, "partial_method", DEFAULT_POSEBIT_MODE))
+        if mode == "mask":  # a photo asks ~80 bits at once: no gallery item holds them all, so no mask can
+            mode = "conditional"  # be learned; its posebyte goes through the posebit net instead
         self.session.request_query(Query((PosebitTerm(conditions=conditions, mode=posebit_mode(mode)),)))
 
     def ask_whole_photo(self) -> None:

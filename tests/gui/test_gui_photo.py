@@ -160,6 +160,20 @@ def test_this_photos_pose_asks_the_confident_posebits(
     assert choice.choice == ""
 
 
+def test_a_photos_pose_is_never_asked_as_a_mask(
+    photo_window: Callable[..., MainWindow], tmp_path: Path, qtbot: Any
+) -> None:
+    """With *Mask origin* chosen in the posebit panel, a photo's ~80 bits would need a mask no gallery
+    item can teach (none holds them all: 'Cannot learn a mask'), so its pose goes through the posebit net."""
+    window = photo_window()
+    window.session.set_partial_method("mask")
+    drop(window, skimage_photo(tmp_path, "camera"))
+    qtbot.mouseClick(window.photo.choice.pose_button, Qt.MouseButton.LeftButton)
+    (term,) = window.session.query.terms
+    assert isinstance(term, PosebitTerm) and term.mode == "conditional"
+    assert window.session.results is not None and len(window.session.results.indices) > 0
+
+
 def test_the_photo_is_estimated_off_the_gui_thread(
     photo_window: Callable[..., MainWindow], tmp_path: Path, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
