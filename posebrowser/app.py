@@ -55,25 +55,53 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def real_engine_factory(
-    models_dir: str | None, device: str, cache_dir: str | None, image_model: str = "image_net"
-) -> EngineFactory:
-    """Opens a :class:`RetrievalEngine` (imported here, on the worker thread, to keep start-up fast)."""
+#: Image models the app can open, in menu order: (models-folder name, label).
+IMAGE_MODELS: tuple[tuple[str, str], ...] = (
+    ("image_net", "Image CNN (EfficientNet-Lite0)"),
+    ("joints_net", "Pose estimator + joints net"),
+)
 
-    def factory(context: JobContext, gallery_path: str | None) -> Any:
+
+class RealEngineFactory:
+    """Opens a :class:`RetrievalEngine` on a worker (torch is imported there, after the window shows).
+    ``image_model`` is the models-folder name of the image model the next opening uses; the app's
+    *Image model* menu changes it and reopens the gallery."""
+
+    def __init__(
+        self, models_dir: str | None, device: str, cache_dir: str | None, image_model: str = "image_net"
+    ) -> None:
+        self.models_dir, self.device, self.cache_dir = models_dir, device, cache_dir
+        self.image_model = image_model
+
+    def image_models(self) -> tuple[tuple[str, str], ...]:
+        """The image models present in the models folder, as (name, label)."""
+        import posebrowser  # not core.engine: the menu is built before torch is imported
+
+        shipped = Path(posebrowser.__file__).resolve().parent.parent / "models"
+        folder = Path(self.models_dir) if self.models_dir is not None else shipped
+        return tuple(
+            (name, label) for name, label in IMAGE_MODELS if (folder / f"{name}.safetensors").is_file()
+        )
+
+    def __call__(self, context: JobContext, gallery_path: str | None) -> Any:
         from posebrowser.core.engine import RetrievalEngine
 
         return RetrievalEngine.open(
             gallery_path,
-            models_dir,
-            device,
-            cache_dir,
+            self.models_dir,
+            self.device,
+            self.cache_dir,
             progress=context.progress,
             cancel=context.cancelled,
-            image_model=image_model,
+            image_model=self.image_model,
         )
 
-    return factory
+
+def real_engine_factory(
+    models_dir: str | None, device: str, cache_dir: str | None, image_model: str = "image_net"
+) -> RealEngineFactory:
+    """The app's engine factory (see :class:`RealEngineFactory`)."""
+    return RealEngineFactory(models_dir, device, cache_dir, image_model)
 
 
 def install_exception_hooks(notifier: Notifier) -> _ExceptionRelay:

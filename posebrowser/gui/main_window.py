@@ -28,6 +28,7 @@ from posebrowser.gui import session_io
 from posebrowser.gui.gallery_view import IMAGE_SUFFIXES, GalleryView
 from posebrowser.gui.insight import Insight
 from posebrowser.gui.mask_view import MaskView
+from posebrowser.gui.model_menu import build_image_model_menu
 from posebrowser.gui.notifications import Banner, Notifier
 from posebrowser.gui.photo_query import PhotoQuery
 from posebrowser.gui.posebit_panel import PosebitPanel
@@ -199,6 +200,7 @@ class MainWindow(QMainWindow):
         self._action(
             query_menu, "Cancel running job / dismiss message", self._escape, "Esc", icon_name="cancel"
         )
+        self.image_model_menu = build_image_model_menu(query_menu, self.session)
         self.insight.build_menu(self.menuBar().addMenu("Fi&gures"))
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():

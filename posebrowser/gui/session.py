@@ -119,6 +119,8 @@ class Session(QObject):
         # gallery, device and jobs
         self.load = self.galleries.load
         self.set_device = self.galleries.set_device
+        self.image_models = self.galleries.image_models
+        self.set_image_model = self.galleries.set_image_model
         self.cancel_jobs = self.galleries.cancel_jobs
         # queries and history
         self.request_query = self.queries.request_query

@@ -76,6 +76,25 @@ class GalleryController(QObject):
     def engine_info(self) -> EngineInfo:
         return engine_info(self.state.engine)
 
+    def image_models(self) -> tuple[tuple[str, str], ...]:
+        """(name, label) of the image models the engine factory can open; empty when it offers no choice."""
+        offered = getattr(self._engine_factory, "image_models", None)
+        return tuple(offered()) if callable(offered) else ()
+
+    @property
+    def image_model(self) -> str | None:
+        return getattr(self._engine_factory, "image_model", None)
+
+    def set_image_model(self, name: str) -> None:
+        """Reopen the current gallery with image model ``name`` (its embeddings, map and results are
+        another space, so the session starts over as after opening a gallery)."""
+        if name not in dict(self.image_models()):
+            raise ValueError(f"No image model {name!r} in the models folder.")
+        if name == self.image_model:
+            return
+        self._engine_factory.image_model = name  # type: ignore[attr-defined]
+        self.load(self.state.gallery_path)
+
     def set_device(self, name: str) -> None:
         """Move the engine to device ``name``; a fallback (no CUDA, say) is reported as a warning."""
         engine = self.state.engine
