@@ -108,32 +108,28 @@ def _gallery_bits_in_vocabulary_order(engine: Any) -> NDArray[np.int8]:
 def describe_photo(
     engine: Any, estimator: Any, name: str, source: str, image: Image.Image, split: str, workdir: Path
 ) -> PhotoRow:
-    """Estimate, crop, and run both queries for one photo."""
+    """Analyse the photo as the app does (estimate, gallery-framed crop, confident posebits) and run
+    both queries."""
     from posebrowser.core.query import ImageTerm, PosebitTerm, Query
-    from posebrowser.estimate.crop import crop_box, crop_image
-    from posebrowser.estimate.result import PoseEstimate
-    from posebrowser.pose.posebits import get_vocabulary
+    from posebrowser.estimate.photo import analyse_photo
 
-    rgb = np.asarray(image.convert("RGB"))
-    row = PhotoRow(name=name, source=source, photo=rgb)
-    estimate = estimator.estimate(rgb)
-    if not isinstance(estimate, PoseEstimate):
-        row.notice = f"no person found ({estimate.message})"
+    photo_path = workdir / f"{name}.png"
+    image.convert("RGB").save(photo_path)
+    analysis = analyse_photo(photo_path, estimator, None, crop_dir=workdir)
+    row = PhotoRow(name=name, source=source, photo=np.asarray(image.convert("RGB")))
+    estimate = analysis.estimate
+    if estimate is None or analysis.crop_path is None:
+        row.notice = f"no person found ({getattr(analysis.outcome, 'message', '')})"
         return row
     row.joints_2d = estimate.joints_2d
-    crop = crop_image(rgb, crop_box(estimate.box))
-    row.crop = np.asarray(crop)
-    crop_path = workdir / f"{name}.png"
-    crop.save(crop_path)
+    row.crop = np.asarray(Image.open(analysis.crop_path).convert("RGB"))
     bits = np.asarray(estimate.posebits, dtype=np.int8)
-    row.known_bits = int(np.count_nonzero(bits >= 0))
+    row.known_bits = len(analysis.conditions)
     if estimate.low_confidence:
         row.notice = f"low confidence (mean joint confidence {estimate.mean_confidence:.2f})"
-    row.queries["image"] = _search(engine, Query((ImageTerm(path=str(crop_path)),)), split, bits)
-    names = get_vocabulary().names
-    conditions = tuple((names[j], int(v)) for j, v in enumerate(bits) if v >= 0)
-    if conditions:
-        row.queries["pose"] = _search(engine, Query((PosebitTerm(conditions),)), split, bits)
+    row.queries["image"] = _search(engine, Query((ImageTerm(path=str(analysis.crop_path)),)), split, bits)
+    if analysis.conditions:
+        row.queries["pose"] = _search(engine, Query((PosebitTerm(analysis.conditions),)), split, bits)
     return row
 
 

@@ -76,7 +76,8 @@ class EstimateCache:
         return sum(1 for _ in self.directory.glob("*.json")) if self.directory.is_dir() else 0
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_image_bytes(path: Path) -> bytes:
+    """The bytes of an image file; DataError (naming the file) when it is missing or unreadable."""
     if not path.is_file():
         raise DataError("The image file does not exist.", path=path)
     try:
@@ -90,7 +91,7 @@ def estimate_cached(
 ) -> tuple[EstimateOutcome, bool]:
     """``(outcome, came_from_cache)`` for one image; errors as :meth:`PoseEstimator.estimate`."""
     path = Path(image) if isinstance(image, str | Path) else None
-    data = _read_bytes(path) if path is not None else image
+    data = read_image_bytes(path) if path is not None else image
     assert not isinstance(data, str | Path)
     key = content_key(data) if cache is not None else ""
     if cache is not None:

@@ -16,8 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from posebrowser.errors import CorruptFileError, DataError
-from posebrowser.estimate.cache import EstimateCache, content_key
+from posebrowser.errors import CorruptFileError
+from posebrowser.estimate.cache import EstimateCache, content_key, read_image_bytes
 from posebrowser.estimate.crop import GALLERY_FILL, CropBox, write_person_crop
 from posebrowser.estimate.estimator import PoseEstimator, rgb_array
 from posebrowser.estimate.result import EstimateOutcome, PoseEstimate, outcome_from_json
@@ -61,15 +61,6 @@ def estimated_conditions(posebits: NDArray[np.int8], names: tuple[str, ...] | li
     return tuple((str(name), int(value)) for name, value in zip(names, posebits, strict=True) if value >= 0)
 
 
-def _read(path: Path) -> bytes:
-    if not path.is_file():
-        raise DataError("The image file does not exist.", path=path)
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise DataError(f"The image file cannot be read ({error.strerror or error}).", path=path) from error
-
-
 def _preview(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
     height, width = rgb.shape[:2]
     if max(height, width) <= PREVIEW_SIDE:
@@ -96,7 +87,7 @@ def analyse_photo(
     folder = crop_dir if crop_dir is not None else (cache.directory if cache is not None else None)
     if folder is None:
         raise ValueError("analyse_photo needs a cache or a crop folder to store the crop in.")
-    data = _read(path)
+    data = read_image_bytes(path)
     key = content_key(data)
     try:
         rgb = rgb_array(data)  # decoded once, for the estimator, the crop and the preview
