@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,51 +21,29 @@ os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 def main(out_dir: str, wait_s: float = 240.0) -> int:
     import numpy as np
     from PIL import Image
-    from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
+    from screenshot_window import open_window, settle, wait_for
     from skimage import data
-
-    from posebrowser.app import build, real_engine_factory
-    from posebrowser.gui.settings_store import SettingsStore
-    from posebrowser.gui.theme import apply_dark_theme
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    apply_dark_theme(app)
-    work = Path(tempfile.mkdtemp(prefix="pb-photo-shots-"))
+    window, session, work = open_window("pb-photo-shots-")
+    window.photo.cache_root = work / "estimates"
     photo = work / "camera.png"
     Image.fromarray(np.asarray(data.camera())).save(photo)
-    window, session, _ = build(real_engine_factory(None, "cpu", None), SettingsStore(work / "s.ini"))
-    window.photo.cache_root = work / "estimates"
-    window.resize(1560, 940)
-    window.show()
-
-    def settle(seconds: float) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(int(seconds * 1000), loop.quit)
-        loop.exec()
-
-    def wait_for(condition: object, limit: float = wait_s) -> None:
-        waited = 0.0
-        while waited < limit and not condition():  # type: ignore[operator]
-            settle(0.1)
-            waited += 0.1
 
     loaded: list[bool] = []
     session.load(None, on_loaded=lambda: loaded.append(True))
-    wait_for(lambda: bool(loaded))
-    wait_for(lambda: not session.workers.is_busy())
+    wait_for(lambda: bool(loaded), wait_s)
+    wait_for(lambda: not session.workers.is_busy(), wait_s)
     started = time.perf_counter()
     window.photo.request_photo(str(photo))
-    wait_for(lambda: session.results is not None)
+    wait_for(lambda: session.results is not None, wait_s)
     print(f"photo → first results: {time.perf_counter() - started:.2f} s (estimator loaded on first use)")
     settle(3.0)  # thumbnails decode, the map repaints
     window.grab().save(str(out / "photo-image-query.png"))
     window.photo.choice.pose_button.click()
-    wait_for(lambda: session.results is not None and session.results.query is session.query)
-    wait_for(lambda: not session.workers.is_busy())
+    wait_for(lambda: session.results is not None and session.results.query is session.query, wait_s)
+    wait_for(lambda: not session.workers.is_busy(), wait_s)
     settle(3.0)
     window.grab().save(str(out / "photo-pose-query.png"))
     print(f"wrote {out / 'photo-image-query.png'} and {out / 'photo-pose-query.png'}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -52,42 +51,21 @@ def session_document(scene: dict[str, Any], gallery: str | None) -> dict[str, An
 
 
 def main(out_dir: str, models: str | None = None, wait_s: float = 120.0) -> int:
-    from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
+    from screenshot_window import open_window, settle, wait_for
 
-    from posebrowser.app import build, real_engine_factory
     from posebrowser.gui.session_io import restore_session
-    from posebrowser.gui.settings_store import SettingsStore
-    from posebrowser.gui.theme import apply_dark_theme
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    apply_dark_theme(app)
-    work = Path(tempfile.mkdtemp(prefix="pb-shots-"))
-    window, session, _ = build(real_engine_factory(models, "cpu", None), SettingsStore(work / "s.ini"))
-    window.resize(1560, 940)
-    window.show()
-
-    def settle(seconds: float) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(int(seconds * 1000), loop.quit)
-        loop.exec()
+    window, session, work = open_window("pb-shots-", models)
 
     def idle() -> None:
-        waited = 0.0
-        while waited < wait_s and session.workers.is_busy():
-            settle(0.5)
-            waited += 0.5
+        wait_for(lambda: not session.workers.is_busy(), wait_s, 0.5)
         settle(3.0)  # thumbnails decode and the scatter repaints
 
     loaded: list[bool] = []
     session.load(None, on_loaded=lambda: loaded.append(True))
-    waited = 0.0
-    while not loaded and waited < wait_s * 3:
-        settle(0.5)
-        waited += 0.5
+    wait_for(lambda: bool(loaded), wait_s * 3, 0.5)
     for name, scene in SCENES.items():
         path = work / f"{name}.pbsession.json"
         document = {key: value for key, value in scene.items() if key != "inspect_rank"}
