@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from drops import drop
 from fake_engine import FakeEngine, make_engine
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from posebrowser.core.query import ImageTerm, PosebitTerm
@@ -81,19 +81,6 @@ def photo_window(
         return window
 
     return make
-
-
-def drop(window: MainWindow, path: Path) -> None:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(
-        QPointF(10, 10),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    window.dropEvent(event)
 
 
 def warnings(window: MainWindow) -> list[str]:

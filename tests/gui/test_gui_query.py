@@ -202,19 +202,9 @@ def test_paste_image_and_posebit_search_box(window: MainWindow, qtbot: Any, tmp_
 
 
 def test_dropping_an_image_file_queries_it(window: MainWindow, tmp_path: Path) -> None:
-    from PySide6.QtCore import QMimeData, QPointF, QUrl
-    from PySide6.QtGui import QDropEvent
+    from drops import drop
 
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(_camera_photo(tmp_path))])
-    event = QDropEvent(
-        QPointF(10, 10),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    window.dropEvent(event)  # a dropped photo is queried as its crop around the person
+    drop(window, _camera_photo(tmp_path))  # a dropped photo is queried as its crop around the person
     term = window.session.query.terms[0]
     photo = window.photo.photo
     assert photo is not None and photo.path == tmp_path / "camera.png"
