@@ -191,14 +191,14 @@ class RetrievalEngine:
         choice = resolve_device(device)
         gallery = open_gallery(gallery_path)
         warnings: list[str] = []
+        estimates = estimate_cache_root(cache_dir)  # shared by the folder annotation and the joints model
         if estimate_poses:  # a folder without annotations gets estimated joints and posebits
-            estimates = estimate_cache_root(cache_dir)
             gallery, warnings = annotate_if_needed(
                 gallery, estimates, annotation_progress or progress, cancel
             )
         vocabulary = get_vocabulary()  # the posebit net's vocabulary; the engine may use the gallery's own
         models = Path(models_dir) if models_dir is not None else default_models_dir()
-        embedder = image_embedder_from_checkpoint(models / image_model, choice.name)
+        embedder = image_embedder_from_checkpoint(models / image_model, choice.name, estimates)
         posebit_embedder = None
         if image_model != DEFAULT_IMAGE_MODEL:  # the posebit net and masks live in image_net's space
             warnings.append(

@@ -169,11 +169,14 @@ class JointsEmbedder:
         return found
 
 
-def image_embedder_from_checkpoint(path: str | Path, device: str = "auto") -> Embedder | JointsEmbedder:
+def image_embedder_from_checkpoint(
+    path: str | Path, device: str = "auto", estimate_cache_dir: str | Path | None = None
+) -> Embedder | JointsEmbedder:
     """The embedder of an image model: the CNN :class:`Embedder`, or :class:`JointsEmbedder` for a
-    ``joints_mlp`` card (estimator + joints net)."""
+    ``joints_mlp`` card (estimator + joints net), whose estimates go to ``estimate_cache_dir`` (the
+    engine's, so a photo folder annotated while opening is not estimated a second time)."""
     from posebrowser.nets.checkpoint import read_card
 
     if read_card(path).net == JOINTS_NET:
-        return JointsEmbedder.from_checkpoint(path, device)
+        return JointsEmbedder.from_checkpoint(path, device, estimate_cache_dir)
     return Embedder.from_checkpoint(path, device)

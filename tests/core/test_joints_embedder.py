@@ -113,3 +113,16 @@ def test_the_model_card_picks_the_embedder(tmp_path) -> None:
     )
     save_model(tmp_path / "cnn", CompactImageNet(width=0.25, blocks=(1, 1, 1, 1)), cnn_card)
     assert isinstance(image_embedder_from_checkpoint(tmp_path / "cnn", "cpu"), Embedder)
+
+
+def test_the_joints_model_shares_the_engines_estimate_cache(tmp_path) -> None:
+    """A photo folder is estimated while the engine opens (under ``<cache_dir>/estimates``); the joints
+    model reads the same cache instead of estimating every image a second time in the user's cache."""
+    from posebrowser.estimate.folder import estimate_cache_root
+
+    card = ModelCard(net="joints_mlp", config={"hidden": 16}, kind="image")
+    save_model(tmp_path / "joints_net", JointsNet(hidden=16), card)
+    shared = estimate_cache_root(tmp_path / "cache")
+    embedder = image_embedder_from_checkpoint(tmp_path / "joints_net", "cpu", shared)
+    assert isinstance(embedder, JointsEmbedder) and embedder.cache is not None
+    assert embedder.cache.directory.is_relative_to(shared)
