@@ -72,9 +72,9 @@ def _pipeline(args: argparse.Namespace, net: torch.nn.Module, preprocessing: Any
     )
     with tempfile.TemporaryDirectory() as work:
         warm = ImageTrainConfig(**{**config.__dict__, "max_batches_per_epoch": 1})
-        train_image_net(net, images, gt, preprocessing.to_tensor, warm, Path(work) / "warm", **extras)
+        train_image_net(net, images, gt, preprocessing, warm, Path(work) / "warm", **extras)
         run = Path(work) / "run"
-        result = train_image_net(net, images, gt, preprocessing.to_tensor, config, run, **extras)
+        result = train_image_net(net, images, gt, preprocessing, config, run, **extras)
     rate = result.images_seen / (decode_s * result.images_seen / len(rows) + result.seconds)
     return {"rate": rate, "decode_s_per_image": decode_s / len(rows), "images": result.images_seen}
 

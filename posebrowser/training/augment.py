@@ -150,11 +150,13 @@ def colour_jitter(images: UInt8Images, config: AugmentConfig, rng: np.random.Gen
     return result
 
 
-def _blur(image: UInt8Images, radius: float) -> UInt8Images:
+def blur(image: UInt8Images, radius: float) -> UInt8Images:
+    """Gaussian blur of one (H, W, 3) uint8 image with ``radius`` pixels."""
     return np.asarray(Image.fromarray(image).filter(ImageFilter.GaussianBlur(radius)), dtype=np.uint8)
 
 
-def _jpeg(image: UInt8Images, quality: int) -> UInt8Images:
+def jpeg_noise(image: UInt8Images, quality: int) -> UInt8Images:
+    """One (H, W, 3) uint8 image through a JPEG encode/decode at ``quality``."""
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
     buffer.seek(0)
@@ -181,9 +183,9 @@ def augment_batch(
     out = colour_jitter(out, config, rng)
     for i in range(len(out)):
         if rng.random() < config.blur_probability:
-            out[i] = _blur(out[i], float(rng.uniform(*config.blur_radius)))
+            out[i] = blur(out[i], float(rng.uniform(*config.blur_radius)))
         if rng.random() < config.jpeg_probability:
-            out[i] = _jpeg(out[i], int(rng.integers(config.jpeg_quality[0], config.jpeg_quality[1] + 1)))
+            out[i] = jpeg_noise(out[i], int(rng.integers(config.jpeg_quality[0], config.jpeg_quality[1] + 1)))
     flipped = bool(rng.random() < config.flip_probability)
     if flipped:
         out = np.ascontiguousarray(out[:, :, ::-1])

@@ -164,7 +164,7 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         net,
         data.images,
         distances,
-        preprocessing.to_tensor,
+        preprocessing,
         config,
         work,
         resume=args.resume,

@@ -23,8 +23,10 @@ import torch
 from numpy.typing import NDArray
 from torch import Tensor, nn
 
+from posebrowser.nets.preprocessing import Preprocessing
 from posebrowser.training.augment import AugmentConfig, augment_batch, flip_posebits, mirror_permutation
 from posebrowser.training.aux_heads import AuxJointHead
+from posebrowser.training.batch_inputs import augmented_inputs
 from posebrowser.training.loop import (
     Cancel,
     EpochLoop,
@@ -147,7 +149,7 @@ def train_image_net(
     net: nn.Module,
     images: NDArray[np.uint8],
     distances: NDArray[np.float32],
-    to_tensor: ToTensor,
+    to_tensor: ToTensor | Preprocessing,
     config: ImageTrainConfig,
     work_dir: Path,
     *,
@@ -163,7 +165,9 @@ def train_image_net(
 ) -> TrainResult:
     """Train ``net`` ((N,3,S,S) → (N,D) unit rows) in place on ``images`` (N, H, W, 3) uint8 with
     ground-truth ``distances`` (N, N) float32. Writes a resumable checkpoint and the loss-curve PNG into
-    ``work_dir`` after every epoch; with ``resume`` continues after the last saved epoch.
+    ``work_dir`` after every epoch; with ``resume`` continues after the last saved epoch. Given the net's
+    :class:`Preprocessing` instead of a plain ``to_tensor`` callable, augmentation and normalisation run
+    fused (:mod:`posebrowser.training.batch_inputs`).
 
     ``validation`` = (images (M, H, W, 3) uint8, distances (M, M) float32) of a held-out split: after each
     epoch :func:`validation_loss` is appended to ``history.val`` (drawn in the loss curve).
@@ -178,6 +182,12 @@ def train_image_net(
     embedding (:mod:`posebrowser.training.aux_heads`)."""
     if len(images) != len(distances) or distances.shape != (len(images), len(images)):
         raise ValueError(f"images ({len(images)}) and distances {distances.shape} do not match")
+    preprocessing: Preprocessing | None = None
+    plain_to_tensor: ToTensor
+    if isinstance(to_tensor, Preprocessing):
+        preprocessing, plain_to_tensor = to_tensor, to_tensor.to_tensor
+    else:
+        plain_to_tensor = to_tensor
     numpy_rng = seed_everything(config.seed)
     device = choose_device(config.device)
     net.to(device)
@@ -210,9 +220,12 @@ def train_image_net(
 
     def prepare(batch: Any) -> tuple[Any, Tensor, bool]:
         pixels, flipped = images[batch.indices], False
+        if config.augment and preprocessing is not None:
+            inputs, flipped = augmented_inputs(pixels, preprocessing, config.augment_config, numpy_rng)
+            return batch, inputs, flipped
         if config.augment:
             pixels, flipped = augment_batch(pixels, config.augment_config, numpy_rng)
-        return batch, to_tensor(list(pixels)), flipped
+        return batch, plain_to_tensor(list(pixels)), flipped
 
     def epoch_batches(epoch: int) -> Iterator[tuple[Any, Tensor, bool]]:
         batches = (b for _, b in zip(range(per_epoch), sampler.epoch(epoch, numpy_rng), strict=False))
@@ -237,7 +250,9 @@ def train_image_net(
 
     validate = None
     if validation is not None and len(validation[0]) >= 8:
-        validate = partial(validation_loss, net, validation[0], validation[1], to_tensor, config, device)
+        validate = partial(
+            validation_loss, net, validation[0], validation[1], plain_to_tensor, config, device
+        )
     return loop.run(
         config.epochs,
         per_epoch,
