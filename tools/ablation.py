@@ -9,7 +9,10 @@ halves by a fixed permutation, one half queries the other (window 51, as ``poseb
         --out build/ablation > models/ablation.md
 
 Prints a Markdown table (hit@1 per ground-truth metric and the share of the top 10 among the true 50
-nearest 3D poses) with chance, raw pixels and the posebyte oracle on the same halves.
+nearest 3D poses) with chance, raw pixels and the posebyte oracle on the same halves; for model folders
+that hold masks and a posebit net (``--score``), a second table of single-bit posebit questions
+(precision@10 of masks and of conditional posebyte queries, the first half's images as the example
+queries, the second half as the database).
 """
 
 from __future__ import annotations
@@ -132,6 +135,7 @@ def main() -> int:
     from posebrowser.evaluation.metrics import chance_hit_at_k
 
     rows: list[tuple[str, list[float], float]] = []
+    questions: list[tuple[str, dict[str, float]]] = []
     gallery = None
     positions = range(len(VARIANTS)) if args.only is None else args.only
     chosen = {name: extra for i, (name, extra) in enumerate(VARIANTS.items()) if i in positions}
@@ -142,6 +146,8 @@ def main() -> int:
         gallery = engine.gallery
         queries, database = _halves(gallery)
         rows.append((name, _scores(engine.embeddings, queries, database, gallery), seconds))
+        if getattr(engine, "masks", None) is not None and engine.posebit_embedder is not None:
+            questions.append((name, _question_precisions(engine, queries, database)))
     assert gallery is not None
     queries, database = _halves(gallery)
     everything = np.arange(len(gallery))
@@ -168,7 +174,26 @@ def main() -> int:
             print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in values) + " | – |")
     share = 100 * min(50, len(database)) / len(database)
     print(f"| chance | {chance:.1f} | {chance:.1f} | {chance:.1f} | {chance:.1f} | {share:.1f} | – |")
+    if questions:
+        labels = list(questions[0][1])
+        print("\n| single-bit posebit questions, P@10 (val halves) | " + " | ".join(labels) + " |")
+        print("|---|" + "---|" * len(labels))
+        for name, precisions in questions:
+            print(f"| {name} | " + " | ".join(f"{precisions[label]:.1f}" for label in labels) + " |")
     return 0
+
+
+def _question_precisions(engine: object, queries: np.ndarray, database: np.ndarray) -> dict[str, float]:
+    """precision@10 per method of the single-bit questions, the second half as the database."""
+    from posebrowser.evaluation.command import posebit_question_rankings
+    from posebrowser.evaluation.report import evaluate_posebit_questions
+
+    gallery = engine.gallery  # type: ignore[attr-defined]
+    methods = posebit_question_rankings(engine, database, queries, 10)
+    table = evaluate_posebit_questions(
+        methods, gallery.posebits, gallery.posebit_names, chance_rows=database, ks=(10,)
+    )
+    return {label: float(values[0]) for label, values in table.series.items()}
 
 
 if __name__ == "__main__":
