@@ -11,9 +11,10 @@ stored size, then ``Preprocessing.to_tensor``) is measured after the baseline, l
 Baseline: the same net, batch size and optimiser, forward + triplet loss + backward + step on one
 pre-made, pre-normalised tensor (no decoding, sampling, augmentation, mining or auxiliary heads).
 
-    python benchmarks/bench_training.py [--images 640] [--batches 10] [--prefetch 2] [--net NAME]
+    python benchmarks/bench_training.py [--images 640] [--batches 10] [--rounds 3] [--prefetch 2] [--net NAME]
 
-Prints one JSON object: images/s of each, the ratios to the baseline (goal ≥ 0.90) and the decode share.
+Prints one JSON object: medians over ``--rounds`` interleaved rounds (fused, bare, unfused in each) of the
+images/s of each and of the per-round ratios to the baseline (goal ≥ 0.90), and the decode time.
 """
 
 from __future__ import annotations
@@ -123,25 +124,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, default=640)
     parser.add_argument("--batches", type=int, default=10)
     parser.add_argument("--prefetch", type=int, default=2, help="batches prepared ahead (0 = serial)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are printed")
     parser.add_argument("--quick", action="store_true", help="few batches (smoke run)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.images, args.batches = 256, 3
+        args.images, args.batches, args.rounds = 256, 3, 1
     net, preprocessing = _shipped_net(args.net)
-    pipeline = _pipeline(args, net, preprocessing)
-    bare = _bare(args, net, preprocessing, int(pipeline["images"]))
-    unfused = _pipeline(args, net, preprocessing, fused=False)
+    rounds = []
+    for _ in range(args.rounds):  # interleaved, so a drifting machine speed hits all three alike
+        pipeline = _pipeline(args, net, preprocessing)
+        bare = _bare(args, net, preprocessing, int(pipeline["images"]))
+        unfused = _pipeline(args, net, preprocessing, fused=False)
+        rounds.append((pipeline["rate"], bare, unfused["rate"], pipeline["decode_s_per_image"]))
+    columns = (np.array(column) for column in zip(*rounds, strict=True))
+    fused_rates, bare_rates, unfused_rates, decode = columns
     print(json.dumps({
         "net": args.net,
         "device": args.device,
         "threads": torch.get_num_threads(),
         "prefetch": args.prefetch,
-        "pipeline_images_per_s": round(pipeline["rate"], 1),
-        "bare_images_per_s": round(bare, 1),
-        "ratio": round(pipeline["rate"] / bare, 3),
-        "unfused_images_per_s": round(unfused["rate"], 1),
-        "unfused_ratio": round(unfused["rate"] / bare, 3),
-        "decode_ms_per_image": round(1000 * pipeline["decode_s_per_image"], 3),
+        "rounds": args.rounds,
+        "pipeline_images_per_s": round(float(np.median(fused_rates)), 1),
+        "bare_images_per_s": round(float(np.median(bare_rates)), 1),
+        "ratio": round(float(np.median(fused_rates / bare_rates)), 3),
+        "ratio_per_round": [round(float(r), 3) for r in fused_rates / bare_rates],
+        "unfused_images_per_s": round(float(np.median(unfused_rates)), 1),
+        "unfused_ratio": round(float(np.median(unfused_rates / bare_rates)), 3),
+        "unfused_ratio_per_round": [round(float(r), 3) for r in unfused_rates / bare_rates],
+        "decode_ms_per_image": round(1000 * float(np.median(decode)), 3),
     }))
     return 0
 

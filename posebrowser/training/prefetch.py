@@ -6,9 +6,10 @@ producer consumes the batch iterator in order, so every random draw happens in e
 serial loop: results are bit-identical to running without prefetching, and a resumable checkpoint taken
 after the iterator is exhausted sees the same random-generator state.
 
-Measured with ``benchmarks/bench_training.py`` (the shipped recipe): on 2 CPU cores it gains nothing
-measurable (65–74 % of the bare step with it, 72 % without), because torch already keeps both cores busy;
-it is meant for a GPU, where batch preparation on the CPU overlaps the GPU's step.
+Measured with ``benchmarks/bench_training.py`` (the shipped recipe, before the augmentation was fused): on
+2 CPU cores it gained nothing measurable (65–74 % of the bare step with it, 72 % without), because torch
+already keeps both cores busy; it is meant for a GPU, where batch preparation on the CPU overlaps the GPU's
+step. What closed the gap on the CPU is doing less work per batch (``training/batch_inputs.py``).
 """
 
 from __future__ import annotations
