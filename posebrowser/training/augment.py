@@ -125,22 +125,62 @@ class AugmentConfig:
 def jitter_crop(image: UInt8Images, scale_px: int, shift_x: int, shift_y: int) -> UInt8Images:
     """Crop (H, W, 3) grown by ``scale_px`` per side and shifted, resized back to (H, W); edge pad."""
     height, width = image.shape[:2]
-    pad = abs(scale_px) + max(abs(shift_x), abs(shift_y)) + 1
-    padded = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
-    left = pad - scale_px + shift_x
-    top = pad - scale_px + shift_y
-    box = (left, top, left + width + 2 * scale_px, top + height + 2 * scale_px)
-    crop = Image.fromarray(padded).crop(box)
-    return np.asarray(crop.resize((width, height), Image.Resampling.BILINEAR), dtype=np.uint8)
+    return jitter_crop_to(image, scale_px, shift_x, shift_y, (width, height))
+
+
+def jitter_crop_to(
+    image: UInt8Images,
+    scale_px: int,
+    shift_x: int,
+    shift_y: int,
+    size: int | tuple[int, int],
+    mirror: bool = False,
+) -> UInt8Images:
+    """The crop window of (H, W, 3) grown by ``scale_px`` per side and shifted by ``(shift_x, shift_y)``
+    (edge-padded where it leaves the image), resampled once to ``size`` (a side, or (width, height)),
+    mirrored left-right when ``mirror``."""
+    height, width = image.shape[:2]
+    left, top = shift_x - scale_px, shift_y - scale_px
+    right, bottom = left + width + 2 * scale_px, top + height + 2 * scale_px
+    pad = max(0, -left, -top, right - width, bottom - height)
+    source = _edge_padded(image, pad) if pad else image
+    box = (left + pad, top + pad, right + pad, bottom + pad)
+    target = (size, size) if isinstance(size, int) else size
+    resized = Image.fromarray(source).resize(target, Image.Resampling.BILINEAR, box=box)
+    if mirror:
+        resized = resized.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return np.asarray(resized, dtype=np.uint8)
+
+
+def _edge_padded(image: UInt8Images, pad: int) -> UInt8Images:
+    """``np.pad(image, pad, mode="edge")`` over the two image axes, by slicing (~10× faster for one
+    128-px image, measured: np.pad's generic machinery dominated the batch preparation)."""
+    height, width = image.shape[:2]
+    padded = np.empty((height + 2 * pad, width + 2 * pad, 3), dtype=image.dtype)
+    padded[pad : pad + height, pad : pad + width] = image
+    padded[:pad, pad : pad + width] = image[:1]
+    padded[pad + height :, pad : pad + width] = image[-1:]
+    padded[:, :pad] = padded[:, pad : pad + 1]
+    padded[:, pad + width :] = padded[:, pad + width - 1 : pad + width]
+    return padded
+
+
+def colour_factors(
+    count: int, config: AugmentConfig, rng: np.random.Generator
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    """Per-image brightness, contrast and saturation factors (count,) in ``1 ± strength``, drawn in that
+    order."""
+    brightness, contrast, saturation = (
+        rng.uniform(1 - strength, 1 + strength, count).astype(np.float32)
+        for strength in (config.brightness, config.contrast, config.saturation)
+    )
+    return brightness, contrast, saturation
 
 
 def colour_jitter(images: UInt8Images, config: AugmentConfig, rng: np.random.Generator) -> UInt8Images:
     """Per-image random brightness, contrast and saturation factors in ``1 ± strength``; (B,H,W,3) uint8."""
-    count = len(images)
     pixels = images.astype(np.float32)
-    brightness = rng.uniform(1 - config.brightness, 1 + config.brightness, count).astype(np.float32)
-    contrast = rng.uniform(1 - config.contrast, 1 + config.contrast, count).astype(np.float32)
-    saturation = rng.uniform(1 - config.saturation, 1 + config.saturation, count).astype(np.float32)
+    brightness, contrast, saturation = colour_factors(len(images), config, rng)
     pixels *= brightness[:, None, None, None]
     mean = pixels.mean(axis=(1, 2, 3), keepdims=True)
     pixels = mean + (pixels - mean) * contrast[:, None, None, None]

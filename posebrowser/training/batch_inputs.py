@@ -18,10 +18,17 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PIL import Image
 
 from posebrowser.nets.preprocessing import Preprocessing
-from posebrowser.training.augment import AugmentConfig, UInt8Images, augment_batch, blur, jpeg_noise
+from posebrowser.training.augment import (
+    AugmentConfig,
+    UInt8Images,
+    augment_batch,
+    blur,
+    colour_factors,
+    jitter_crop_to,
+    jpeg_noise,
+)
 
 _GREY_WEIGHTS = (0.299, 0.587, 0.114)  # as colour_jitter's; they sum to 1, which the matrix form needs
 
@@ -61,48 +68,8 @@ def augmented_inputs(
             out[i] = blur(out[i], float(rng.uniform(*config.blur_radius)) * size / side)
         if rng.random() < config.jpeg_probability:
             out[i] = jpeg_noise(out[i], int(rng.integers(config.jpeg_quality[0], config.jpeg_quality[1] + 1)))
-    factors = _colour_factors(len(images), config, rng)
+    factors = colour_factors(len(images), config, rng)
     return colour_jitter_normalised(out, *factors, preprocessing), flipped
-
-
-def jitter_crop_to(
-    image: UInt8Images, scale_px: int, shift_x: int, shift_y: int, size: int, mirror: bool = False
-) -> UInt8Images:
-    """The crop window of :func:`jitter_crop` (grown by ``scale_px`` per side, shifted, edge-padded),
-    resampled once to (size, size), mirrored left-right when ``mirror``."""
-    height, width = image.shape[:2]
-    left, top = shift_x - scale_px, shift_y - scale_px
-    right, bottom = left + width + 2 * scale_px, top + height + 2 * scale_px
-    pad = max(0, -left, -top, right - width, bottom - height)
-    source = _edge_padded(image, pad) if pad else image
-    box = (left + pad, top + pad, right + pad, bottom + pad)
-    resized = Image.fromarray(source).resize((size, size), Image.Resampling.BILINEAR, box=box)
-    if mirror:
-        resized = resized.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    return np.asarray(resized, dtype=np.uint8)
-
-
-def _edge_padded(image: UInt8Images, pad: int) -> UInt8Images:
-    """``np.pad(image, pad, mode="edge")`` over the two image axes, by slicing (~10× faster for one
-    128-px image, measured: np.pad's generic machinery dominated the batch preparation)."""
-    height, width = image.shape[:2]
-    padded = np.empty((height + 2 * pad, width + 2 * pad, 3), dtype=image.dtype)
-    padded[pad : pad + height, pad : pad + width] = image
-    padded[:pad, pad : pad + width] = image[:1]
-    padded[pad + height :, pad : pad + width] = image[-1:]
-    padded[:, :pad] = padded[:, pad : pad + 1]
-    padded[:, pad + width :] = padded[:, pad + width - 1 : pad + width]
-    return padded
-
-
-def _colour_factors(
-    count: int, config: AugmentConfig, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    brightness, contrast, saturation = (
-        rng.uniform(1 - strength, 1 + strength, count).astype(np.float32)
-        for strength in (config.brightness, config.contrast, config.saturation)
-    )
-    return brightness, contrast, saturation
 
 
 def colour_jitter_normalised(

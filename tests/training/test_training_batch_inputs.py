@@ -7,12 +7,11 @@ import pytest
 import torch
 
 from posebrowser.nets.preprocessing import Preprocessing
-from posebrowser.training.augment import AugmentConfig, colour_jitter, jitter_crop
+from posebrowser.training.augment import AugmentConfig, colour_jitter, jitter_crop, jitter_crop_to
 from posebrowser.training.batch_inputs import (
     augmented_inputs,
     colour_jitter_normalised,
     fusable,
-    jitter_crop_to,
 )
 
 NO_AUGMENTATION = AugmentConfig(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, (0.3, 1.2), 0.0, (30, 90))
