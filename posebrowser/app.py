@@ -75,10 +75,9 @@ class RealEngineFactory:
 
     def image_models(self) -> tuple[tuple[str, str], ...]:
         """The image models present in the models folder, as (name, label)."""
-        import posebrowser  # not core.engine: the menu is built before torch is imported
+        from posebrowser.core.locations import default_models_dir  # not core.engine: no torch yet
 
-        shipped = Path(posebrowser.__file__).resolve().parent.parent / "models"
-        folder = Path(self.models_dir) if self.models_dir is not None else shipped
+        folder = Path(self.models_dir) if self.models_dir is not None else default_models_dir()
         return tuple(
             (name, label) for name, label in IMAGE_MODELS if (folder / f"{name}.safetensors").is_file()
         )
@@ -95,13 +94,6 @@ class RealEngineFactory:
             cancel=context.cancelled,
             image_model=self.image_model,
         )
-
-
-def real_engine_factory(
-    models_dir: str | None, device: str, cache_dir: str | None, image_model: str = "image_net"
-) -> RealEngineFactory:
-    """The app's engine factory (see :class:`RealEngineFactory`)."""
-    return RealEngineFactory(models_dir, device, cache_dir, image_model)
 
 
 def install_exception_hooks(notifier: Notifier) -> _ExceptionRelay:
@@ -157,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     apply_dark_theme(app)
     settings = SettingsStore(args.settings)
     window, session, notifier = build(
-        real_engine_factory(args.models, args.device, args.cache_dir, args.image_model), settings
+        RealEngineFactory(args.models, args.device, args.cache_dir, args.image_model), settings
     )
     relay = install_exception_hooks(notifier)
     relay.setParent(window)

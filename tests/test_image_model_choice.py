@@ -39,11 +39,11 @@ class _Context:
 def test_the_app_opens_the_chosen_image_model(
     monkeypatch: pytest.MonkeyPatch, argv: list[str], expected: str
 ) -> None:
-    from posebrowser.app import parse_args, real_engine_factory
+    from posebrowser.app import RealEngineFactory, parse_args
 
     args = parse_args(argv)
     seen = _record_open(monkeypatch)
-    factory = real_engine_factory(args.models, args.device, args.cache_dir, args.image_model)
+    factory = RealEngineFactory(args.models, args.device, args.cache_dir, args.image_model)
     with pytest.raises(_Opened):
         factory(_Context(), None)  # type: ignore[arg-type]
     assert seen["image_model"] == expected

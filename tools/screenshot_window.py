@@ -15,7 +15,7 @@ def open_window(prefix: str, models: str | None = None) -> tuple[Any, Any, Path]
     scratch folder."""
     from PySide6.QtWidgets import QApplication
 
-    from posebrowser.app import build, real_engine_factory
+    from posebrowser.app import RealEngineFactory, build
     from posebrowser.gui.settings_store import SettingsStore
     from posebrowser.gui.theme import apply_dark_theme
 
@@ -23,7 +23,7 @@ def open_window(prefix: str, models: str | None = None) -> tuple[Any, Any, Path]
     assert isinstance(app, QApplication)
     apply_dark_theme(app)
     work = Path(tempfile.mkdtemp(prefix=prefix))
-    window, session, _ = build(real_engine_factory(models, "cpu", None), SettingsStore(work / "s.ini"))
+    window, session, _ = build(RealEngineFactory(models, "cpu", None), SettingsStore(work / "s.ini"))
     window.resize(1560, 940)
     window.show()
     return window, session, work

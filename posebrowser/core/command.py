@@ -186,7 +186,7 @@ def _run_embed_distributed(args: argparse.Namespace) -> int:
     from posebrowser.core.device import resolve_device
     from posebrowser.core.distributed import embed_sharded, init_distributed
     from posebrowser.core.embedder import Embedder
-    from posebrowser.core.engine import default_cache_dir, default_models_dir
+    from posebrowser.core.locations import default_cache_dir, default_models_dir
     from posebrowser.data.loading import open_gallery
     from posebrowser.pose.posebits import get_vocabulary
 

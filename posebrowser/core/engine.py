@@ -7,7 +7,6 @@ model (fitted on the train split), the mask bank and the projection cache, and t
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from posebrowser.core.cache import CacheKey
 from posebrowser.core.conditional import ConditionalPosebyteModel
 from posebrowser.core.device import DeviceChoice, configure_threads, resolve_device
 from posebrowser.core.index import RetrievalIndex
+from posebrowser.core.locations import default_cache_dir, default_models_dir
 from posebrowser.core.masks import MaskBank, fit_mask, posebit_agreement, satisfies
 from posebrowser.core.projection import Projection, ProjectionCache, fingerprint, project
 from posebrowser.core.query import (
@@ -55,17 +55,6 @@ def shipped_embeddings(models: Path, key: CacheKey, count: int) -> F32 | None:
         return cache.load() if cache.is_complete else None
     except (CacheError, OSError):
         return None
-
-
-def default_models_dir() -> Path:
-    import posebrowser
-
-    return Path(posebrowser.__file__).resolve().parent.parent / "models"
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "posebrowser" / "embeddings"
 
 
 def _conditions(conditions: ConditionsLike) -> tuple[tuple[str, int], ...]:

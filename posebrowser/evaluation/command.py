@@ -386,7 +386,7 @@ JOINTS_ORACLE = "joints net on ground-truth joints (upper bound)"
 
 def _joints_model_path(args: argparse.Namespace) -> Path | None:
     """``--joints-model``, else ``joints_net`` in the models folder when it is there."""
-    from posebrowser.core.engine import default_models_dir
+    from posebrowser.core.locations import default_models_dir
 
     if args.joints_model is not None:
         return Path(args.joints_model)

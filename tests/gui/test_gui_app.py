@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from posebrowser import __main__ as entry
-from posebrowser.app import build, install_exception_hooks, real_engine_factory
+from posebrowser.app import RealEngineFactory, build, install_exception_hooks
 from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import CorruptFileError
 from posebrowser.gui.notifications import Notifier
@@ -36,7 +36,7 @@ def test_entry_point_routes_commands_to_the_cli_and_options_to_the_gui(monkeypat
 
 def test_window_is_shown_before_the_engine_opens(qtbot: Any, tmp_path: Path) -> None:
     started = time.perf_counter()
-    window, session, _ = build(real_engine_factory(None, "cpu", None), SettingsStore(tmp_path / "s.ini"))
+    window, session, _ = build(RealEngineFactory(None, "cpu", None), SettingsStore(tmp_path / "s.ini"))
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
@@ -79,7 +79,7 @@ def test_uncaught_exceptions_reach_the_notifier(qtbot: Any, monkeypatch: Any) ->
 )
 def test_real_engine_click_to_results(qtbot: Any, tmp_path: Path) -> None:
     window, session, notifier = build(
-        real_engine_factory(None, "cpu", None), SettingsStore(tmp_path / "s.ini")
+        RealEngineFactory(None, "cpu", None), SettingsStore(tmp_path / "s.ini")
     )
     qtbot.addWidget(window)
     window.show()

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from posebrowser.app import build, real_engine_factory
+from posebrowser.app import RealEngineFactory, build
 from posebrowser.core.engine import default_models_dir
 from posebrowser.data.loading import open_gallery
 from posebrowser.errors import PosebrowserError
@@ -40,7 +40,7 @@ def _photo_folder(tmp_path: Path, renders: int) -> Path:
 
 def _open_app(qtbot: Any, tmp_path: Path) -> tuple[Any, Any, Any, list[tuple[str, int, int]]]:
     window, session, notifier = build(
-        real_engine_factory(None, "cpu", str(tmp_path / "cache")), SettingsStore(tmp_path / "s.ini")
+        RealEngineFactory(None, "cpu", str(tmp_path / "cache")), SettingsStore(tmp_path / "s.ini")
     )
     qtbot.addWidget(window)
     window.show()

@@ -60,10 +60,10 @@ def test_a_factory_without_a_choice_disables_the_menu(qtbot: Any, tmp_path: Path
 
 
 def test_the_app_offers_the_models_in_the_models_folder(tmp_path: Path) -> None:
-    from posebrowser.app import real_engine_factory
+    from posebrowser.app import RealEngineFactory
     from posebrowser.core.engine import default_models_dir
 
-    shipped = real_engine_factory(None, "cpu", None).image_models()
+    shipped = RealEngineFactory(None, "cpu", None).image_models()
     expected = [
         name
         for name in ("image_net", "joints_net")
@@ -71,6 +71,6 @@ def test_the_app_offers_the_models_in_the_models_folder(tmp_path: Path) -> None:
     ]
     assert [name for name, _ in shipped] == expected
     (tmp_path / "image_net.safetensors").write_bytes(b"")
-    assert [name for name, _ in real_engine_factory(str(tmp_path), "cpu", None).image_models()] == [
+    assert [name for name, _ in RealEngineFactory(str(tmp_path), "cpu", None).image_models()] == [
         "image_net"
     ]

@@ -261,11 +261,11 @@ REPO = Path(__file__).resolve().parents[2]
 def test_a_photo_over_the_real_engine(estimator: PoseEstimator, qtbot: Any, tmp_path: Path) -> None:
     """The shipped models and the built-in gallery: the crop is embedded by the image net, and the pose
     query is answered with results scored against exactly the photo's confident posebits."""
-    from posebrowser.app import build, real_engine_factory
+    from posebrowser.app import RealEngineFactory, build
     from posebrowser.gui.settings_store import SettingsStore
 
     window, session, notifier = build(
-        real_engine_factory(None, "cpu", None), SettingsStore(tmp_path / "s.ini")
+        RealEngineFactory(None, "cpu", None), SettingsStore(tmp_path / "s.ini")
     )
     qtbot.addWidget(window)
     window.photo.estimator, window.photo.cache_root = estimator, tmp_path / "estimates"
