@@ -113,10 +113,11 @@ def describe_photo(
     from posebrowser.core.query import ImageTerm, PosebitTerm, Query
     from posebrowser.estimate.photo import analyse_photo
 
+    rgb = image.convert("RGB")
     photo_path = workdir / f"{name}.png"
-    image.convert("RGB").save(photo_path)
+    rgb.save(photo_path)
     analysis = analyse_photo(photo_path, estimator, None, crop_dir=workdir)
-    row = PhotoRow(name=name, source=source, photo=np.asarray(image.convert("RGB")))
+    row = PhotoRow(name=name, source=source, photo=np.asarray(rgb))
     estimate = analysis.estimate
     if estimate is None or analysis.crop_path is None:
         row.notice = f"no person found ({getattr(analysis.outcome, 'message', '')})"
