@@ -139,7 +139,7 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         net_config["frozen_blocks"] = args.frozen_blocks
         build_options["pretrained"] = args.pretrained and not args.tiny
     make_preprocessing = spec.preprocessing or compact_preprocessing
-    preprocessing = make_preprocessing(TINY_INPUT_SIZE) if args.tiny else make_preprocessing()
+    preprocessing = make_preprocessing(TINY_INPUT_SIZE if args.tiny else args.input_size)
     net = build_net(args.net, **net_config, **build_options)
     config = ImageTrainConfig(
         metric=args.metric,
@@ -155,6 +155,8 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         seed=args.seed,
         trunk_lr_factor=0.1 if args.optimizer == "sgd" else 1.0,
         uniformity=args.uniformity,
+        log_ratio=args.log_ratio,
+        near_share=args.near_share,
         aux_posebits=args.aux_posebits,
         aux_joints_3d=args.aux_joints_3d,
         aux_joints_2d=args.aux_joints_2d,
@@ -191,7 +193,8 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
             "train_images_per_second": round(result.images_per_second, 1),
         },
         notes=f"metric={args.metric} miner={args.miner} loss={args.loss} optimizer={args.optimizer} "
-        f"epochs={args.epochs} seed={args.seed} uniformity={args.uniformity} "
+        f"epochs={args.epochs} seed={args.seed} uniformity={args.uniformity} log_ratio={args.log_ratio} "
+        f"near_share={args.near_share} "
         f"aux_posebits={args.aux_posebits} aux_joints_3d={args.aux_joints_3d} "
         f"aux_joints_2d={args.aux_joints_2d} neck={net_config.get('neck', False)} "
         f"imagenet_init={bool(build_options.get('pretrained', False))} device={args.device}",
@@ -361,7 +364,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default="batch-all",
         choices=("thin-slicing", "batch-hard", "batch-all", "distance-weighted"),
     )
-    parser.add_argument("--loss", default="triplet", choices=("triplet", "contrastive"))
+    parser.add_argument(
+        "--loss",
+        default="triplet",
+        choices=("triplet", "contrastive", "log-ratio"),
+        help="metric loss (default triplet; log-ratio: Kim et al. 2019, graded by the ground-truth distance)",
+    )
+    parser.add_argument(
+        "--near-share",
+        type=float,
+        default=0.0,
+        help="share of each batch's anchor groups drawn from another anchor's nearest 5 %% (harder "
+        "negatives; default 0)",
+    )
+    parser.add_argument(
+        "--log-ratio",
+        type=float,
+        default=0.0,
+        help="weight of the log-ratio loss added to the triplet / contrastive loss (default 0 = off)",
+    )
     parser.add_argument(
         "--uniformity", type=float, default=0.0, help="weight of the uniformity regulariser (default 0)"
     )
@@ -395,6 +416,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action=argparse.BooleanOptionalAction,
         default=True,
         help="start efficientnet_lite0 from ImageNet weights (default on)",
+    )
+    parser.add_argument(
+        "--input-size",
+        type=int,
+        default=112,
+        help="side of the square network input in pixels (default 112; the gallery renders are 128)",
     )
     parser.add_argument(
         "--frozen-blocks",

@@ -36,7 +36,13 @@ from posebrowser.training.loop import (
     choose_device,
     seed_everything,
 )
-from posebrowser.training.losses import ContrastiveLoss, TripletMarginLoss, uniformity_loss
+from posebrowser.training.losses import (
+    ContrastiveLoss,
+    LogRatioLoss,
+    TripletMarginLoss,
+    Triplets,
+    uniformity_loss,
+)
 from posebrowser.training.miners import ThinSlicingMiner, build_miner
 from posebrowser.training.prefetch import prefetched
 from posebrowser.training.sampling import NeighbourGroupSampler, ThinSlicingSampler
@@ -55,6 +61,8 @@ RESUME_KEYS = (
     "aux_posebits",
     "aux_joints_3d",
     "aux_joints_2d",
+    "log_ratio",
+    "near_share",
 )
 
 
@@ -69,11 +77,14 @@ class ImageTrainConfig:
     epochs: int = 7
     batch_size: int = 64
     group_size: int = 4
+    near_share: float = 0.0  # share of a batch's anchors drawn from another anchor's near band (sampling.py)
     n_pos: int = 5
     n_neg: int = 105
     pos_rank_max: int = 30
     margin: float = 0.2
     uniformity: float = 0.0
+    log_ratio: float = 0.0  # log-ratio loss weight added to a ranking loss (``loss="log-ratio"``: alone)
+    log_ratio_neighbours: int = 5
     aux_posebits: float = 0.0
     aux_joints_3d: float = 0.0
     aux_joints_2d: float = 0.0
@@ -138,11 +149,32 @@ def build_scheduler(
 
 
 def _make_loss(config: ImageTrainConfig) -> nn.Module:
+    if config.loss == "log-ratio":
+        return LogRatioLoss(config.log_ratio_neighbours)
     if config.loss == "triplet":
         return TripletMarginLoss(margin=config.margin)
     if config.loss == "contrastive":
         return ContrastiveLoss(pos_margin=0.0, neg_margin=config.contrastive_neg_margin)
-    raise ValueError(f"Unknown loss {config.loss!r}; use triplet or contrastive.")
+    raise ValueError(f"Unknown loss {config.loss!r}; use triplet, contrastive or log-ratio.")
+
+
+def _metric_loss(
+    loss_fn: nn.Module,
+    config: ImageTrainConfig,
+    embeddings: Tensor,
+    triplets: Callable[[], Triplets],
+    truth: Callable[[], Tensor],
+) -> Tensor:
+    """The configured metric loss of a batch: a ranking loss on mined triplets, the log-ratio loss on the
+    batch's ground-truth block, or a ranking loss plus ``config.log_ratio`` × the log-ratio loss."""
+    loss: Tensor
+    if isinstance(loss_fn, LogRatioLoss):
+        loss = loss_fn(embeddings, truth())
+        return loss
+    loss = loss_fn(embeddings, triplets())
+    if config.log_ratio > 0:
+        loss = loss + config.log_ratio * LogRatioLoss(config.log_ratio_neighbours)(embeddings, truth())
+    return loss
 
 
 def train_image_net(
@@ -239,7 +271,13 @@ def train_image_net(
         embeddings = embeddings.float()
         positive = torch.from_numpy(batch.positive).to(device)
         negative = torch.from_numpy(batch.negative).to(device)
-        loss = loss_fn(embeddings, miner.mine(embeddings, positive, negative))
+        loss = _metric_loss(
+            loss_fn,
+            config,
+            embeddings,
+            lambda: miner.mine(embeddings, positive, negative),
+            lambda: _truth_block(distances, batch.indices, device),
+        )
         if config.uniformity > 0:
             loss = loss + config.uniformity * uniformity_loss(embeddings)
         if aux is not None:
@@ -330,13 +368,23 @@ class AuxPosebitHead:
         return nn.functional.binary_cross_entropy_with_logits(logits[known], targets[known].float())
 
 
+def _truth_block(distances: NDArray[np.float32], rows: NDArray[np.int64], device: torch.device) -> Tensor:
+    """Ground-truth distances (B, B) float32 between the batch items ``rows``."""
+    return torch.from_numpy(np.ascontiguousarray(distances[np.ix_(rows, rows)])).to(device)
+
+
 def _make_sampler(
     distances: NDArray[np.float32], config: ImageTrainConfig
 ) -> ThinSlicingSampler | NeighbourGroupSampler:
     if config.miner == "thin-slicing":
         return ThinSlicingSampler(distances, config.n_pos, config.n_neg, config.pos_rank_max)
     return NeighbourGroupSampler(
-        distances, config.batch_size, config.group_size, config.n_pos, config.pos_rank_max
+        distances,
+        config.batch_size,
+        config.group_size,
+        config.n_pos,
+        config.pos_rank_max,
+        near_share=config.near_share,
     )
 
 
@@ -361,12 +409,16 @@ def validation_loss(
     for _, batch in zip(range(config.val_batches), sampler.epoch(0, rng), strict=False):
         embeddings = net(to_tensor(list(images[batch.indices])).to(device)).float()
         every = ThinSlicingMiner(anchors=tuple(range(len(batch.indices))))
-        triplets = every.mine(
+        positive = torch.from_numpy(batch.positive).to(device)
+        negative = torch.from_numpy(batch.negative).to(device)
+        loss = _metric_loss(
+            loss_fn,
+            config,
             embeddings,
-            torch.from_numpy(batch.positive).to(device),
-            torch.from_numpy(batch.negative).to(device),
+            lambda: every.mine(embeddings, positive, negative),  # noqa: B023 - called at once
+            lambda: _truth_block(distances, batch.indices, device),  # noqa: B023 - called at once
         )
-        values.append(float(loss_fn(embeddings, triplets)))
+        values.append(float(loss))
     net.train(was_training)
     return float(np.mean(values)) if values else float("nan")
 

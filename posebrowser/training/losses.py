@@ -1,4 +1,5 @@
-"""Metric-learning losses: the thesis' triplet losses and Wang, Li & Lazebnik 2016's ranking loss.
+"""Metric-learning losses: the thesis' triplet losses, Wang, Li & Lazebnik 2016's ranking loss and Kim et al.
+2019's log-ratio loss.
 
 All losses take float tensors on any device and return a 0-dim tensor. Embeddings are ``(B, D)``;
 triplets are three ``(T,)`` int64 index tensors ``(anchor, positive, negative)`` into the same batch
@@ -98,6 +99,43 @@ class CosineAlignmentLoss(nn.Module):
     def forward(self, outputs: Tensor, targets: Tensor) -> Tensor:
         unit = outputs / torch.linalg.vector_norm(outputs, dim=1, keepdim=True).clamp_min(1e-12)
         return torch.abs(1.0 - (unit * targets).sum(dim=1)).mean()
+
+
+class LogRatioLoss(nn.Module):
+    """Log-ratio loss with dense triplets (Kim, Kim, Cho & Kwak, "Deep Metric Learning Beyond Binary
+    Supervision", CVPR 2019): embedding distance ratios match ground-truth distance ratios.
+
+    ``forward(embeddings (B, D), truth (B, B))``: for each anchor a, its ``neighbours`` nearest batch items i
+    under ``truth`` (a excluded) and every other item j ∉ {a, i}, the term
+    ``(log d(a,i) − log d(a,j) − log g(a,i) + log g(a,j))²``, averaged over all such (a, i, j). ``d`` is the
+    Euclidean embedding distance, ``g`` the ground truth. Graded, not binary: a nearer pose must be
+    proportionally nearer, which is what a top-1 retrieval needs. Both distances are floored before the
+    log: ``d`` at ``eps``, ``g`` at ``truth_floor`` × the median off-diagonal ground truth of the batch
+    (identical poses would otherwise ask for an infinite ratio).
+    """
+
+    def __init__(self, neighbours: int = 5, eps: float = 1e-4, truth_floor: float = 0.02) -> None:
+        super().__init__()
+        self.neighbours = neighbours
+        self.eps = eps
+        self.truth_floor = truth_floor
+
+    def forward(self, embeddings: Tensor, truth: Tensor) -> Tensor:
+        count = embeddings.shape[0]
+        k = min(self.neighbours, count - 2)
+        if k < 1:
+            return _zero_like_graph(embeddings)
+        eye = torch.eye(count, dtype=torch.bool, device=embeddings.device)
+        squared = (embeddings[:, None, :] - embeddings[None, :, :]).pow(2).sum(-1)
+        log_d = 0.5 * torch.log(squared.masked_fill(eye, 1.0) + self.eps**2)
+        truth = truth.to(embeddings)
+        floor = self.truth_floor * truth[~eye].median().clamp_min(1e-12)
+        log_g = torch.log(truth.clamp_min(floor))
+        near = truth.masked_fill(eye, float("inf")).topk(k, dim=1, largest=False).indices  # (B, k)
+        gap_d = log_d.gather(1, near)[:, :, None] - log_d[:, None, :]  # (B, k, B)
+        gap_g = log_g.gather(1, near)[:, :, None] - log_g[:, None, :]
+        valid = ~eye[:, None, :] & (near[:, :, None] != torch.arange(count, device=near.device))
+        return ((gap_d - gap_g).pow(2) * valid).sum() / valid.sum()
 
 
 def _all_pairs_distance(x: Tensor, y: Tensor) -> Tensor:

@@ -135,6 +135,11 @@ class NeighbourGroupSampler:
 
     The layout comes from the ground truth: j is a positive of i when ``D[i, j] ≤ radius[i]``
     (:func:`neighbour_radii`), else a negative. Duplicate items are removed (first occurrence kept).
+
+    ``near_share`` > 0 makes batches harder: that share of each batch's anchors is not drawn from the
+    epoch's permutation but from the *near band* of one of the other anchors, the ranks just outside its
+    positive pool up to ``near_band`` × N (default 5 %, the share a top-51-of-1,000 retrieval window
+    covers). Their groups are negatives of that anchor that a retrieval still has to rank correctly.
     """
 
     def __init__(
@@ -144,8 +149,14 @@ class NeighbourGroupSampler:
         group_size: int = 4,
         n_pos: int = 5,
         pos_rank_max: int = 30,
+        near_share: float = 0.0,
+        near_band: float = 0.05,
     ) -> None:
+        if not 0.0 <= near_share < 1.0:
+            raise ValueError(f"near_share must be in [0, 1), not {near_share}")
         self.distances = distances
+        self.near_share = near_share
+        self.near_band = near_band
         self.group_size = max(2, group_size)
         self.groups = max(1, batch_size // self.group_size)
         self.pos_rank_max = scaled_pos_rank_max(len(distances), pos_rank_max, n_pos)
@@ -172,6 +183,23 @@ class NeighbourGroupSampler:
 
     def epoch(self, epoch: int, rng: np.random.Generator) -> Iterator[Batch]:
         order = rng.permutation(len(self.distances))
+        near = min(self.groups - 1, int(self.near_share * self.groups))
+        seeds = self.groups - near
         for start in range(self.batches_per_epoch()):
-            chunk = order[(start * self.groups) % len(order) :][: self.groups]
-            yield self.sample(chunk.astype(np.int64), rng)
+            chunk = order[(start * seeds) % len(order) :][:seeds].astype(np.int64)
+            if near > 0:
+                chunk = np.concatenate([chunk, self._near_band_anchors(chunk, near, rng)])
+            yield self.sample(chunk, rng)
+
+    def _near_band_anchors(self, seeds: IntArray, count: int, rng: np.random.Generator) -> IntArray:
+        """``count`` anchors (int64), each from the near band of a seed anchor (round-robin over seeds)."""
+        n_items = len(self.distances)
+        band_end = min(n_items - 1, max(self.pos_rank_max + 2, round(self.near_band * n_items)))
+        picks = np.empty(count, dtype=np.int64)
+        for slot in range(count):
+            seed = int(seeds[slot % len(seeds)])
+            row = self.distances[seed]
+            nearest = np.argpartition(row, band_end)[: band_end + 1]
+            band = nearest[row[nearest] > self.radii[seed]]
+            picks[slot] = int(rng.choice(band)) if len(band) else int(rng.integers(n_items))
+        return picks

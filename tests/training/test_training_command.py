@@ -121,3 +121,20 @@ def test_train_reports_missing_ground_truth(tmp_path: Path) -> None:
         ]
     )
     assert args.func(args) == 1
+
+
+def test_train_image_options_reach_the_trainer_and_the_card(tmp_path: Path) -> None:
+    from posebrowser.nets.checkpoint import load_model
+
+    gallery = tmp_path / "gallery"
+    write_gallery(gallery)
+    out = tmp_path / "m"
+    argv = ["train", "image", "--gallery", str(gallery), "--out", str(out), "--device", "cpu", "--quiet"]
+    argv += ["--net", "compact_resnet", "--max-train-images", "24", "--epochs", "1", "--batch-size", "8"]
+    argv += ["--input-size", "40", "--log-ratio", "1", "--near-share", "0.5"]
+    args = _parse(argv)
+    assert args.func(args) == 0
+    _, card = load_model(out / "image_net", expect_kind="image")
+    assert card.preprocessing["input_size"] == 40
+    assert "log_ratio=1.0" in card.notes and "near_share=0.5" in card.notes
+    assert np.isfinite(card.metrics["train_loss"][0])

@@ -140,3 +140,66 @@ def test_uniformity_loss_matches_pair_loop_and_prefers_spread() -> None:
     cone = torch.nn.functional.normalize(torch.randn(7, 5) * 0.05 + torch.tensor([1.0, 0, 0, 0, 0]), dim=1)
     assert float(uniformity_loss(cone)) > float(uniformity_loss(x))  # a narrow cone is penalised
     assert float(uniformity_loss(x[:1])) == 0.0
+
+
+def _log_ratio_by_loops(e: torch.Tensor, g: torch.Tensor, k: int, floor_share: float = 0.02) -> float:
+    count = len(e)
+    off = g[~torch.eye(count, dtype=torch.bool)]
+    floor = floor_share * float(off.median())
+
+    def d(x: int, y: int) -> float:
+        return math.sqrt(float((e[x] - e[y]).pow(2).sum()) + 1e-8)
+
+    def truth(x: int, y: int) -> float:
+        return max(float(g[x, y]), floor)
+
+    terms = []
+    for a in range(count):
+        nearest = sorted((j for j in range(count) if j != a), key=lambda j: float(g[a, j]))[:k]
+        for i in nearest:
+            for j in range(count):
+                if j not in (a, i):
+                    gap = math.log(d(a, i) / d(a, j)) - math.log(truth(a, i) / truth(a, j))
+                    terms.append(gap**2)
+    return sum(terms) / len(terms)
+
+
+def test_log_ratio_loss_matches_a_loop_over_dense_triplets() -> None:
+    from posebrowser.training.losses import LogRatioLoss
+
+    torch.manual_seed(0)
+    e = torch.nn.functional.normalize(torch.randn(9, 4), dim=1)
+    g = torch.rand(9, 9)
+    g = (g + g.T) / 2
+    g.fill_diagonal_(0)
+    g[2, 5] = g[5, 2] = 0.0  # identical poses: floored, not an infinite ratio
+    for k in (1, 3):
+        assert abs(float(LogRatioLoss(neighbours=k)(e, g)) - _log_ratio_by_loops(e, g, k)) < 1e-4
+
+
+def test_log_ratio_loss_is_zero_for_proportional_distances_and_pulls_a_too_far_neighbour() -> None:
+    from posebrowser.training.losses import LogRatioLoss
+
+    torch.manual_seed(1)
+    points = torch.randn(8, 5)
+    truth = 3.0 * torch.cdist(points, points)  # any scale: only ratios count
+    assert float(LogRatioLoss(neighbours=3)(points, truth)) < 1e-6
+    moved = points.clone()
+    nearest = int(truth[0, 1:].argmin()) + 1
+    moved[nearest] = moved[0] + 4.0 * (moved[nearest] - moved[0])  # the nearest pose now sits far away
+    moved.requires_grad_(True)
+    loss = LogRatioLoss(neighbours=3)(moved, truth)
+    loss.backward()
+    assert moved.grad is not None and bool(torch.isfinite(moved.grad).all())
+    step = moved.detach() - 0.01 * moved.grad
+    before = float((moved.detach()[nearest] - moved.detach()[0]).norm())
+    assert float((step[nearest] - step[0]).norm()) < before  # a gradient step pulls it back in
+
+
+def test_log_ratio_loss_of_a_tiny_batch_is_a_connected_zero() -> None:
+    from posebrowser.training.losses import LogRatioLoss
+
+    e = torch.nn.functional.normalize(torch.randn(2, 3), dim=1).requires_grad_(True)
+    loss = LogRatioLoss()(e, torch.ones(2, 2))
+    loss.backward()
+    assert float(loss.detach()) == 0.0

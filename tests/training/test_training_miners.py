@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from posebrowser.training.miners import (
@@ -142,3 +143,30 @@ def test_neighbour_group_sampler_layout_matches_ground_truth() -> None:
         batch.positive | np.eye(len(block), dtype=bool), (block <= radii) | np.eye(len(block), dtype=bool)
     )
     assert batch.positive.any(axis=1).sum() >= 4
+
+
+def test_near_share_draws_anchors_from_a_seed_anchors_near_band() -> None:
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(400, 3))
+    gt = np.linalg.norm(points[:, None] - points[None], axis=2).astype(np.float32)
+    plain = NeighbourGroupSampler(gt, batch_size=32, group_size=4)
+    hard = NeighbourGroupSampler(gt, batch_size=32, group_size=4, near_share=0.5)
+    band_end = max(hard.pos_rank_max + 2, round(0.05 * 400))
+    drawn: list[np.ndarray] = []
+    sample = hard.sample
+    hard.sample = lambda anchors, rng: drawn.append(anchors) or sample(anchors, rng)  # type: ignore[method-assign]
+    batches = list(hard.epoch(0, np.random.default_rng(5)))
+    assert len(batches) == hard.batches_per_epoch() and all(len(a) == hard.groups for a in drawn)
+    for anchors in drawn[:5]:
+        seeds, near = anchors[:4], anchors[4:]
+        for slot, anchor in enumerate(near):
+            seed = int(seeds[slot % len(seeds)])
+            rank = int((gt[seed] < gt[seed, anchor]).sum())  # the seed itself is rank 0
+            assert gt[seed, anchor] > hard.radii[seed] and rank <= band_end
+    # the near band is closer to its seed than the random anchors of an ordinary batch
+    near_gap = np.mean([gt[a[0], a[4]] for a in drawn])
+    random_gap = np.mean(gt[np.triu_indices(400, 1)])
+    assert near_gap < 0.6 * random_gap
+    assert plain.batches_per_epoch() == hard.batches_per_epoch()
+    with pytest.raises(ValueError, match="near_share"):
+        NeighbourGroupSampler(gt, near_share=1.0)

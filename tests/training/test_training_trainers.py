@@ -124,6 +124,31 @@ def test_every_miner_trains_with_augmentation(tmp_path: Path, miner: str, loss: 
     assert len(result.history.train) == 1 and np.isfinite(result.history.train[0])
 
 
+@pytest.mark.parametrize("changes", [{"loss": "log-ratio"}, {"loss": "triplet", "log_ratio": 1.0}])
+def test_log_ratio_training_lowers_its_loss(tmp_path: Path, changes: dict[str, object]) -> None:
+    images, gt, _ = make_data(seed=2)
+    torch.manual_seed(0)
+    val_images, val_gt, _ = make_data(count=16, seed=9)
+    result = train_image_net(
+        TinyImageNet(),
+        images,
+        gt,
+        to_tensor,
+        _config(miner="batch-all", epochs=8, **changes),
+        tmp_path,
+        validation=(val_images, val_gt),
+    )
+    losses = result.history.train
+    assert all(np.isfinite(losses)) and all(np.isfinite(result.history.val))
+    assert np.mean(losses[-2:]) < losses[0]
+
+
+def test_an_unknown_loss_is_a_clear_error(tmp_path: Path) -> None:
+    images, gt, _ = make_data()
+    with pytest.raises(ValueError, match="log-ratio"):
+        train_image_net(TinyImageNet(), images, gt, to_tensor, _config(loss="hinge"), tmp_path)
+
+
 def test_distance_weighted_miner_resumes_exactly(tmp_path: Path) -> None:
     """Before: the miner's generator was re-seeded on resume, so epoch 3 drew other triplets."""
     from posebrowser.errors import JobCancelledError
