@@ -479,6 +479,7 @@ def posebit_question_rankings(
     full_posebytes: dict[Condition, NDArray[np.int64]] = {}
     masks: dict[Condition, NDArray[np.int64]] = {}
     conditional: dict[Condition, NDArray[np.int64]] = {}
+    completion_oracle: dict[Condition, NDArray[np.int64]] = {}
     examples: dict[Condition, NDArray[np.int64]] = {}
     for column, name in enumerate(gallery.posebit_names):
         values = gallery.posebits[:, column]
@@ -495,6 +496,9 @@ def posebit_question_rankings(
             if mask is not None:
                 norms = np.linalg.norm(database * mask[None, :], axis=1)
                 masks[condition] = db_rows[np.argsort(norms, kind="stable")[:k]]
+            if getattr(engine, "conditional", None) is not None:
+                completed = engine.conditional.complete({column: value}).posebyte
+                completion_oracle[condition] = db_rows[_nearest_by_hamming(completed, gallery, db_rows, k)]
             if engine.posebit_embedder is not None and getattr(engine, "conditional", None) is not None:
                 try:
                     vector = engine.term_vector(PosebitTerm((condition,), mode="conditional"))
@@ -504,10 +508,21 @@ def posebit_question_rankings(
     methods = {
         "mask (origin query)": masks,
         "posebyte query (conditional)": conditional,
+        "completed posebyte, ground-truth bits (oracle)": completion_oracle,
         "example image query": examples,
         "mean query (full posebyte)": full_posebytes,
     }
     return {label: rankings for label, rankings in methods.items() if rankings}
+
+
+def _nearest_by_hamming(
+    posebyte: NDArray[np.integer], gallery: Any, db_rows: NDArray[np.int64], k: int
+) -> NDArray[np.int64]:
+    """Positions (k,) in ``db_rows`` of the items whose annotated posebits differ least from ``posebyte``
+    (B,) in the gallery's column order, counting only known bits; ties in row order."""
+    bits = np.asarray(gallery.posebits[db_rows])
+    differing = ((bits != np.asarray(posebyte)[None, :]) & (bits >= 0)).sum(axis=1)
+    return np.argsort(differing, kind="stable")[:k]
 
 
 def _mask_or_none(engine: Any, condition: Condition, fit: bool) -> NDArray[np.float64] | None:

@@ -139,7 +139,8 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         net_config["frozen_blocks"] = args.frozen_blocks
         build_options["pretrained"] = args.pretrained and not args.tiny
     make_preprocessing = spec.preprocessing or compact_preprocessing
-    preprocessing = make_preprocessing(TINY_INPUT_SIZE if args.tiny else args.input_size)
+    size = TINY_INPUT_SIZE if args.tiny else args.input_size
+    preprocessing = make_preprocessing() if size is None else make_preprocessing(size)
     net = build_net(args.net, **net_config, **build_options)
     config = ImageTrainConfig(
         metric=args.metric,
@@ -420,8 +421,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--input-size",
         type=int,
-        default=112,
-        help="side of the square network input in pixels (default 112; the gallery renders are 128)",
+        default=None,
+        help="side of the square network input in pixels (default: the net's own, 112; the gallery renders "
+        "are 128)",
     )
     parser.add_argument(
         "--frozen-blocks",

@@ -13,6 +13,7 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image
 
+from posebrowser.core.conditional import ConditionalPosebyteModel
 from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import DataError
 from posebrowser.evaluation import command
@@ -128,7 +129,7 @@ def _fake_engine(num: int = 90, seed: int = 0) -> Any:
         posebit_embedder=embedder,
         image_embedder=None,
         masks=_FakeMasks(),
-        conditional=object(),
+        conditional=ConditionalPosebyteModel.fit(posebits[split == 0]),
         vocabulary=SimpleNamespace(names=("a", "b", "c")),
         term_vector=term_vector,
         mask_for=lambda conditions: np.ones(3, dtype=np.float32),
@@ -161,6 +162,25 @@ def test_mask_rankings_use_norm_of_masked_embedding() -> None:
     np.testing.assert_array_equal(methods["mask (origin query)"][("a", 1)], db_rows[np.argsort(norms)[:4]])
     assert set(methods["mask (origin query)"]) == {("a", 1)}
     assert len(methods["posebyte query (conditional)"]) == 6
+
+
+def test_completion_oracle_ranks_by_the_hamming_distance_to_the_completed_posebyte() -> None:
+    engine = _fake_engine()
+    engine.gallery.posebits[engine.gallery.split_indices("test")[:5], 2] = -1  # unknown bits do not count
+    db_rows = engine.gallery.split_indices("test")
+    label = "completed posebyte, ground-truth bits (oracle)"
+    methods = posebit_question_rankings(engine, db_rows, engine.gallery.split_indices("val"), 4)
+    assert len(methods[label]) == 6
+    for (name, value), ranking in methods[label].items():
+        column = "abc".index(name)
+        completed = engine.conditional.complete({column: value}).posebyte
+        bits = engine.gallery.posebits
+        distance = [
+            sum(int(b) != int(c) for b, c in zip(bits[row], completed, strict=True) if b >= 0)
+            for row in db_rows
+        ]
+        expected = db_rows[sorted(range(len(db_rows)), key=lambda i: (distance[i], i))[:4]]
+        np.testing.assert_array_equal(ranking, expected)
 
 
 def test_empty_split_is_a_data_error() -> None:
