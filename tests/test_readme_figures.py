@@ -31,6 +31,9 @@ HIT_ROWS = {
 QUESTION_ROWS = {
     "mask (origin query)": "mask (origin query)",
     "posebyte query (conditional)": "posebyte query (conditional)",
+    "completed posebyte ranked by its ground-truth bits (the conditional query's ceiling)": (
+        "completed posebyte, ground-truth bits (oracle)"
+    ),
     "example image query": "example image query",
     "mean query (full posebyte, the thesis' baseline)": "mean query (full posebyte)",
     "chance": "chance",

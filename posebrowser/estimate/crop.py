@@ -9,7 +9,7 @@ photo's mean colour (the estimator's own retry border uses the same colour), so 
 place and size in the crop. The box is taken as the person's extent as it is (the landmarks' extent plus
 the estimator's margin).
 
-Crops larger than :data:`MAX_CROP_SIDE` pixels are shrunk to it (the image net reads 112 pixels), and
+Crops larger than :data:`MAX_CROP_SIDE` pixels are shrunk to it (the image net reads 128 pixels), and
 :func:`write_person_crop` stores a crop as a PNG next to the image's cached estimate, written atomically.
 """
 

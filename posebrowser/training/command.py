@@ -422,8 +422,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--input-size",
         type=int,
         default=None,
-        help="side of the square network input in pixels (default: the net's own, 112; the gallery renders "
-        "are 128)",
+        help="side of the square network input in pixels (default: the net's own; efficientnet_lite0 128, "
+        "the renders' size; the others 112)",
     )
     parser.add_argument(
         "--frozen-blocks",
