@@ -6,7 +6,8 @@
 tests and smoke runs (≤ 48 train images, 1 epoch, a narrow one-block-per-stage compact net at 64 px).
 
 The defaults are the recipe of the shipped models (8 epochs on the 30,000-image training set):
-EfficientNet-Lite0 from ImageNet weights with its stem and first three stages frozen, batch-all triplets on
+EfficientNet-Lite0 from ImageNet weights reading 128 px inputs (the renders' size, ``--input-size``) with its
+stem and first three stages frozen, batch-all triplets on
 the facing-aligned 3-D ground truth, auxiliary posebit (weight 10) and 2-D-pose (2) heads (the 3-D-joint
 head, ``--aux-joints-3d``, is off: removing it won on the validation data); ranking-loss posebit net.
 The thesis' recipe is ``--net thesis_vggs --metric hamming --miner thin-slicing --aux-posebits 0
