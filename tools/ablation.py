@@ -109,18 +109,17 @@ def _scores(vectors: np.ndarray, queries: np.ndarray, database: np.ndarray, gall
     from posebrowser.evaluation.metrics import retrieval_scores, true_neighbour_share
     from posebrowser.pose.similarity import pairwise_distances
 
-    row = []
-    for metric in METRICS:
-        truth = pairwise_distances(metric, gallery, queries, database)
-        scores = retrieval_scores(vectors[queries], vectors[database], truth, (1,), 50, True)
-        row.append(100 * float(scores.hit[0]))
-    truth_3d = pairwise_distances("3d", gallery, queries, database)
-    row.append(100 * true_neighbour_share(vectors[queries], vectors[database], truth_3d))
+    truths = {metric: pairwise_distances(metric, gallery, queries, database) for metric in METRICS}
     window = max(1, round(TEST_LIKE_SHARE * len(database)))
-    for metric in METRICS[:3]:
-        truth = pairwise_distances(metric, gallery, queries, database)
-        scores = retrieval_scores(vectors[queries], vectors[database], truth, (1,), window, False)
-        row.append(100 * float(scores.hit[0]))
+
+    def hit_at_1(metric: str, threshold: int, off_by_one: bool) -> float:
+        truth = truths[metric]
+        scores = retrieval_scores(vectors[queries], vectors[database], truth, (1,), threshold, off_by_one)
+        return 100 * float(scores.hit[0])
+
+    row = [hit_at_1(metric, 50, True) for metric in METRICS]
+    row.append(100 * true_neighbour_share(vectors[queries], vectors[database], truths["3d"]))
+    row += [hit_at_1(metric, window, False) for metric in METRICS[:3]]
     return row
 
 

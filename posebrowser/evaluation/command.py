@@ -481,6 +481,8 @@ def posebit_question_rankings(
     conditional: dict[Condition, NDArray[np.int64]] = {}
     completion_oracle: dict[Condition, NDArray[np.int64]] = {}
     examples: dict[Condition, NDArray[np.int64]] = {}
+    conditional_model = getattr(engine, "conditional", None)
+    db_bits = np.asarray(gallery.posebits[db_rows])
     for column, name in enumerate(gallery.posebit_names):
         values = gallery.posebits[:, column]
         for value in (0, 1):
@@ -496,10 +498,10 @@ def posebit_question_rankings(
             if mask is not None:
                 norms = np.linalg.norm(database * mask[None, :], axis=1)
                 masks[condition] = db_rows[np.argsort(norms, kind="stable")[:k]]
-            if getattr(engine, "conditional", None) is not None:
-                completed = engine.conditional.complete({column: value}).posebyte
-                completion_oracle[condition] = db_rows[_nearest_by_hamming(completed, gallery, db_rows, k)]
-            if engine.posebit_embedder is not None and getattr(engine, "conditional", None) is not None:
+            if conditional_model is not None:
+                completed = conditional_model.complete({column: value}).posebyte
+                completion_oracle[condition] = db_rows[_nearest_by_hamming(completed, db_bits, k)]
+            if engine.posebit_embedder is not None and conditional_model is not None:
                 try:
                     vector = engine.term_vector(PosebitTerm((condition,), mode="conditional"))
                 except QueryError:
@@ -516,11 +518,10 @@ def posebit_question_rankings(
 
 
 def _nearest_by_hamming(
-    posebyte: NDArray[np.integer], gallery: Any, db_rows: NDArray[np.int64], k: int
+    posebyte: NDArray[np.integer], bits: NDArray[np.integer], k: int
 ) -> NDArray[np.int64]:
-    """Positions (k,) in ``db_rows`` of the items whose annotated posebits differ least from ``posebyte``
-    (B,) in the gallery's column order, counting only known bits; ties in row order."""
-    bits = np.asarray(gallery.posebits[db_rows])
+    """Positions (k,) of the rows of ``bits`` (M, B) annotated posebits (−1 unknown) that differ least from
+    ``posebyte`` (B,) in the same column order, counting only known bits; ties in row order."""
     differing = ((bits != np.asarray(posebyte)[None, :]) & (bits >= 0)).sum(axis=1)
     return np.argsort(differing, kind="stable")[:k]
 

@@ -172,7 +172,7 @@ def _metric_loss(
         loss = loss_fn(embeddings, truth())
         return loss
     loss = loss_fn(embeddings, triplets())
-    if config.log_ratio > 0:
+    if config.log_ratio > 0:  # the loss is stateless: one instance per call costs nothing
         loss = loss + config.log_ratio * LogRatioLoss(config.log_ratio_neighbours)(embeddings, truth())
     return loss
 
