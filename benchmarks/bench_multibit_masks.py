@@ -7,7 +7,8 @@ each taken from a val-split pose so that it is a pose that occurs, with 20+ hold
 
 * **fitted mask** — a mask for exactly those conditions, fitted on the train split's embeddings
   (``engine.fit_mask``), ranking the test split by ‖m ⊙ e‖ (origin query); the fit time is reported;
-* **conditional posebyte** — the other bits completed by the Gaussian model, through the posebit net;
+* **conditional posebyte** — the other bits completed by the Gaussian model, through the posebit net, with
+  the app's asked-bit contrast; **… thesis (no contrast)** — the completed posebyte alone;
 * **full posebyte** — the asked bits set, all others 0, through the posebit net;
 * **mean query** — the posebit net on the full ground-truth posebyte of each val pose that satisfies the
   conditions (the thesis' baseline), averaged over those poses;
@@ -103,6 +104,11 @@ def evaluate(engine: Any, questions: list[dict[str, int]]) -> dict[str, Any]:
         for mode in ("conditional", "full"):
             vector = engine.term_vector(PosebitTerm(conditions, mode=mode))
             add(f"{mode} posebyte", [precision(ranking_of(vector), positive, k) for k in KS])
+        contrast, engine.conditional_contrast = engine.conditional_contrast, 0.0
+        vector = engine.term_vector(PosebitTerm(conditions, mode="conditional"))
+        engine.conditional_contrast = contrast
+        thesis = [precision(ranking_of(vector), positive, k) for k in KS]
+        add("conditional posebyte, thesis (no contrast)", thesis)
         holders = val[satisfies(bits[val], by_column)]
         posebytes = np.zeros((len(holders), len(net_names)), dtype=np.float32)
         for j, name in enumerate(net_names):

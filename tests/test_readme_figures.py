@@ -30,8 +30,11 @@ HIT_ROWS = {
 }
 QUESTION_ROWS = {
     "mask (origin query)": "mask (origin query)",
-    "posebyte query (conditional)": "posebyte query (conditional)",
-    "completed posebyte ranked by its ground-truth bits (the conditional query's ceiling)": (
+    "posebyte query (conditional, with the asked-bit contrast: the app's)": "posebyte query (conditional)",
+    "posebyte query (conditional, thesis: completion only)": (
+        "posebyte query (conditional, thesis: completion only)"
+    ),
+    "the thesis' completed posebyte ranked by its ground-truth bits (that query's ceiling)": (
         "completed posebyte, ground-truth bits (oracle)"
     ),
     "example image query": "example image query",

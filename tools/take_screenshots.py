@@ -43,6 +43,26 @@ SCENES: dict[str, dict[str, Any]] = {
             "k": 50,
         },
     },
+    # One posebit ticked, answered by the conditional query (completion + asked-bit contrast), test split.
+    "posebit-conditional-query": {
+        "query": [
+            {
+                "type": "posebits",
+                "weight": 1.0,
+                "mode": "conditional",
+                "conditions": [["right_wrist_above_upper_neck", 1]],
+            }
+        ],
+        "conditions": {"right_wrist_above_upper_neck": 1},
+        "settings": {
+            "partial_method": "conditional",
+            "projection_method": "pca",
+            "colour_by": "posebit:right_wrist_above_upper_neck",
+            "split": "test",
+            "k": 50,
+        },
+        "inspect_rank": 0,
+    },
 }
 
 

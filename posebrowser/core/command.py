@@ -42,6 +42,12 @@ def _query_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--id", type=int, help="query with the gallery item of this id")
     parser.add_argument("--posebits", help='posebit conditions, e.g. "left knee is bent=1, feet are apart=0"')
     parser.add_argument("--mode", default="conditional", choices=("full", "conditional", "mask"))
+    parser.add_argument(
+        "--contrast",
+        type=float,
+        default=None,
+        help="asked-bit contrast of a conditional query (default: the shipped 4; 0 = the thesis' query)",
+    )
     parser.add_argument("--expr", help="a query expression, e.g. '2*[img 17] - 0.5*[img 3]'")
     parser.add_argument("--k", type=int, default=50, help="number of results")
     parser.add_argument("--split", choices=SPLITS, help="search this split only")
@@ -222,6 +228,10 @@ def run_query(args: argparse.Namespace) -> int:
     from posebrowser.data.image_folder import annotations_estimated
 
     engine = open_engine(args)
+    if getattr(args, "contrast", None) is not None:
+        if args.contrast < 0:
+            raise QueryError(f"--contrast must be 0 or more (got {args.contrast}).")
+        engine.conditional_contrast = args.contrast
     query = build_query(args, engine)
     result = engine.search(query, k=args.k, split=args.split)
     rows = result_rows(engine, result)

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posebrowser.core.cache import CacheKey
-from posebrowser.core.conditional import ConditionalPosebyteModel
+from posebrowser.core.conditional import CONDITIONAL_CONTRAST, ConditionalPosebyteModel, contrast_query
 from posebrowser.core.device import DeviceChoice, configure_threads, resolve_device
 from posebrowser.core.index import RetrievalIndex
 from posebrowser.core.locations import default_cache_dir, default_models_dir
@@ -117,6 +117,7 @@ class RetrievalEngine:
         self.index = RetrievalIndex(self.embeddings, np.asarray(gallery.ids), **kwargs)
         self._columns = {name: j for j, name in enumerate(getattr(gallery, "posebit_names", ()) or ())}
         self.conditional = self._fit_conditional()
+        self.conditional_contrast = CONDITIONAL_CONTRAST  # 0 = the thesis' conditional query
         self._embeddings_id = embeddings_id or fingerprint(self.embeddings)
         self.projections = ProjectionCache()
         self._last_projection: dict[tuple[str, str], Projection] = {}  # by (method, mask key)
@@ -353,8 +354,22 @@ class RetrievalEngine:
             return np.asarray(self.embeddings[term.gallery_index], dtype=np.float32)
         if self.posebit_embedder is None:
             raise QueryError("No posebit network is loaded; use a mask query ({mask}) instead.")
+        if term.mode == "conditional" and self.conditional_contrast > 0:
+            return self._contrasted_conditional(term.conditions)
         vector: F32 = self.posebit_embedder.embed(self.posebyte_for(term.conditions, term.mode)[None, :])
         return np.asarray(vector[0], dtype=np.float32)
+
+    def _contrasted_conditional(self, conditions: tuple[tuple[str, int], ...]) -> F32:
+        """The conditional query with weight on its asked bits (see :func:`contrast_query`): the completed
+        posebyte's embedding and, in the same batch, those of the completions with one asked bit flipped."""
+        assert self.posebit_embedder is not None
+        flipped = [
+            tuple((n, 1 - v) if i == j else (n, v) for j, (n, v) in enumerate(conditions))
+            for i in range(len(conditions))
+        ]
+        batch = np.stack([self.posebyte_for(c, "conditional") for c in (conditions, *flipped)])
+        vectors = np.asarray(self.posebit_embedder.embed(batch), dtype=np.float64)
+        return contrast_query(vectors[0], vectors[1:], self.conditional_contrast)
 
     def _centroid(self, indices: tuple[int, ...]) -> F32:
         if indices[-1] >= len(self.gallery):  # sorted: the last is the largest

@@ -314,6 +314,7 @@ def evaluate_engine(
 UNTRAINED = "image query (untrained net)"
 PIXELS = "raw pixels (24×24 RGB, cosine)"
 ORACLE = "posebyte oracle (ground-truth bits, no net)"
+THESIS_CONDITIONAL_ROW = "posebyte query (conditional, thesis: completion only)"
 PIXEL_SIDE = 24
 
 
@@ -464,13 +465,13 @@ def posebit_question_rankings(
     """Rankings (gallery rows, best first) per method and single-condition question (bit name, value).
 
     Methods: "mask (origin query)" ranks by ``‖mask ⊙ e_t‖`` (shipped masks, or fitted with
-    ``fit_masks``); "posebyte query (conditional)" embeds the completed posebyte with the posebit net;
+    ``fit_masks``); "posebyte query (conditional)" is the app's conditional query (the completed posebyte
+    through the posebit net, contrasted against the completion with the asked bit flipped), and
+    :data:`THESIS_CONDITIONAL_ROW` the thesis' (the completed posebyte alone, contrast 0);
     "example image query" uses each query-split image holding the value as a query (baseline);
     "mean query (full posebyte)" uses the posebit-net embedding of each such image's whole ground-truth
     posebyte (``posebyte_queries``, the thesis' mean-query baseline).
     """
-    from posebrowser.core.query import PosebitTerm
-
     gallery = engine.gallery
     embeddings = np.asarray(engine.embeddings, dtype=np.float64)
     database = embeddings[db_rows]
@@ -479,6 +480,7 @@ def posebit_question_rankings(
     full_posebytes: dict[Condition, NDArray[np.int64]] = {}
     masks: dict[Condition, NDArray[np.int64]] = {}
     conditional: dict[Condition, NDArray[np.int64]] = {}
+    thesis_conditional: dict[Condition, NDArray[np.int64]] = {}
     completion_oracle: dict[Condition, NDArray[np.int64]] = {}
     examples: dict[Condition, NDArray[np.int64]] = {}
     conditional_model = getattr(engine, "conditional", None)
@@ -503,18 +505,35 @@ def posebit_question_rankings(
                 completion_oracle[condition] = db_rows[_nearest_by_hamming(completed, db_bits, k)]
             if engine.posebit_embedder is not None and conditional_model is not None:
                 try:
-                    vector = engine.term_vector(PosebitTerm((condition,), mode="conditional"))
+                    vectors = _conditional_vectors(engine, condition)
                 except QueryError:
                     continue
-                conditional[condition] = db_rows[top_k_indices(vector[None, :], database, k)[0]]
+                top = db_rows[top_k_indices(vectors, database, k)]
+                conditional[condition], thesis_conditional[condition] = top[0], top[1]
     methods = {
         "mask (origin query)": masks,
         "posebyte query (conditional)": conditional,
+        THESIS_CONDITIONAL_ROW: thesis_conditional,
         "completed posebyte, ground-truth bits (oracle)": completion_oracle,
         "example image query": examples,
         "mean query (full posebyte)": full_posebytes,
     }
     return {label: rankings for label, rankings in methods.items() if rankings}
+
+
+def _conditional_vectors(engine: Any, condition: Condition) -> NDArray[np.float32]:
+    """(2, D): the engine's conditional query for one condition, then the thesis' (no contrast)."""
+    from posebrowser.core.query import PosebitTerm
+
+    term = PosebitTerm((condition,), mode="conditional")
+    shipped = engine.term_vector(term)
+    contrast = engine.conditional_contrast
+    try:
+        engine.conditional_contrast = 0.0
+        thesis = engine.term_vector(term)
+    finally:
+        engine.conditional_contrast = contrast
+    return np.stack([shipped, thesis])
 
 
 def _nearest_by_hamming(

@@ -50,13 +50,14 @@ class PosebitPanel(QWidget):
             self.method.addItem(label, value)
         self.method.setToolTip(
             "How a partial posebyte is searched: conditional completion of the "
-            "don't-care bits, or ranking by distance to the origin after a mask"
+            "don't-care bits (weighted towards the ticked bits), or ranking by "
+            "distance to the origin after a mask"
         )
         self.method.currentIndexChanged.connect(
             lambda _: self.partial_method_requested.emit(str(self.method.currentData()))
         )
         self.count_label = QLabel("", self)
-        self.count_label.setToolTip("Gallery images whose annotations satisfy every ticked posebit")
+        self.count_label.setToolTip("Images of the split in view that satisfy every ticked posebit")
         self.ticked_only = QPushButton("Ticked only", self)
         self.ticked_only.setCheckable(True)
         self.ticked_only.setToolTip("Show only the posebits set to 'is' or 'not' (Ctrl+T)")

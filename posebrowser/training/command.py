@@ -290,6 +290,9 @@ def run_masks(
     """Train every eligible single-bit mask on the image net's train embeddings; write masks.*."""
     from posebrowser.training.mask_trainer import MaskTrainConfig, save_masks, train_masks
 
+    margin = getattr(args, "mask_margin", None)
+    if margin is not None and not margin > 0:  # checked before any image is decoded
+        raise DataError(f"--mask-margin must be above 0 (got {margin}).")
     data = data or load_train_split(args.gallery, args.tiny, not args.quiet, args.max_train_images)
     bits = _require_posebits(data)
     net_image, preprocessing = image or _load_image_net(args)
@@ -300,6 +303,8 @@ def run_masks(
         n_pos=8 if args.tiny else 55,
         n_neg=8 if args.tiny else 56,
     )
+    if margin is not None:
+        config.margin = margin
     result = train_masks(embeddings, bits, tuple(data.gallery.posebit_names), config)
     save_masks(
         Path(args.out) / "masks",
@@ -464,6 +469,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="ranking: bidirectional ranking + structure (default); cosine: the thesis' alignment",
     )
     parser.add_argument("--posebit-epochs", type=int, default=None)
+    parser.add_argument(
+        "--mask-margin",
+        type=float,
+        default=None,
+        help="triplet margin of the single-bit masks (default: the shipped masks' 0.1; the thesis used 0.2)",
+    )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue from <out>/training/*_state.pt")

@@ -114,6 +114,23 @@ def test_query_kinds(workspace: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert json.loads(capsys.readouterr().out)["results"][0]["id"] == 507
 
 
+def test_query_contrast_option_reaches_the_conditional_query(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from posebrowser.errors import QueryError
+
+    names = get_vocabulary().labels[:2]
+    posebits = f"{names[0]}=1, {names[1]}=0"
+    rankings = []
+    for contrast in ("0", "50"):
+        argv = ("query", "--posebits", posebits, "--contrast", contrast, "--k", "48", "--json")
+        assert run(workspace, *argv) == 0
+        rankings.append([r["id"] for r in json.loads(capsys.readouterr().out)["results"]])
+    assert sorted(rankings[0]) == sorted(rankings[1]) and rankings[0] != rankings[1]
+    with pytest.raises(QueryError, match="0 or more"):
+        run(workspace, "query", "--posebits", posebits, "--contrast", "-1")
+
+
 def test_project_and_export(workspace: Path) -> None:
     assert run(workspace, "project", "--method", "pca", "--out", str(workspace / "map.csv")) == 0
     lines = (workspace / "map.csv").read_text().splitlines()

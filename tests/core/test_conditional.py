@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from core_fakes import posebit_world
 
-from posebrowser.core.conditional import ConditionalPosebyteModel
+from posebrowser.core.conditional import ConditionalPosebyteModel, contrast_query
 from posebrowser.errors import DataError, QueryError
 
 
@@ -67,3 +67,38 @@ def test_unknowns_are_mean_imputed_and_errors() -> None:
         model.complete({0: 2})
     with pytest.raises(DataError):
         ConditionalPosebyteModel.fit(np.zeros((0, 3), np.int8))
+
+
+def _unit(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    x = rng.normal(size=shape)
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def test_contrast_query_is_the_documented_formula_and_zero_gives_the_completion() -> None:
+    rng = np.random.default_rng(3)
+    e, f = _unit(rng, (16,)), _unit(rng, (3, 16))
+    expected = e + 2.0 / 3 * (e - f.mean(axis=0))  # e + (2 / n) · mean(e − f_c), n = 3 asked bits
+    np.testing.assert_allclose(contrast_query(e, f, 2.0), expected / np.linalg.norm(expected), atol=1e-6)
+    np.testing.assert_allclose(contrast_query(e, f, 0.0), e, atol=1e-6)
+
+
+def test_contrast_moves_the_query_towards_the_asked_bit_and_stays_unit() -> None:
+    rng = np.random.default_rng(4)
+    e, f = _unit(rng, (8,)), _unit(rng, (1, 8))
+    direction = (e - f[0]) / np.linalg.norm(e - f[0])
+    alignments = [float(contrast_query(e, f, s) @ direction) for s in (0.0, 1.0, 4.0, 16.0)]
+    assert alignments == sorted(alignments) and alignments[-1] > 0.9
+    # even the flipped completion itself (e = f) or its antipode leaves a defined unit query
+    for flipped in (e[None, :], -e[None, :]):
+        query = contrast_query(e, flipped, 4.0)
+        assert np.isfinite(query).all() and np.linalg.norm(query) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_contrast_query_rejects_bad_inputs_clearly() -> None:
+    e = np.ones(4) / 2
+    with pytest.raises(QueryError, match="0 or more"):
+        contrast_query(e, e[None, :], -1.0)
+    with pytest.raises(QueryError, match="do not match"):
+        contrast_query(e, np.ones((2, 3)), 1.0)
+    with pytest.raises(QueryError, match="do not match"):
+        contrast_query(e, np.ones((0, 4)), 1.0)

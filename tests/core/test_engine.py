@@ -85,6 +85,27 @@ def test_conditional_posebyte_keeps_conditions(engine: RetrievalEngine) -> None:
     assert set(np.unique(conditional)) <= {0.0, 1.0}
 
 
+def test_conditional_query_contrasts_each_asked_bit_against_its_flipped_completion(
+    engine: RetrievalEngine,
+) -> None:
+    names = engine.gallery.posebit_names
+    conditions = ((names[0], 1), (names[3], 0))
+    term = PosebitTerm(conditions, "conditional")
+    embed = engine.posebit_embedder.embed  # type: ignore[union-attr]
+    completed = embed(engine.posebyte_for(conditions, "conditional")[None, :])[0]
+    flipped = [((names[0], 0), (names[3], 0)), ((names[0], 1), (names[3], 1))]
+    others = embed(np.stack([engine.posebyte_for(c, "conditional") for c in flipped]))
+    strength = engine.conditional_contrast
+    assert strength > 0
+    expected = completed + strength / 2 * (completed[None, :] - others).mean(axis=0)  # shared by 2 bits
+    np.testing.assert_allclose(engine.term_vector(term), expected / np.linalg.norm(expected), atol=1e-5)
+    try:
+        engine.conditional_contrast = 0.0  # the thesis' query: the completed posebyte alone
+        np.testing.assert_allclose(engine.term_vector(term), completed, atol=1e-6)
+    finally:
+        engine.conditional_contrast = strength
+
+
 def test_arithmetic_feedback_and_file_queries(engine: RetrievalEngine, tmp_path: Path) -> None:
     vocabulary = engine.vocabulary
     label = get_vocabulary().labels[0]

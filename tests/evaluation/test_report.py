@@ -130,6 +130,7 @@ def _fake_engine(num: int = 90, seed: int = 0) -> Any:
         image_embedder=None,
         masks=_FakeMasks(),
         conditional=ConditionalPosebyteModel.fit(posebits[split == 0]),
+        conditional_contrast=0.0,
         vocabulary=SimpleNamespace(names=("a", "b", "c")),
         term_vector=term_vector,
         mask_for=lambda conditions: np.ones(3, dtype=np.float32),
@@ -162,6 +163,10 @@ def test_mask_rankings_use_norm_of_masked_embedding() -> None:
     np.testing.assert_array_equal(methods["mask (origin query)"][("a", 1)], db_rows[np.argsort(norms)[:4]])
     assert set(methods["mask (origin query)"]) == {("a", 1)}
     assert len(methods["posebyte query (conditional)"]) == 6
+    # the fake engine has no contrast, so the thesis' row ranks exactly as the app's
+    assert methods[command.THESIS_CONDITIONAL_ROW].keys() == methods["posebyte query (conditional)"].keys()
+    for condition, ranking in methods[command.THESIS_CONDITIONAL_ROW].items():
+        np.testing.assert_array_equal(ranking, methods["posebyte query (conditional)"][condition])
 
 
 def test_completion_oracle_ranks_by_the_hamming_distance_to_the_completed_posebyte() -> None:

@@ -139,10 +139,14 @@ class FakeEngine:
     def _column(self, name: str) -> int:
         return list(self.gallery.posebit_names).index(name)
 
-    def count_matching(self, conditions: Sequence[tuple[str, int]] | Mapping[str, int]) -> int:
+    def count_matching(
+        self, conditions: Sequence[tuple[str, int]] | Mapping[str, int], split: str | None = None
+    ) -> int:
         self.calls.append("count")
         items = conditions.items() if isinstance(conditions, Mapping) else conditions
         keep = np.ones(len(self.gallery), dtype=bool)
+        if split is not None:
+            keep &= self.gallery.split == SPLITS.index(split)
         for name, value in items:
             keep &= self.gallery.posebits[:, self._column(name)] == value
         return int(keep.sum())

@@ -149,6 +149,19 @@ def test_split_and_posebit_filter_recount_and_refilter(rig: Rig) -> None:
     assert set(visible) == set(gallery.split_indices("val")) & set((column == 1).nonzero()[0])
 
 
+def test_the_match_count_counts_the_split_in_view(rig: Rig) -> None:
+    gallery, name = rig.engine.gallery, rig.engine.vocabulary.names[0]
+    holders = gallery.posebits[:, 0] == 1
+    rig.queries.set_split("val")
+    assert rig.recorder.args("match_count_changed")[-1] == (len(gallery.split_indices("val")),)
+    rig.queries.request_conditions({name: 1})
+    expected = int(holders[gallery.split_indices("val")].sum())
+    assert expected != int(holders.sum())
+    assert rig.recorder.args("match_count_changed")[-1] == (expected,)
+    rig.queries.set_split(None)
+    assert rig.recorder.args("match_count_changed")[-1] == (int(holders.sum()),)
+
+
 def test_a_new_partial_method_researches_only_with_ticks(rig: Rig) -> None:
     rig.queries.set_partial_method("mask")
     assert not rig.queries.debounce.isActive()

@@ -79,6 +79,9 @@ def test_train_all_tiny_writes_loadable_models(tmp_path: Path) -> None:
     assert posebit_card.posebit_names == list(NAMES)
     masks_card = json.loads((out / "masks.json").read_text())
     assert masks_card["kind"] == "mask" and (out / "masks.safetensors").stat().st_mode & 0o044 == 0o044
+    from posebrowser.training.mask_trainer import SHIPPED_MASK_MARGIN
+
+    assert masks_card["metrics"]["train_config"]["margin"] == SHIPPED_MASK_MARGIN
     assert (out / "training" / "image_loss.png").exists()
     # … then embed and evaluate with the models just trained (the whole loop on CPU).
     from posebrowser.core.command import register as register_core
@@ -138,3 +141,14 @@ def test_train_image_options_reach_the_trainer_and_the_card(tmp_path: Path) -> N
     assert card.preprocessing["input_size"] == 40
     assert "log_ratio=1.0" in card.notes and "near_share=0.5" in card.notes
     assert np.isfinite(card.metrics["train_loss"][0])
+    # the masks' margin option reaches the masks card; a margin of 0 is refused before any work
+    base = ["train", "masks", "--gallery", str(gallery), "--out", str(out), "--device", "cpu", "--quiet"]
+    base += ["--max-train-images", "24"]
+    margin_args = _parse([*base, "--mask-margin", "0.3"])
+    assert margin_args.func(margin_args) == 0
+    masks_card = json.loads((out / "masks.json").read_text())
+    assert masks_card["metrics"]["train_config"]["margin"] == 0.3
+    before = (out / "masks.safetensors").read_bytes()
+    refused = _parse([*base, "--mask-margin", "0"])
+    assert refused.func(refused) == 1
+    assert (out / "masks.safetensors").read_bytes() == before  # nothing lost

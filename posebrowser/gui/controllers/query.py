@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from posebrowser.core.query import ImageTerm, PosebitTerm, Query, SelectionTerm, Term
 from posebrowser.core.query_parser import parse_query
+from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import PosebrowserError, QueryError
 from posebrowser.gui import analysis
 from posebrowser.gui.controllers.projection import ProjectionController
@@ -231,7 +232,8 @@ class QueryController(QObject):
             self.projections.request_projection()
 
     def refresh_filter_and_count(self) -> None:
-        """Recount the items matching the ticks and recompute the gallery's visible items (light lane)."""
+        """Recount the items matching the ticks in the split in view (every item of it without ticks) and
+        recompute the gallery's visible items (light lane)."""
         state = self.state
         engine = state.engine
         if engine is None:
@@ -240,7 +242,12 @@ class QueryController(QObject):
         use_bits = state.settings.filter_by_posebits
 
         def job(ctx: JobContext) -> tuple[int, np.ndarray]:
-            count = int(engine.count_matching(conditions)) if conditions else len(engine.gallery)
+            if conditions:
+                count = int(engine.count_matching(conditions, split=split))
+            elif split is None:
+                count = len(engine.gallery)
+            else:
+                count = int(np.count_nonzero(np.asarray(engine.gallery.split) == SPLITS.index(split)))
             return count, analysis.visible_indices(engine.gallery, split, conditions if use_bits else ())
 
         def done(value: tuple[int, np.ndarray]) -> None:
