@@ -104,9 +104,7 @@ def evaluate(engine: Any, questions: list[dict[str, int]]) -> dict[str, Any]:
         for mode in ("conditional", "full"):
             vector = engine.term_vector(PosebitTerm(conditions, mode=mode))
             add(f"{mode} posebyte", [precision(ranking_of(vector), positive, k) for k in KS])
-        contrast, engine.conditional_contrast = engine.conditional_contrast, 0.0
-        vector = engine.term_vector(PosebitTerm(conditions, mode="conditional"))
-        engine.conditional_contrast = contrast
+        vector = engine.term_vector(PosebitTerm(conditions, mode="conditional"), contrast=0.0)
         thesis = [precision(ranking_of(vector), positive, k) for k in KS]
         add("conditional posebyte, thesis (no contrast)", thesis)
         holders = val[satisfies(bits[val], by_column)]

@@ -340,8 +340,10 @@ class RetrievalEngine:
         vectors: F32 = self.image_embedder.embed_images([Path(path)], strict=True)
         return np.asarray(vectors[0], dtype=np.float32)
 
-    def term_vector(self, term: Term) -> F32:
-        """(D,) float32 unit vector of one vector term (a selection: its items' mean, re-normalised)."""
+    def term_vector(self, term: Term, contrast: float | None = None) -> F32:
+        """(D,) float32 unit vector of one vector term (a selection: its items' mean, re-normalised).
+        ``contrast``: the asked-bit contrast of a conditional posebit term (default
+        :attr:`conditional_contrast`; 0 = the thesis' query)."""
         if isinstance(term, SelectionTerm):
             return self._centroid(term.indices)
         if isinstance(term, ImageTerm):
@@ -354,12 +356,13 @@ class RetrievalEngine:
             return np.asarray(self.embeddings[term.gallery_index], dtype=np.float32)
         if self.posebit_embedder is None:
             raise QueryError("No posebit network is loaded; use a mask query ({mask}) instead.")
-        if term.mode == "conditional" and self.conditional_contrast > 0:
-            return self._contrasted_conditional(term.conditions)
+        strength = self.conditional_contrast if contrast is None else contrast
+        if term.mode == "conditional" and strength > 0:
+            return self._contrasted_conditional(term.conditions, strength)
         vector: F32 = self.posebit_embedder.embed(self.posebyte_for(term.conditions, term.mode)[None, :])
         return np.asarray(vector[0], dtype=np.float32)
 
-    def _contrasted_conditional(self, conditions: tuple[tuple[str, int], ...]) -> F32:
+    def _contrasted_conditional(self, conditions: tuple[tuple[str, int], ...], strength: float) -> F32:
         """The conditional query with weight on its asked bits (see :func:`contrast_query`): the completed
         posebyte's embedding and, in the same batch, those of the completions with one asked bit flipped."""
         assert self.posebit_embedder is not None
@@ -369,7 +372,7 @@ class RetrievalEngine:
         ]
         batch = np.stack([self.posebyte_for(c, "conditional") for c in (conditions, *flipped)])
         vectors = np.asarray(self.posebit_embedder.embed(batch), dtype=np.float64)
-        return contrast_query(vectors[0], vectors[1:], self.conditional_contrast)
+        return contrast_query(vectors[0], vectors[1:], strength)
 
     def _centroid(self, indices: tuple[int, ...]) -> F32:
         if indices[-1] >= len(self.gallery):  # sorted: the last is the largest

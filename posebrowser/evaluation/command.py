@@ -526,14 +526,7 @@ def _conditional_vectors(engine: Any, condition: Condition) -> NDArray[np.float3
     from posebrowser.core.query import PosebitTerm
 
     term = PosebitTerm((condition,), mode="conditional")
-    shipped = engine.term_vector(term)
-    contrast = engine.conditional_contrast
-    try:
-        engine.conditional_contrast = 0.0
-        thesis = engine.term_vector(term)
-    finally:
-        engine.conditional_contrast = contrast
-    return np.stack([shipped, thesis])
+    return np.stack([engine.term_vector(term), engine.term_vector(term, contrast=0.0)])
 
 
 def _nearest_by_hamming(

@@ -99,11 +99,12 @@ def test_conditional_query_contrasts_each_asked_bit_against_its_flipped_completi
     assert strength > 0
     expected = completed + strength / 2 * (completed[None, :] - others).mean(axis=0)  # shared by 2 bits
     np.testing.assert_allclose(engine.term_vector(term), expected / np.linalg.norm(expected), atol=1e-5)
-    try:
-        engine.conditional_contrast = 0.0  # the thesis' query: the completed posebyte alone
-        np.testing.assert_allclose(engine.term_vector(term), completed, atol=1e-6)
-    finally:
-        engine.conditional_contrast = strength
+    # the thesis' query, the completed posebyte alone, with contrast 0
+    np.testing.assert_allclose(engine.term_vector(term, contrast=0.0), completed, atol=1e-6)
+    stronger = completed + 8.0 / 2 * (completed[None, :] - others).mean(axis=0)
+    np.testing.assert_allclose(
+        engine.term_vector(term, contrast=8.0), stronger / np.linalg.norm(stronger), atol=1e-5
+    )
 
 
 def test_arithmetic_feedback_and_file_queries(engine: RetrievalEngine, tmp_path: Path) -> None:

@@ -116,7 +116,7 @@ def _fake_engine(num: int = 90, seed: int = 0) -> Any:
     )
     embedder = _FakePosebitEmbedder()
 
-    def term_vector(term: Any) -> NDArray[np.float32]:
+    def term_vector(term: Any, contrast: float | None = None) -> NDArray[np.float32]:
         posebyte = np.full((1, 3), 0.5, dtype=np.float32)
         for name, value in term.conditions:
             posebyte[0, "abc".index(name)] = value
@@ -130,7 +130,6 @@ def _fake_engine(num: int = 90, seed: int = 0) -> Any:
         image_embedder=None,
         masks=_FakeMasks(),
         conditional=ConditionalPosebyteModel.fit(posebits[split == 0]),
-        conditional_contrast=0.0,
         vocabulary=SimpleNamespace(names=("a", "b", "c")),
         term_vector=term_vector,
         mask_for=lambda conditions: np.ones(3, dtype=np.float32),
