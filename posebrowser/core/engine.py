@@ -383,14 +383,15 @@ class RetrievalEngine:
             raise QueryError("The selected images' embeddings cancel out; select other images.")
         return np.asarray(mean / norm, dtype=np.float32)
 
-    def query_vector(self, query: Query) -> tuple[F32 | None, F32 | None]:
-        """(unit query vector (D,) or None, mask (D,) or None) of a query (see core.query)."""
+    def query_vector(self, query: Query, contrast: float | None = None) -> tuple[F32 | None, F32 | None]:
+        """(unit query vector (D,) or None, mask (D,) or None) of a query (see core.query); ``contrast`` as
+        in :meth:`term_vector`."""
         vector: F32 | None = None
         terms = query.vector_terms
         if terms:
             total = np.zeros(self.embeddings.shape[1], dtype=np.float64)
             for term in terms:
-                total += term.weight * self.term_vector(term)
+                total += term.weight * self.term_vector(term, contrast)
             norm = float(np.linalg.norm(total))
             if not np.isfinite(norm) or norm < 1e-6:
                 raise QueryError("The query's terms cancel each other out; change a weight.")
@@ -404,10 +405,14 @@ class RetrievalEngine:
         return vector, mask
 
     # ------------------------------------------------------------------ search
-    def search(self, query: Query, k: int = 50, split: str | None = None) -> SearchResult:
-        """Rank gallery items (of ``split`` when given) for ``query``; top ``k`` with ground-truth scoring."""
+    def search(
+        self, query: Query, k: int = 50, split: str | None = None, contrast: float | None = None
+    ) -> SearchResult:
+        """Rank gallery items (of ``split`` when given) for ``query``; top ``k`` with ground-truth scoring.
+        ``contrast``: the asked-bit contrast of conditional posebit terms (default
+        :attr:`conditional_contrast`; 0 = the thesis' query)."""
         allowed = None if split is None else np.asarray(self.gallery.split == SPLITS.index(split))
-        vector, mask = self.query_vector(query)
+        vector, mask = self.query_vector(query, contrast)
         if mask is None:
             assert vector is not None
             distances, rows = self.index.search(vector[None, :], k, allowed)

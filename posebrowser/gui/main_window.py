@@ -241,6 +241,7 @@ class MainWindow(QMainWindow):
         self.gallery_view.filter_by_posebits_requested.connect(s.set_filter_by_posebits)
         self.posebit_panel.conditions_requested.connect(s.request_conditions)
         self.posebit_panel.partial_method_requested.connect(s.set_partial_method)
+        self.posebit_panel.weight_asked_bits_requested.connect(s.set_weight_asked_bits)
         self.posebit_panel.colour_by_requested.connect(s.set_colour_by)
         self.query_bar.weight_requested.connect(s.request_term_weight)
         self.query_bar.remove_requested.connect(s.request_remove_term)
@@ -299,6 +300,7 @@ class MainWindow(QMainWindow):
     def _settings_changed(self) -> None:
         settings = self.session.settings
         self.posebit_panel.show_partial_method(settings.partial_method)
+        self.posebit_panel.show_weight_asked_bits(settings.weight_asked_bits)
         self.gallery_view.show_filters(settings.split, settings.filter_by_posebits)
         if self.results_view.count.value() != settings.k:  # e.g. a restored session
             self.results_view.count.setValue(settings.k)
@@ -441,11 +443,14 @@ class MainWindow(QMainWindow):
         self.gallery_view.dropEvent(event)
 
     def _restore_preferences(self) -> None:
-        """Partial method and projection method from the last run (ignored when not valid)."""
+        """Partial method, ticked-bit weighting and projection method from the last run (ignored when
+        not valid)."""
         settings = self.session.settings
         method = self.settings.value("preferences/partial_method", settings.partial_method)
         if method in dict(PARTIAL_METHODS):
             settings.partial_method = method
+        weight = self.settings.value("preferences/weight_asked_bits", "true")
+        settings.weight_asked_bits = weight != "false"
         projection = self.settings.value("preferences/projection_method", settings.projection_method)
         if projection in dict(available_projection_methods()):
             settings.projection_method = projection
@@ -458,6 +463,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         settings = self.session.settings
         self.settings.set_value("preferences/partial_method", settings.partial_method)
+        weight = "true" if settings.weight_asked_bits else "false"
+        self.settings.set_value("preferences/weight_asked_bits", weight)
         self.settings.set_value("preferences/projection_method", settings.projection_method)
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()

@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -34,6 +35,7 @@ class PosebitPanel(QWidget):
 
     conditions_requested = Signal(object)
     partial_method_requested = Signal(str)
+    weight_asked_bits_requested = Signal(bool)
     colour_by_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -53,9 +55,15 @@ class PosebitPanel(QWidget):
             "don't-care bits (weighted towards the ticked bits), or ranking by "
             "distance to the origin after a mask"
         )
-        self.method.currentIndexChanged.connect(
-            lambda _: self.partial_method_requested.emit(str(self.method.currentData()))
+        self.method.currentIndexChanged.connect(self._method_changed)
+        self.weight_asked = QCheckBox("Weight ticked bits", self)
+        self.weight_asked.setChecked(True)
+        self.weight_asked.setToolTip(
+            "Conditional completion guesses every bit you did not tick, which drowns the ticked ones; "
+            "this pushes the query away from the completions with a ticked bit flipped. "
+            "Off: the thesis' plain completion."
         )
+        self.weight_asked.toggled.connect(self.weight_asked_bits_requested.emit)
         self.count_label = QLabel("", self)
         self.count_label.setToolTip("Images of the split in view that satisfy every ticked posebit")
         self.ticked_only = QPushButton("Ticked only", self)
@@ -84,6 +92,7 @@ class PosebitPanel(QWidget):
         self.tree.customContextMenuRequested.connect(self._context_menu)
         top = QHBoxLayout()
         top.addWidget(self.method, 1)
+        top.addWidget(self.weight_asked)
         top.addWidget(self.ticked_only)
         top.addWidget(clear)
         layout = QVBoxLayout(self)
@@ -163,6 +172,18 @@ class PosebitPanel(QWidget):
             self.method.blockSignals(True)
             self.method.setCurrentIndex(position)
             self.method.blockSignals(False)
+        self.weight_asked.setEnabled(self.method.currentData() == "conditional")
+
+    def show_weight_asked_bits(self, enabled: bool) -> None:
+        if self.weight_asked.isChecked() != bool(enabled):
+            self.weight_asked.blockSignals(True)
+            self.weight_asked.setChecked(bool(enabled))
+            self.weight_asked.blockSignals(False)
+
+    def _method_changed(self, _: int) -> None:
+        method = str(self.method.currentData())
+        self.weight_asked.setEnabled(method == "conditional")
+        self.partial_method_requested.emit(method)
 
     def show_count(self, count: int) -> None:
         estimated = " (estimated posebits)" if self._estimated else ""
@@ -172,7 +193,7 @@ class PosebitPanel(QWidget):
         """Say whether the counted annotations were estimated from the photos by the pose estimator."""
         self._estimated = bool(estimated)
         source = "estimated poses" if estimated else "annotations"
-        self.count_label.setToolTip(f"Gallery images whose {source} satisfy every ticked posebit")
+        self.count_label.setToolTip(f"Images of the split in view whose {source} satisfy every ticked bit")
 
     def clear(self) -> None:
         self.show_conditions({})

@@ -138,6 +138,7 @@ class Session(QObject):
         self.request_conditions = self.queries.request_conditions
         self.refresh_filter_and_count = self.queries.refresh_filter_and_count
         self.set_partial_method = self.queries.set_partial_method
+        self.set_weight_asked_bits = self.queries.set_weight_asked_bits
         self.set_result_count = self.queries.set_result_count
         self.set_split = self.queries.set_split
         self.set_filter_by_posebits = self.queries.set_filter_by_posebits

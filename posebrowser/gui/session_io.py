@@ -125,6 +125,7 @@ def session_to_dict(session: Session, base: Path) -> dict[str, Any]:
         "conditions": {name: int(value) for name, value in session.ordered_conditions()},
         "settings": {
             "partial_method": settings.partial_method,
+            "weight_asked_bits": settings.weight_asked_bits,
             "split": settings.split,
             "filter_by_posebits": settings.filter_by_posebits,
             "k": settings.k,
@@ -234,7 +235,8 @@ def _check_structure(data: dict[str, Any], path: Path) -> None:
         raise bad("settings")
     if not is_number(settings.get("k", 50)) or not isinstance(settings.get("colour_by", "none"), str):
         raise bad("settings")
-    if not all(isinstance(settings.get(flag, False), bool) for flag in ("filter_by_posebits", "subspace")):
+    flags = ("filter_by_posebits", "subspace", "weight_asked_bits")
+    if not all(isinstance(settings.get(flag, False), bool) for flag in flags):
         raise bad("settings")
 
 
@@ -246,6 +248,7 @@ class RestorePlan:
     conditions: dict[str, int]
     selection: tuple[int, ...]
     partial_method: str
+    weight_asked_bits: bool
     split: str | None
     filter_by_posebits: bool
     k: int
@@ -317,6 +320,7 @@ def plan_session(session: Session, data: dict[str, Any], session_file: Path) -> 
         conditions=dict(conditions(dict(data.get("conditions", {})).items())),
         selection=tuple(index(i) for i in data.get("selection", [])),
         partial_method=settings.get("partial_method", "conditional"),
+        weight_asked_bits=bool(settings.get("weight_asked_bits", True)),
         split=settings.get("split"),
         filter_by_posebits=bool(settings.get("filter_by_posebits", False)),
         k=int(_number(settings.get("k", 50), 1, MAX_RESULTS, session_file)),
@@ -334,6 +338,7 @@ def apply_session(session: Session, data: dict[str, Any], session_file: Path) ->
     plan = plan_session(session, data, session_file)
     state, settings = session.state, session.settings
     settings.partial_method = plan.partial_method
+    settings.weight_asked_bits = plan.weight_asked_bits
     settings.split = plan.split
     settings.filter_by_posebits = plan.filter_by_posebits
     settings.k = plan.k

@@ -110,6 +110,8 @@ class ViewSettings:
     """Mutable user choices the session remembers and saves."""
 
     partial_method: str = "conditional"
+    #: conditional queries weight the ticked bits (the asked-bit contrast); off = the thesis' completion
+    weight_asked_bits: bool = True
     split: str | None = None
     filter_by_posebits: bool = False
     k: int = 50

@@ -127,6 +127,7 @@ class FakeEngine:
     project_steps: int = 4
     tsne_scale: float = 1.0  # t-SNE maps are this many times larger than PCA maps (as real ones are)
     calls: list[str] = field(default_factory=list)
+    contrasts: list[float | None] = field(default_factory=list)  # the asked-bit contrast of each search
 
     class _Index:
         kind = "exact (numpy, fake)"
@@ -172,8 +173,11 @@ class FakeEngine:
         rows = self.embeddings[keep] if keep.any() else self.embeddings
         return rows.mean(axis=0)
 
-    def search(self, query: Query, k: int = 50, split: str | None = None) -> SearchResult:
+    def search(
+        self, query: Query, k: int = 50, split: str | None = None, contrast: float | None = None
+    ) -> SearchResult:
         self.calls.append("search")
+        self.contrasts.append(contrast)
         vector = np.zeros(DIM, dtype=np.float32)
         for term in query.terms:
             if isinstance(term, SelectionTerm):

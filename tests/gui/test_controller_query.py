@@ -169,3 +169,19 @@ def test_a_new_partial_method_researches_only_with_ticks(rig: Rig) -> None:
     rig.queries.debounce.stop()
     rig.queries.set_partial_method("conditional")
     assert rig.queries.debounce.isActive()
+
+
+def test_weighting_the_asked_bits_is_a_search_setting(rig: Rig) -> None:
+    name = rig.engine.vocabulary.names[0]
+    rig.queries.request_conditions({name: 1})
+    rig.queries.debounce.timeout.emit()
+    assert rig.engine.contrasts[-1] is None  # the engine's own setting: the app's conditional query
+    searches = rig.engine.calls.count("search")
+    rig.queries.set_weight_asked_bits(False)
+    assert rig.state.settings.weight_asked_bits is False
+    assert rig.engine.calls.count("search") == searches + 1 and rig.engine.contrasts[-1] == 0.0
+    rig.queries.set_weight_asked_bits(False)  # no change: no search
+    assert rig.engine.calls.count("search") == searches + 1
+    rig.queries.request_query(image(3))
+    rig.queries.set_weight_asked_bits(True)  # an image query has nothing to weight: no search
+    assert rig.engine.calls.count("search") == searches + 2 and rig.state.settings.weight_asked_bits

@@ -115,6 +115,21 @@ def test_both_partial_methods_and_mask_strip(window: MainWindow, qtbot: Any) -> 
     qtbot.waitUntil(lambda: session.query.terms[0].mode == "full", timeout=2000)
 
 
+def test_the_ticked_bits_weight_box_drives_the_conditional_query(window: MainWindow, qtbot: Any) -> None:
+    panel, session = window.posebit_panel, window.session
+    engine = session.engine
+    panel.set_bit(engine.vocabulary.names[0], 1)
+    qtbot.waitUntil(lambda: session.query is not None, timeout=2000)
+    assert panel.weight_asked.isEnabled() and panel.weight_asked.isChecked()
+    assert engine.contrasts[-1] is None
+    searches = engine.calls.count("search")
+    panel.weight_asked.setChecked(False)  # the thesis' plain completion
+    qtbot.waitUntil(lambda: engine.calls.count("search") == searches + 1, timeout=2000)
+    assert engine.contrasts[-1] == 0.0 and not session.settings.weight_asked_bits
+    panel.method.setCurrentIndex(panel.method.findData("mask"))
+    assert not panel.weight_asked.isEnabled()  # a mask query has no completion to weight
+
+
 def test_arithmetic_terms_by_clicking_and_typing(window: MainWindow, qtbot: Any) -> None:
     session = window.session
     _click_gallery(window, qtbot, 10)

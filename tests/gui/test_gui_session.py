@@ -19,6 +19,7 @@ from posebrowser.gui.workers import Workers
 
 def _rich_state(window: MainWindow, qtbot: Any) -> None:
     session, names = window.session, window.session.engine.vocabulary.names
+    session.set_weight_asked_bits(False)
     session.set_partial_method("mask")
     session.request_conditions({names[0]: 1, names[4]: 0})
     qtbot.waitUntil(lambda: session.query is not None, timeout=2000)
@@ -46,6 +47,8 @@ def test_save_then_restore_gives_the_same_state(
     assert second.projection_view.method.currentData() == "tsne"
     assert second.projection_view.subspace.isChecked()  # restored, not just remembered
     assert second.gallery_view.split_combo.currentData() == "train"
+    assert saved["settings"]["weight_asked_bits"] is False and not second.session.settings.weight_asked_bits
+    assert not second.posebit_panel.weight_asked.isChecked()
     np.testing.assert_array_equal(
         second.results_view.model.state.indices, first.results_view.model.state.indices
     )
@@ -131,10 +134,12 @@ def test_window_layout_is_remembered(make_window: Any, fake_engine: Any) -> None
     first = make_window(fake_engine)
     first.docks["mask"].hide()
     first.session.set_partial_method("mask")
+    first.session.set_weight_asked_bits(False)
     first.close()
     second = make_window(fake_engine)
     assert not second.docks["mask"].isVisible()
     assert second.session.settings.partial_method == "mask"
+    assert not second.session.settings.weight_asked_bits and not second.posebit_panel.weight_asked.isChecked()
     assert second.posebit_panel.method.currentData() == "mask"
     assert second.docks["gallery"].isVisible()
 

@@ -196,9 +196,10 @@ class QueryController(QObject):
         engine, k, split = self.state.engine, self.state.settings.k, self.state.settings.split
         if engine is None:
             return
+        contrast = None if self.state.settings.weight_asked_bits else 0.0
 
         def job(ctx: JobContext) -> ResultsState:
-            result = engine.search(query, k=k, split=split)
+            result = engine.search(query, k=k, split=split, contrast=contrast)
             return analysis.results_state(engine, query, result, split)
 
         def done(results: ResultsState) -> None:
@@ -262,6 +263,19 @@ class QueryController(QObject):
         self.state.settings_changed.emit()
         if self.state.conditions:
             self.debounce.start()
+
+    def set_weight_asked_bits(self, enabled: bool) -> None:
+        """Conditional queries weight the ticked bits (on) or are the thesis' plain completion (off);
+        re-searches a query that holds a conditional posebit term."""
+        if bool(enabled) == self.state.settings.weight_asked_bits:
+            return
+        self.state.settings.weight_asked_bits = bool(enabled)
+        self.state.settings_changed.emit()
+        query = self.state.query
+        if query is not None and any(
+            isinstance(term, PosebitTerm) and term.mode == "conditional" for term in query.terms
+        ):
+            self._search(query)
 
     def set_result_count(self, k: int) -> None:
         """How many results a query returns (1–1000); re-searches the current query."""
