@@ -48,6 +48,8 @@ def apply_dark_theme(app: QApplication) -> None:
         (QPalette.ColorRole.PlaceholderText, "#6b717c"),
     ):
         palette.setColor(role, QColor(colour))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6b717c"))  # disabled looks disabled
     app.setPalette(palette)
     stylesheet = RESOURCES_DIR / "style" / "dark.qss"
     if stylesheet.exists():
