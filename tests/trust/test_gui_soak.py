@@ -36,12 +36,14 @@ def checked_engine(folder: Path) -> Any:
     engine.project_delay_s = 0.002
     search = engine.search
 
-    def checked_search(query: Any, k: int = 50, split: str | None = None) -> Any:
+    def checked_search(
+        query: Any, k: int = 50, split: str | None = None, contrast: float | None = None
+    ) -> Any:
         for term in query.terms:
             if isinstance(term, ImageTerm) and term.gallery_index is not None and \
                     not 0 <= term.gallery_index < len(engine.gallery):
                 raise QueryError(f"There is no gallery image {term.gallery_index}.")
-        return search(query, k, split)
+        return search(query, k, split, contrast)
 
     engine.search = checked_search
     return engine
