@@ -228,12 +228,8 @@ def run_query(args: argparse.Namespace) -> int:
     from posebrowser.data.image_folder import annotations_estimated
 
     engine = open_engine(args)
-    if getattr(args, "contrast", None) is not None:
-        if args.contrast < 0:
-            raise QueryError(f"--contrast must be 0 or more (got {args.contrast}).")
-        engine.conditional_contrast = args.contrast
     query = build_query(args, engine)
-    result = engine.search(query, k=args.k, split=args.split)
+    result = engine.search(query, k=args.k, split=args.split, contrast=getattr(args, "contrast", None))
     rows = result_rows(engine, result)
     if args.json:
         payload = {

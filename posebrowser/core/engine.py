@@ -357,6 +357,8 @@ class RetrievalEngine:
         if self.posebit_embedder is None:
             raise QueryError("No posebit network is loaded; use a mask query ({mask}) instead.")
         strength = self.conditional_contrast if contrast is None else contrast
+        if strength < 0:  # checked here, not only in contrast_query: 0 > strength would skip it
+            raise QueryError(f"The asked-bit contrast must be 0 or more (got {strength}).")
         if term.mode == "conditional" and strength > 0:
             return self._contrasted_conditional(term.conditions, strength)
         vector: F32 = self.posebit_embedder.embed(self.posebyte_for(term.conditions, term.mode)[None, :])

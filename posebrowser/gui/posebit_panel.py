@@ -172,7 +172,7 @@ class PosebitPanel(QWidget):
             self.method.blockSignals(True)
             self.method.setCurrentIndex(position)
             self.method.blockSignals(False)
-        self.weight_asked.setEnabled(self.method.currentData() == "conditional")
+        self._enable_weight_box()
 
     def show_weight_asked_bits(self, enabled: bool) -> None:
         if self.weight_asked.isChecked() != bool(enabled):
@@ -181,9 +181,12 @@ class PosebitPanel(QWidget):
             self.weight_asked.blockSignals(False)
 
     def _method_changed(self, _: int) -> None:
-        method = str(self.method.currentData())
-        self.weight_asked.setEnabled(method == "conditional")
-        self.partial_method_requested.emit(method)
+        self._enable_weight_box()
+        self.partial_method_requested.emit(str(self.method.currentData()))
+
+    def _enable_weight_box(self) -> None:
+        """Only a conditional completion has guessed bits to weight the ticked ones against."""
+        self.weight_asked.setEnabled(self.method.currentData() == "conditional")
 
     def show_count(self, count: int) -> None:
         estimated = " (estimated posebits)" if self._estimated else ""

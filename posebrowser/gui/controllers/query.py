@@ -16,7 +16,6 @@ from PySide6.QtCore import QObject, QTimer
 
 from posebrowser.core.query import ImageTerm, PosebitTerm, Query, SelectionTerm, Term
 from posebrowser.core.query_parser import parse_query
-from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import PosebrowserError, QueryError
 from posebrowser.gui import analysis
 from posebrowser.gui.controllers.projection import ProjectionController
@@ -243,13 +242,10 @@ class QueryController(QObject):
         use_bits = state.settings.filter_by_posebits
 
         def job(ctx: JobContext) -> tuple[int, np.ndarray]:
-            if conditions:
-                count = int(engine.count_matching(conditions, split=split))
-            elif split is None:
-                count = len(engine.gallery)
-            else:
-                count = int(np.count_nonzero(np.asarray(engine.gallery.split) == SPLITS.index(split)))
-            return count, analysis.visible_indices(engine.gallery, split, conditions if use_bits else ())
+            visible = analysis.visible_indices(engine.gallery, split, conditions if use_bits else ())
+            if not conditions:  # no ticks: every item of the split, which is what the gallery shows
+                return len(visible), visible
+            return int(engine.count_matching(conditions, split=split)), visible
 
         def done(value: tuple[int, np.ndarray]) -> None:
             state.match_count_changed.emit(value[0])
