@@ -107,6 +107,14 @@ def test_conditional_query_contrasts_each_asked_bit_against_its_flipped_completi
     )
 
 
+def test_a_negative_contrast_is_refused_not_taken_for_the_thesis_query(engine: RetrievalEngine) -> None:
+    term = PosebitTerm(((engine.gallery.posebit_names[0], 1),), "conditional")
+    with pytest.raises(QueryError, match="0 or more"):
+        engine.term_vector(term, contrast=-1.0)
+    with pytest.raises(QueryError, match="0 or more"):
+        engine.search(Query((term,)), k=5, contrast=-0.5)
+
+
 def test_arithmetic_feedback_and_file_queries(engine: RetrievalEngine, tmp_path: Path) -> None:
     vocabulary = engine.vocabulary
     label = get_vocabulary().labels[0]
