@@ -291,7 +291,8 @@ def train_image_net(
         for weight, head in joint_heads:
             loss = loss + weight * head.loss(embeddings, batch.indices, flipped)
         if memory is not None:
-            loss = loss + config.memory_weight * memory.loss(embeddings, batch.indices, flipped)
+            term = memory.loss(embeddings, batch.indices, flipped, batch.positive)
+            loss = loss + config.memory_weight * term
             memory.push(embeddings, batch.indices, flipped)
         return loss, len(batch.indices)
 

@@ -23,7 +23,7 @@ import torch
 from numpy.typing import NDArray
 from torch import Tensor
 
-from posebrowser.training.losses import THESIS_EPS
+from posebrowser.training.losses import pair_distance
 
 
 class CrossBatchMemory:
@@ -55,9 +55,12 @@ class CrossBatchMemory:
     def __len__(self) -> int:
         return sum(len(rows) for rows in self._rows.values())
 
-    def loss(self, embeddings: Tensor, rows: NDArray[np.int64], flipped: bool) -> Tensor:
+    def loss(
+        self, embeddings: Tensor, rows: NDArray[np.int64], flipped: bool, batch_positive: NDArray[np.bool_]
+    ) -> Tensor:
         """Mean of the violating triplets (anchor in the batch, positive in the batch or the memory,
-        negative in the memory); a zero connected to the graph while warming up or without a triplet."""
+        negative in the memory); a zero connected to the graph while warming up or without a triplet.
+        ``batch_positive`` (B, B) is the batch's own positive layout (the sampler's ``Batch.positive``)."""
         zero = embeddings.sum() * 0.0
         memory_rows = self._rows.get(flipped)
         if self.pushed < self.start or memory_rows is None or len(memory_rows) == 0:
@@ -67,10 +70,8 @@ class CrossBatchMemory:
         truth = self.distances[np.ix_(rows, memory_rows)]
         same_item = rows[:, None] == memory_rows[None, :]
         negative = torch.from_numpy((truth > radius) & ~same_item).to(embeddings.device)
-        batch_truth = self.distances[np.ix_(rows, rows)]
-        batch_positive = (batch_truth <= radius) & ~np.eye(len(rows), dtype=bool)
         positive = torch.from_numpy(np.concatenate([batch_positive, (truth <= radius) & ~same_item], 1))
-        d_batch = torch.linalg.vector_norm(embeddings[:, None] - embeddings[None] + THESIS_EPS, dim=-1)
+        d_batch = pair_distance(embeddings[:, None], embeddings[None])
         d_memory = torch.cdist(embeddings, memory)
         d_positive = torch.cat([d_batch, d_memory], 1)
         anchors, columns = torch.nonzero(positive.to(embeddings.device), as_tuple=True)
@@ -85,10 +86,10 @@ class CrossBatchMemory:
 
     def push(self, embeddings: Tensor, rows: NDArray[np.int64], flipped: bool) -> None:
         """Add a batch (detached) to its mirror state's queue, dropping the oldest items beyond ``size``."""
-        vectors = embeddings.detach().float()
+        vectors, rows = embeddings.detach().float(), np.asarray(rows, dtype=np.int64)
         if flipped in self._rows:
-            vectors = torch.cat([self._vectors[flipped], vectors])[-self.size :]
-            rows = np.concatenate([self._rows[flipped], rows])[-self.size :]
+            vectors = torch.cat([self._vectors[flipped], vectors])
+            rows = np.concatenate([self._rows[flipped], rows])
         self._vectors[flipped] = vectors[-self.size :]
-        self._rows[flipped] = np.asarray(rows[-self.size :], dtype=np.int64)
+        self._rows[flipped] = rows[-self.size :]
         self.pushed += 1

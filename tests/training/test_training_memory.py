@@ -28,6 +28,14 @@ def _unit(rng: np.random.Generator, count: int) -> torch.Tensor:
     return torch.nn.functional.normalize(vectors, dim=1)
 
 
+def _batch_positive(
+    distances: NDArray[np.float32], radii: NDArray[np.float32], rows: NDArray[np.int64]
+) -> NDArray[np.bool_]:
+    """The batch's positive layout as the neighbour-group sampler makes it."""
+    inside = distances[np.ix_(rows, rows)] <= radii[rows][:, None]
+    return inside & ~np.eye(len(rows), dtype=bool)
+
+
 def _brute_force(
     distances: NDArray[np.float32],
     radii: NDArray[np.float32],
@@ -67,7 +75,7 @@ def test_memory_loss_equals_the_brute_force_triplet_mean(seed: int) -> None:
         memory.push(_unit(rng, 8), rng.choice(40, 8, replace=False).astype(np.int64), flipped=False)
     rows = rng.choice(40, 8, replace=False).astype(np.int64)
     batch = _unit(rng, 8).requires_grad_(True)
-    loss = memory.loss(batch, rows, flipped=False)
+    loss = memory.loss(batch, rows, False, _batch_positive(distances, radii, rows))
     expected = _brute_force(
         distances, radii, batch.detach(), rows, memory._vectors[False], memory._rows[False], 0.3
     )
@@ -95,11 +103,12 @@ def test_memory_loss_is_zero_while_warming_up_or_empty_for_the_mirror_state() ->
     memory = CrossBatchMemory(distances, radii, size=32, start=2)
     batch = _unit(rng, 8).requires_grad_(True)
     rows = np.arange(8, dtype=np.int64)
+    layout = _batch_positive(distances, radii, rows)
     memory.push(_unit(rng, 8), np.arange(8, 16, dtype=np.int64), flipped=False)
-    assert float(memory.loss(batch, rows, flipped=False)) == 0.0  # 1 of 2 warm-up batches
+    assert float(memory.loss(batch, rows, False, layout)) == 0.0  # 1 of 2 warm-up batches
     memory.push(_unit(rng, 8), np.arange(16, 24, dtype=np.int64), flipped=False)
-    assert float(memory.loss(batch, rows, flipped=True)) == 0.0  # nothing mirrored in memory yet
-    loss = memory.loss(batch, rows, flipped=False)
+    assert float(memory.loss(batch, rows, True, layout)) == 0.0  # nothing mirrored in memory yet
+    loss = memory.loss(batch, rows, False, layout)
     assert float(loss) > 0
     loss.backward()  # connected to the graph either way
 
