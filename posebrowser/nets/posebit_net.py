@@ -37,3 +37,30 @@ class PosebitNet(nn.Module):
         x = self.dropout(F.relu(self.fc1(bits)))
         x = self.dropout(F.relu(self.fc2(x)))
         return F.normalize(self.fc3(x), dim=1)
+
+
+class PosebitEnsemble(nn.Module):
+    """Several :class:`PosebitNet` of one shape, trained alone with different seeds: the L2-normalised
+    mean of their unit outputs (averaging the members smooths the seed-to-seed noise of one net)."""
+
+    def __init__(
+        self,
+        num_bits: int,
+        members: int = 4,
+        hidden: int = 4608,
+        hidden2: int = 2048,
+        embedding_dim: int = 128,
+        dropout: float = 0.5,
+    ) -> None:
+        super().__init__()
+        if members < 1:
+            raise ValueError(f"an ensemble needs at least one member, not {members}")
+        self.num_bits = num_bits
+        self.members = nn.ModuleList(
+            PosebitNet(num_bits, hidden, hidden2, embedding_dim, dropout) for _ in range(members)
+        )
+
+    def forward(self, bits: torch.Tensor) -> torch.Tensor:
+        """(N, B) float32 → (N, embedding_dim) float32, L2-normalised."""
+        outputs = torch.stack([member(bits) for member in self.members])
+        return F.normalize(outputs.mean(dim=0), dim=1)

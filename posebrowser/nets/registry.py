@@ -67,6 +67,12 @@ def _build_posebit(**config: Any) -> nn.Module:
     return PosebitNet(**config)
 
 
+def _build_posebit_ensemble(**config: Any) -> nn.Module:
+    from posebrowser.nets.posebit_net import PosebitEnsemble
+
+    return PosebitEnsemble(**config)
+
+
 def _build_joints(**config: Any) -> nn.Module:
     from posebrowser.nets.joints_net import JointsNet
 
@@ -114,6 +120,23 @@ NETS: Mapping[str, NetSpec] = MappingProxyType(
             description="Posebyte (N, B) → fc1/fc2/fc3 → 128 → L2 (the thesis language net).",
             default_config=MappingProxyType(
                 {"num_bits": None, "hidden": 4608, "hidden2": 2048, "embedding_dim": 128, "dropout": 0.5}
+            ),
+        ),
+        "posebit_ensemble": NetSpec(
+            name="posebit_ensemble",
+            kind="posebit",
+            build=_build_posebit_ensemble,
+            description="Several posebit_mlp nets trained with different seeds; the L2-normalised mean of "
+            "their outputs.",
+            default_config=MappingProxyType(
+                {
+                    "num_bits": None,
+                    "members": 4,
+                    "hidden": 1024,
+                    "hidden2": 512,
+                    "embedding_dim": 128,
+                    "dropout": 0.1,
+                }
             ),
         ),
         "joints_mlp": NetSpec(

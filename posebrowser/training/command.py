@@ -245,35 +245,28 @@ def _require_posebits(data: TrainData) -> NDArray[np.int8]:
 def run_posebit(
     args: argparse.Namespace, data: TrainData | None = None, image: tuple[Any, Any] | None = None
 ) -> None:
-    """Train and save the posebit net against the saved (or given) image net's train embeddings."""
-    import torch
-
+    """Train and save the posebit net (or a seed ensemble of them) against the image net's train
+    embeddings."""
     from posebrowser.nets.checkpoint import ModelCard, save_model
-    from posebrowser.nets.registry import build_net
-    from posebrowser.training.posebit_trainer import (
-        PosebitTrainConfig,
-        alignment_score,
-        init_from_image_head,
-        train_posebit_net,
-    )
+    from posebrowser.training.posebit_trainer import alignment_score
 
     data = data or load_train_split(args.gallery, args.tiny, not args.quiet, args.max_train_images)
     bits = _require_posebits(data)
     net_image, preprocessing = image or _load_image_net(args)
     targets = _train_embeddings(args, data, net_image, preprocessing)
-    net_config: dict[str, Any] = {"num_bits": bits.shape[1], **POSEBIT_NET_CONFIG}
-    fc6 = getattr(net_image, "fc6", None)
-    if isinstance(fc6, torch.nn.Linear):  # thesis image net: posebit fc2/fc3 = image fc6/fc7, frozen
-        net_config.update(hidden=fc6.in_features, hidden2=fc6.out_features, dropout=0.5)
-    net = build_net("posebit_mlp", **net_config)
-    initialised = init_from_image_head(net, net_image)
+    members = max(1, int(getattr(args, "posebit_members", 1) or 1))
     epochs = args.posebit_epochs if args.posebit_epochs is not None else (1 if args.tiny else 21)
-    config = PosebitTrainConfig(loss=args.posebit_loss, epochs=epochs, device=args.device, seed=args.seed)
-    result = train_posebit_net(
-        net, bits, targets, config, Path(args.out) / "training", resume=args.resume, show_bar=not args.quiet
-    )
+    trained = [
+        _train_posebit_member(args, bits, targets, net_image, epochs, member) for member in range(members)
+    ]
+    net_config = dict(trained[0][1])
+    net, name = trained[0][0], "posebit_mlp"
+    if members > 1:
+        net, name = _posebit_ensemble(net_config, [member for member, _, _ in trained]), "posebit_ensemble"
+        net_config["members"] = members
+    losses = trained[0][2]
     card = ModelCard(
-        net="posebit_mlp",
+        net=name,
         config=net_config,
         kind="posebit",
         embedding_dim=128,
@@ -281,14 +274,64 @@ def run_posebit(
         posebit_names=list(data.gallery.posebit_names),
         training_data_hash=data.gallery.content_hash,
         metrics={
-            "train_loss": result.history.train,
+            "train_loss": losses,
+            "member_final_train_loss": [history[-1] for _, _, history in trained if history],
             "train_alignment": round(alignment_score(net, bits, targets), 4),
         },
-        notes=f"loss={args.posebit_loss} epochs={epochs} seed={args.seed} "
-        f"head_from_image_net={initialised}; unknown bits are fed as 0.5",
+        notes=f"loss={args.posebit_loss} epochs={epochs} seeds={args.seed}..{args.seed + members - 1} "
+        f"members={members}; unknown bits are fed as 0.5",
     )
     save_model(Path(args.out) / "posebit_net", net.cpu().eval(), card)
-    _report(args, "posebit_net", result.history.train)
+    _report(args, "posebit_net", losses)
+
+
+def _train_posebit_member(
+    args: argparse.Namespace,
+    bits: NDArray[np.int8],
+    targets: NDArray[np.float32],
+    net_image: Any,
+    epochs: int,
+    member: int,
+) -> tuple[Any, dict[str, Any], list[float]]:
+    """One posebit net, seed ``args.seed + member``; member 0 checkpoints into ``<out>/training``, the
+    others into ``<out>/training/posebit-member-<i>`` (each resumable)."""
+    import torch
+
+    from posebrowser.nets.registry import build_net
+    from posebrowser.training.loop import seed_everything
+    from posebrowser.training.posebit_trainer import (
+        PosebitTrainConfig,
+        init_from_image_head,
+        train_posebit_net,
+    )
+
+    seed_everything(args.seed + member)  # the initial weights too, not only the training, follow the seed
+    net_config: dict[str, Any] = {"num_bits": bits.shape[1], **POSEBIT_NET_CONFIG}
+    fc6 = getattr(net_image, "fc6", None)
+    if isinstance(fc6, torch.nn.Linear):  # thesis image net: posebit fc2/fc3 = image fc6/fc7, frozen
+        net_config.update(hidden=fc6.in_features, hidden2=fc6.out_features, dropout=0.5)
+    net = build_net("posebit_mlp", **net_config)
+    init_from_image_head(net, net_image)
+    config = PosebitTrainConfig(
+        loss=args.posebit_loss, epochs=epochs, device=args.device, seed=args.seed + member
+    )
+    work_dir = Path(args.out) / "training"
+    if member:
+        work_dir = work_dir / f"posebit-member-{member}"
+    result = train_posebit_net(
+        net, bits, targets, config, work_dir, resume=args.resume, show_bar=not args.quiet
+    )
+    return net.cpu().eval(), net_config, result.history.train
+
+
+def _posebit_ensemble(net_config: dict[str, Any], members: list[Any]) -> Any:
+    """The members' weights packed into one ``posebit_ensemble`` module."""
+    from posebrowser.nets.registry import build_net
+
+    ensemble = build_net("posebit_ensemble", members=len(members), **net_config)
+    for index, member in enumerate(members):
+        ensemble.get_submodule(f"members.{index}").load_state_dict(member.state_dict())
+    return ensemble
 
 
 def run_masks(
@@ -506,6 +549,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="ranking: bidirectional ranking + structure (default); cosine: the thesis' alignment",
     )
     parser.add_argument("--posebit-epochs", type=int, default=None)
+    parser.add_argument(
+        "--posebit-members",
+        type=int,
+        default=4,
+        help="posebit nets trained with seeds seed, seed+1, …, shipped as one ensemble (the normalised "
+        "mean of their outputs; default 4, chosen on the val halves; 1 = a single net, as the thesis)",
+    )
     parser.add_argument(
         "--mask-margin",
         type=float,

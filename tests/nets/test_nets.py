@@ -69,6 +69,8 @@ def test_thesis_image_net_shapes_and_parameter_count() -> None:
 def _example_config(name: str) -> dict[str, object]:
     if name == "posebit_mlp":
         return {"num_bits": 11, "hidden": 64, "hidden2": 32}
+    if name == "posebit_ensemble":
+        return {"num_bits": 11, "members": 3, "hidden": 64, "hidden2": 32}
     if name == "compact_resnet":
         return {"width": 0.25, "blocks": (1, 1, 1, 1)}
     return {}
@@ -162,3 +164,20 @@ def test_compact_neck_is_optional_and_recorded_in_the_config() -> None:
     assert "neck.running_mean" in necked.state_dict() and "neck.running_mean" not in plain.state_dict()
     out = necked.eval()(torch.randn(3, 3, 64, 64))
     assert out.shape == (3, 128) and torch.allclose(out.norm(dim=1), torch.ones(3), atol=1e-5)
+
+
+def test_posebit_ensemble_is_the_normalised_mean_of_its_members() -> None:
+    from posebrowser.nets.posebit_net import PosebitEnsemble
+
+    torch.manual_seed(0)
+    ensemble = PosebitEnsemble(num_bits=11, members=3, hidden=32, hidden2=16).eval()
+    bits = torch.randint(0, 2, (5, 11)).float()
+    with torch.no_grad():
+        members = [member(bits) for member in ensemble.members]
+        expected = torch.nn.functional.normalize(sum(members) / 3, dim=1)
+        torch.testing.assert_close(ensemble(bits), expected)
+        assert not torch.allclose(members[0], members[1])  # the members differ
+        single = PosebitEnsemble(num_bits=11, members=1, hidden=32, hidden2=16).eval()
+        torch.testing.assert_close(single(bits), single.members[0](bits))
+    with pytest.raises(ValueError, match="at least one member"):
+        PosebitEnsemble(num_bits=11, members=0)

@@ -152,3 +152,38 @@ def test_train_image_options_reach_the_trainer_and_the_card(tmp_path: Path) -> N
     refused = _parse([*base, "--mask-margin", "0"])
     assert refused.func(refused) == 1
     assert (out / "masks.safetensors").read_bytes() == before  # nothing lost
+
+
+def test_posebit_members_train_with_successive_seeds_into_one_ensemble(tmp_path: Path) -> None:
+    import torch
+
+    from posebrowser.nets.checkpoint import load_model
+
+    gallery = tmp_path / "gallery"
+    write_gallery(gallery)
+    out = tmp_path / "m"
+    base = ["--gallery", str(gallery), "--device", "cpu", "--quiet", "--max-train-images", "24"]
+    image = _parse(["train", "image", "--out", str(out), *base, "--net", "compact_resnet", "--epochs", "1"])
+    assert image.func(image) == 0
+    posebit = [*base, "--posebit-epochs", "2"]
+    ensemble_args = _parse(["train", "posebit", "--out", str(out), *posebit, "--posebit-members", "2"])
+    assert ensemble_args.func(ensemble_args) == 0
+    ensemble, card = load_model(out / "posebit_net", expect_kind="posebit")
+    assert card.net == "posebit_ensemble" and card.config["members"] == 2
+    assert len(card.metrics["member_final_train_loss"]) == 2
+    assert (out / "training" / "posebit-member-1" / "posebit_loss.png").exists()
+    # the second member is the single net that seed 1 trains on its own
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    for name in ("image_net.json", "image_net.safetensors"):
+        (alone / name).write_bytes((out / name).read_bytes())
+    single_args = _parse(
+        ["train", "posebit", "--out", str(alone), *posebit, "--posebit-members", "1", "--seed", "1"]
+    )
+    assert single_args.func(single_args) == 0
+    single, single_card = load_model(alone / "posebit_net", expect_kind="posebit")
+    assert single_card.net == "posebit_mlp"
+    bits = torch.randint(0, 2, (6, len(NAMES))).float()
+    with torch.no_grad():
+        torch.testing.assert_close(ensemble.members[1](bits), single(bits))
+        assert not torch.allclose(ensemble.members[0](bits), single(bits))
