@@ -54,6 +54,9 @@ VARIANTS: dict[str, list[str]] = {
     "shipped recipe, spatial head (64 channels × 4 × 4) instead of the global pool": [
         "--aux-joints-3d", "0", "--spatial-channels", "64",
     ],
+    "shipped recipe, 160 px input (the 128 px renders upsampled)": [
+        "--aux-joints-3d", "0", "--input-size", "160",
+    ],
 }
 METRICS = ("2d", "3d", "procrustes", "hamming")
 #: The test protocol's hit window as a share of its database (top 51 of 1,118 = 4.6 %): the val halves
