@@ -254,17 +254,17 @@ def run_posebit(
     bits = _require_posebits(data)
     net_image, preprocessing = image or _load_image_net(args)
     targets = _train_embeddings(args, data, net_image, preprocessing)
-    members = max(1, int(getattr(args, "posebit_members", 1) or 1))
+    members = getattr(args, "posebit_members", 1)
     epochs = args.posebit_epochs if args.posebit_epochs is not None else (1 if args.tiny else 21)
     trained = [
         _train_posebit_member(args, bits, targets, net_image, epochs, member) for member in range(members)
     ]
-    net_config = dict(trained[0][1])
-    net, name = trained[0][0], "posebit_mlp"
+    first = trained[0]
+    net_config, net, name = dict(first.config), first.net, "posebit_mlp"
     if members > 1:
-        net, name = _posebit_ensemble(net_config, [member for member, _, _ in trained]), "posebit_ensemble"
+        net, name = _posebit_ensemble(net_config, [member.net for member in trained]), "posebit_ensemble"
         net_config["members"] = members
-    losses = trained[0][2]
+    losses = first.losses
     card = ModelCard(
         net=name,
         config=net_config,
@@ -275,14 +275,25 @@ def run_posebit(
         training_data_hash=data.gallery.content_hash,
         metrics={
             "train_loss": losses,
-            "member_final_train_loss": [history[-1] for _, _, history in trained if history],
+            "member_final_train_loss": [member.losses[-1] for member in trained if member.losses],
             "train_alignment": round(alignment_score(net, bits, targets), 4),
         },
         notes=f"loss={args.posebit_loss} epochs={epochs} seeds={args.seed}..{args.seed + members - 1} "
-        f"members={members}; unknown bits are fed as 0.5",
+        f"members={members} head_from_image_net={first.head_from_image_net}; unknown bits are fed as 0.5",
     )
     save_model(Path(args.out) / "posebit_net", net.cpu().eval(), card)
     _report(args, "posebit_net", losses)
+
+
+@dataclass
+class _PosebitMember:
+    """One trained posebit net with its build config, loss per epoch and whether its head came from the
+    image net (the thesis' fc6/fc7)."""
+
+    net: Any
+    config: dict[str, Any]
+    losses: list[float]
+    head_from_image_net: bool
 
 
 def _train_posebit_member(
@@ -292,7 +303,7 @@ def _train_posebit_member(
     net_image: Any,
     epochs: int,
     member: int,
-) -> tuple[Any, dict[str, Any], list[float]]:
+) -> _PosebitMember:
     """One posebit net, seed ``args.seed + member``; member 0 checkpoints into ``<out>/training``, the
     others into ``<out>/training/posebit-member-<i>`` (each resumable)."""
     import torch
@@ -311,7 +322,7 @@ def _train_posebit_member(
     if isinstance(fc6, torch.nn.Linear):  # thesis image net: posebit fc2/fc3 = image fc6/fc7, frozen
         net_config.update(hidden=fc6.in_features, hidden2=fc6.out_features, dropout=0.5)
     net = build_net("posebit_mlp", **net_config)
-    init_from_image_head(net, net_image)
+    initialised = init_from_image_head(net, net_image)
     config = PosebitTrainConfig(
         loss=args.posebit_loss, epochs=epochs, device=args.device, seed=args.seed + member
     )
@@ -321,7 +332,7 @@ def _train_posebit_member(
     result = train_posebit_net(
         net, bits, targets, config, work_dir, resume=args.resume, show_bar=not args.quiet
     )
-    return net.cpu().eval(), net_config, result.history.train
+    return _PosebitMember(net.cpu().eval(), net_config, result.history.train, initialised)
 
 
 def _posebit_ensemble(net_config: dict[str, Any], members: list[Any]) -> Any:
@@ -398,6 +409,17 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an integer ≥ 1 (refused at parse time, before any training)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -551,7 +573,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--posebit-epochs", type=int, default=None)
     parser.add_argument(
         "--posebit-members",
-        type=int,
+        type=_positive_int,
         default=4,
         help="posebit nets trained with seeds seed, seed+1, …, shipped as one ensemble (the normalised "
         "mean of their outputs; default 4, chosen on the val halves; 1 = a single net, as the thesis)",

@@ -187,3 +187,10 @@ def test_posebit_members_train_with_successive_seeds_into_one_ensemble(tmp_path:
     with torch.no_grad():
         torch.testing.assert_close(ensemble.members[1](bits), single(bits))
         assert not torch.allclose(ensemble.members[0](bits), single(bits))
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "two"])
+def test_posebit_members_below_one_are_refused_before_any_work(bad: str, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        _parse(["train", "all", "--out", str(tmp_path / "m"), "--posebit-members", bad])
+    assert not (tmp_path / "m").exists()
