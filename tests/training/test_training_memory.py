@@ -80,7 +80,7 @@ def test_memory_loss_equals_the_brute_force_triplet_mean(seed: int) -> None:
         distances, radii, batch.detach(), rows, memory._vectors[False], memory._rows[False], 0.3
     )
     assert expected > 0
-    assert float(loss) == pytest.approx(expected, rel=1e-5)
+    assert float(loss.detach()) == pytest.approx(expected, rel=1e-5)
     loss.backward()
     assert batch.grad is not None and float(batch.grad.abs().sum()) > 0
 
