@@ -105,11 +105,11 @@ def test_memory_loss_is_zero_while_warming_up_or_empty_for_the_mirror_state() ->
     rows = np.arange(8, dtype=np.int64)
     layout = _batch_positive(distances, radii, rows)
     memory.push(_unit(rng, 8), np.arange(8, 16, dtype=np.int64), flipped=False)
-    assert float(memory.loss(batch, rows, False, layout)) == 0.0  # 1 of 2 warm-up batches
+    assert float(memory.loss(batch, rows, False, layout).detach()) == 0.0  # 1 of 2 warm-up batches
     memory.push(_unit(rng, 8), np.arange(16, 24, dtype=np.int64), flipped=False)
-    assert float(memory.loss(batch, rows, True, layout)) == 0.0  # nothing mirrored in memory yet
+    assert float(memory.loss(batch, rows, True, layout).detach()) == 0.0  # nothing mirrored in memory yet
     loss = memory.loss(batch, rows, False, layout)
-    assert float(loss) > 0
+    assert float(loss.detach()) > 0
     loss.backward()  # connected to the graph either way
 
 
