@@ -7,6 +7,8 @@ the Hamming image net's fc6/fc7.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -43,22 +45,13 @@ class PosebitEnsemble(nn.Module):
     """Several :class:`PosebitNet` of one shape, trained alone with different seeds: the L2-normalised
     mean of their unit outputs (averaging the members smooths the seed-to-seed noise of one net)."""
 
-    def __init__(
-        self,
-        num_bits: int,
-        members: int = 4,
-        hidden: int = 4608,
-        hidden2: int = 2048,
-        embedding_dim: int = 128,
-        dropout: float = 0.5,
-    ) -> None:
+    def __init__(self, num_bits: int, members: int = 4, **member_config: Any) -> None:
+        """``member_config``: :class:`PosebitNet`'s other arguments, shared by every member."""
         super().__init__()
         if members < 1:
             raise ValueError(f"an ensemble needs at least one member, not {members}")
         self.num_bits = num_bits
-        self.members = nn.ModuleList(
-            PosebitNet(num_bits, hidden, hidden2, embedding_dim, dropout) for _ in range(members)
-        )
+        self.members = nn.ModuleList(PosebitNet(num_bits, **member_config) for _ in range(members))
 
     def forward(self, bits: torch.Tensor) -> torch.Tensor:
         """(N, B) float32 → (N, embedding_dim) float32, L2-normalised."""

@@ -256,14 +256,16 @@ def run_posebit(
     targets = _train_embeddings(args, data, net_image, preprocessing)
     members = getattr(args, "posebit_members", 1)
     epochs = args.posebit_epochs if args.posebit_epochs is not None else (1 if args.tiny else 21)
+    net_config = _posebit_net_config(bits, net_image)
     trained = [
-        _train_posebit_member(args, bits, targets, net_image, epochs, member) for member in range(members)
+        _train_posebit_member(args, bits, targets, net_image, net_config, epochs, member)
+        for member in range(members)
     ]
     first = trained[0]
-    net_config, net, name = dict(first.config), first.net, "posebit_mlp"
+    net, name = first.net, "posebit_mlp"
     if members > 1:
         net, name = _posebit_ensemble(net_config, [member.net for member in trained]), "posebit_ensemble"
-        net_config["members"] = members
+        net_config = {**net_config, "members": members}
     losses = first.losses
     card = ModelCard(
         net=name,
@@ -287,11 +289,10 @@ def run_posebit(
 
 @dataclass
 class _PosebitMember:
-    """One trained posebit net with its build config, loss per epoch and whether its head came from the
-    image net (the thesis' fc6/fc7)."""
+    """One trained posebit net with its loss per epoch and whether its head came from the image net (the
+    thesis' fc6/fc7)."""
 
     net: Any
-    config: dict[str, Any]
     losses: list[float]
     head_from_image_net: bool
 
@@ -301,13 +302,12 @@ def _train_posebit_member(
     bits: NDArray[np.int8],
     targets: NDArray[np.float32],
     net_image: Any,
+    net_config: dict[str, Any],
     epochs: int,
     member: int,
 ) -> _PosebitMember:
     """One posebit net, seed ``args.seed + member``; member 0 checkpoints into ``<out>/training``, the
     others into ``<out>/training/posebit-member-<i>`` (each resumable)."""
-    import torch
-
     from posebrowser.nets.registry import build_net
     from posebrowser.training.loop import seed_everything
     from posebrowser.training.posebit_trainer import (
@@ -317,10 +317,6 @@ def _train_posebit_member(
     )
 
     seed_everything(args.seed + member)  # the initial weights too, not only the training, follow the seed
-    net_config: dict[str, Any] = {"num_bits": bits.shape[1], **POSEBIT_NET_CONFIG}
-    fc6 = getattr(net_image, "fc6", None)
-    if isinstance(fc6, torch.nn.Linear):  # thesis image net: posebit fc2/fc3 = image fc6/fc7, frozen
-        net_config.update(hidden=fc6.in_features, hidden2=fc6.out_features, dropout=0.5)
     net = build_net("posebit_mlp", **net_config)
     initialised = init_from_image_head(net, net_image)
     config = PosebitTrainConfig(
@@ -332,7 +328,19 @@ def _train_posebit_member(
     result = train_posebit_net(
         net, bits, targets, config, work_dir, resume=args.resume, show_bar=not args.quiet
     )
-    return _PosebitMember(net.cpu().eval(), net_config, result.history.train, initialised)
+    return _PosebitMember(net.cpu().eval(), result.history.train, initialised)
+
+
+def _posebit_net_config(bits: NDArray[np.int8], net_image: Any) -> dict[str, Any]:
+    """The posebit MLP's shape: the shipped one, or the thesis image net's fc6/fc7 shape (its head is
+    copied in and frozen)."""
+    import torch
+
+    net_config: dict[str, Any] = {"num_bits": bits.shape[1], **POSEBIT_NET_CONFIG}
+    fc6 = getattr(net_image, "fc6", None)
+    if isinstance(fc6, torch.nn.Linear):  # thesis image net: posebit fc2/fc3 = image fc6/fc7, frozen
+        net_config.update(hidden=fc6.in_features, hidden2=fc6.out_features, dropout=0.5)
+    return net_config
 
 
 def _posebit_ensemble(net_config: dict[str, Any], members: list[Any]) -> Any:
