@@ -118,6 +118,28 @@ def test_bidirectional_ranking_loss_matches_loop() -> None:
     assert abs(float(loss) - expected) < 1e-6
 
 
+def test_ranking_term_matches_triplet_loop_for_rectangular_blocks_and_empty_masks() -> None:
+    from posebrowser.training.losses import _masked_ranking_term
+
+    g = torch.Generator().manual_seed(14)
+    distances = torch.rand(5, 8, generator=g, dtype=torch.float64) * 2
+    positive = torch.rand(5, 8, generator=g) < 0.3
+    negative = ~positive & (torch.rand(5, 8, generator=g) < 0.8)
+    values = [
+        max(0.0, 0.2 + float(distances[i, j] - distances[i, k]))
+        for i in range(5)
+        for j in range(8)
+        for k in range(8)
+        if positive[i, j] and negative[i, k]
+    ]
+    assert values
+    expected = sum(values) / len(values)
+    assert abs(float(_masked_ranking_term(distances, positive, negative, 0.2)) - expected) < 1e-12
+    nothing = torch.zeros(5, 8, dtype=torch.bool)
+    assert float(_masked_ranking_term(distances, nothing, negative, 0.2)) == 0.0
+    assert float(_masked_ranking_term(distances, positive, nothing, 0.2)) == 0.0
+
+
 def test_bidirectional_ranking_gradient_is_finite_with_identical_rows() -> None:
     x = _unit(4, 3, 13).float().requires_grad_(True)
     y = x.detach().clone()
