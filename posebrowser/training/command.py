@@ -6,7 +6,8 @@
 tests and smoke runs (≤ 48 train images, 1 epoch, a narrow one-block-per-stage compact net at 64 px).
 
 The defaults are the recipe of the shipped models (8 epochs on the 30,000-image training set):
-EfficientNet-Lite0 from ImageNet weights reading 128 px inputs (the renders' size, ``--input-size``) with its
+EfficientNet-Lite0 from ImageNet weights reading 160 px inputs (the 128 px renders upsampled,
+``--input-size``) with its
 stem and first three stages frozen, batch-all triplets on
 the facing-aligned 3-D ground truth, auxiliary posebit (weight 10) and 2-D-pose (2) heads (the 3-D-joint
 head, ``--aux-joints-3d``, is off: removing it won on the validation data); ranking-loss posebit net.
@@ -33,6 +34,7 @@ TINY_IMAGES = 48
 TINY_NET_CONFIG: dict[str, Any] = {"width": 0.125, "blocks": [1, 1, 1, 1], "embedding_dim": 128}
 TINY_INPUT_SIZE = 64
 VAL_IMAGES = 1000
+EMBED_BATCH = 128
 POSEBIT_NET_CONFIG: dict[str, Any] = {"hidden": 1024, "hidden2": 512, "embedding_dim": 128, "dropout": 0.1}
 
 
@@ -220,11 +222,27 @@ def _rows_of(values: Any, rows: NDArray[np.int64]) -> NDArray[np.float32] | None
 def _train_embeddings(
     args: argparse.Namespace, data: TrainData, net: Any, preprocessing: Any
 ) -> NDArray[np.float32]:
-    """Eval-mode image embeddings (N, 128) of the train split, computed once per TrainData and reused."""
-    from posebrowser.training.image_trainer import embed_images
+    """Eval-mode image embeddings (N, 128) of the train split, computed once per TrainData and reused.
+
+    They go through the app's :class:`Embedder` (fp32, channels_last, NHWC normalisation), so the posebit
+    net and the masks learn from the vectors the app computes: 1.6× the rate of a plain NCHW loop at
+    160 px on 2 CPU cores (measured; 18,370 images in ~6 min instead of ~10).
+    """
+    from posebrowser.core.embedder import Embedder
+    from posebrowser.training.loop import progress_iter
 
     if data.embeddings is None:
-        data.embeddings = embed_images(net, data.images, preprocessing.to_tensor, device=args.device)
+        embedder = Embedder(net, preprocessing, args.device, precision="fp32")
+        starts = range(0, len(data.images), EMBED_BATCH)
+        batches = (preprocessing.prepare_batch(data.images[s : s + EMBED_BATCH]) for s in starts)
+        chunks = [
+            embedder.embed_arrays(batch)
+            for batch in progress_iter(
+                batches, len(starts), description="embed train split", show_bar=not args.quiet,
+                progress=None, cancel=None,
+            )
+        ]
+        data.embeddings = np.concatenate(chunks) if chunks else np.zeros((0, 128), dtype=np.float32)
     return data.embeddings
 
 
@@ -531,8 +549,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--input-size",
         type=int,
         default=None,
-        help="side of the square network input in pixels (default: the net's own; efficientnet_lite0 128, "
-        "the renders' size; the others 112)",
+        help="side of the square network input in pixels (default: the net's own; efficientnet_lite0 160, "
+        "the 128 px renders upsampled; the others 112)",
     )
     parser.add_argument(
         "--frozen-blocks",

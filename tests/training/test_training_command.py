@@ -194,3 +194,23 @@ def test_posebit_members_below_one_are_refused_before_any_work(bad: str, tmp_pat
     with pytest.raises(SystemExit):
         _parse(["train", "all", "--out", str(tmp_path / "m"), "--posebit-members", bad])
     assert not (tmp_path / "m").exists()
+
+
+def test_train_split_embeddings_are_the_apps_embeddings_of_the_saved_image_net(tmp_path: Path) -> None:
+    from posebrowser.core.embedder import Embedder
+    from posebrowser.training.command import _load_image_net, _train_embeddings, load_train_split
+
+    gallery = tmp_path / "gallery"
+    write_gallery(gallery)
+    out = tmp_path / "m"
+    base = ["--gallery", str(gallery), "--device", "cpu", "--quiet", "--max-train-images", "20"]
+    image = _parse(["train", "image", "--out", str(out), *base, "--net", "compact_resnet", "--epochs", "1"])
+    assert image.func(image) == 0
+    data = load_train_split(str(gallery), tiny=False, show_bar=False, max_images=20)
+    net, preprocessing = _load_image_net(image)
+    targets = _train_embeddings(image, data, net, preprocessing)
+    app = Embedder.from_checkpoint(out / "image_net", "cpu", precision="fp32")
+    expected = app.embed_arrays(preprocessing.prepare_batch(list(data.images)))
+    assert targets.shape == (20, 128) and targets.dtype == np.float32
+    np.testing.assert_allclose(targets, expected, atol=1e-5)
+    assert _train_embeddings(image, data, net, preprocessing) is targets  # computed once per split
