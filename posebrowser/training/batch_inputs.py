@@ -7,7 +7,7 @@ fuses the steps: the jittered crop window is resampled **once, straight to the i
 noise work on those small images; colour jitter and normalisation are one batched 3×3 colour matrix per
 image (:func:`colour_jitter_normalised`).
 
-Measured with ``benchmarks/bench_training.py`` (64 images of 128 px, the shipped net's input size, on 2 CPU
+Measured with ``benchmarks/bench_training.py`` (64 images at the shipped net's input size, on 2 CPU
 cores): see the README's benchmark table. The augmentation distribution is the same as
 :func:`augment_batch`'s (same strengths, same draws per image, flip once per batch); the order differs in
 one place — blur/JPEG noise come before the colour jitter rather than after — and the random draws are
