@@ -26,35 +26,36 @@ from pathlib import Path
 
 import numpy as np
 
-# Each variant pins the 3-D joint head explicitly: the table in models/README.md was measured when the
-# recipe had it (weight 5); the train command's default turned it off after that ablation.
-WITH_3D = ["--aux-joints-3d", "5"]
+# Each variant pins the 3-D joint head and the input size explicitly: the tables in models/README.md were
+# measured when the recipe had the 3-D head (weight 5) and when the default input was 112 px (C's recipe)
+# or 128 px (D's); the train command's defaults moved on after each (no 3-D head; 160 px, E's recipe).
+WITH_3D = ["--aux-joints-3d", "5", "--input-size", "112"]
+C_RECIPE = ["--aux-joints-3d", "0", "--input-size", "112"]
+D_RECIPE = ["--aux-joints-3d", "0", "--input-size", "128"]
 VARIANTS: dict[str, list[str]] = {
     "full recipe (Lite0 ImageNet init, triplets, posebit + 3D + 2D heads)": WITH_3D,
-    "− 3D joint head (the shipped recipe)": ["--aux-joints-3d", "0"],
+    "− 3D joint head (C's recipe)": C_RECIPE,
     "− 2D joint head": [*WITH_3D, "--aux-joints-2d", "0"],
-    "− 3D and 2D joint heads": ["--aux-joints-3d", "0", "--aux-joints-2d", "0"],
+    "− 3D and 2D joint heads": [*C_RECIPE, "--aux-joints-2d", "0"],
     "− posebit head": [*WITH_3D, "--aux-posebits", "0"],
     "− ImageNet init (Lite0 from scratch)": [*WITH_3D, "--no-pretrained", "--frozen-blocks", "0"],
     "compact ResNet from scratch (previous default)": [*WITH_3D, "--net", "compact_resnet"],
-    "shipped recipe + log-ratio loss (weight 1)": ["--aux-joints-3d", "0", "--log-ratio", "1"],
-    "shipped recipe, log-ratio loss instead of triplets": ["--aux-joints-3d", "0", "--loss", "log-ratio"],
-    "shipped recipe + near-band anchors (share 0.5)": ["--aux-joints-3d", "0", "--near-share", "0.5"],
-    "shipped recipe, 128 px input": ["--aux-joints-3d", "0", "--input-size", "128"],
-    "shipped recipe, only stem + 2 stages frozen": ["--aux-joints-3d", "0", "--frozen-blocks", "2"],
-    "shipped recipe + cross-batch memory (2,048 per mirror state, after 52 batches)": [
-        "--aux-joints-3d", "0", "--memory-size", "2048", "--memory-start", "52",
+    "C's recipe + log-ratio loss (weight 1)": [*C_RECIPE, "--log-ratio", "1"],
+    "C's recipe, log-ratio loss instead of triplets": [*C_RECIPE, "--loss", "log-ratio"],
+    "C's recipe + near-band anchors (share 0.5)": [*C_RECIPE, "--near-share", "0.5"],
+    "C's recipe, 128 px input (D's recipe)": D_RECIPE,
+    "C's recipe, only stem + 2 stages frozen": [*C_RECIPE, "--frozen-blocks", "2"],
+    "D's recipe + cross-batch memory (2,048 per mirror state, after 52 batches)": [
+        *D_RECIPE, "--memory-size", "2048", "--memory-start", "52",
     ],
-    "shipped recipe + cross-batch memory (8,192 per mirror state, after 100 batches)": [
-        "--aux-joints-3d", "0", "--memory-size", "8192", "--memory-start", "100",
+    "D's recipe + cross-batch memory (8,192 per mirror state, after 100 batches)": [
+        *D_RECIPE, "--memory-size", "8192", "--memory-start", "100",
     ],
-    "shipped recipe, positives = the 150 nearest poses (instead of 30)": [
-        "--aux-joints-3d", "0", "--pos-rank-max", "150",
+    "D's recipe, positives = the 150 nearest poses (instead of 30)": [*D_RECIPE, "--pos-rank-max", "150"],
+    "D's recipe, spatial head (64 channels × 4 × 4) instead of the global pool": [
+        *D_RECIPE, "--spatial-channels", "64",
     ],
-    "shipped recipe, spatial head (64 channels × 4 × 4) instead of the global pool": [
-        "--aux-joints-3d", "0", "--spatial-channels", "64",
-    ],
-    "shipped recipe, 160 px input (the 128 px renders upsampled)": [
+    "D's recipe, 160 px input (the 128 px renders upsampled; E's recipe, shipped)": [
         "--aux-joints-3d", "0", "--input-size", "160",
     ],
 }
