@@ -6,14 +6,15 @@ with the shipped recipe (EfficientNet-Lite0 with its frozen early stages, batch-
 Hamming ground truth, auxiliary posebit and 2-D heads, augmentation on, batches prepared on the
 prefetch thread; augmentation and normalisation fused, ``training/batch_inputs.py``). Its rate = images
 trained / (decode time + training time). The same pipeline with the unfused augmentation (augment at the
-stored size, then ``Preprocessing.to_tensor``) is measured after the baseline, like for like.
+stored size, then ``Preprocessing.to_tensor``) is measured after the baseline, like for like, and so is
+the fused pipeline with its batches prepared serially on the training thread (``prefetch`` 0).
 
 Baseline: the same net, batch size and optimiser, forward + triplet loss + backward + step on one
 pre-made, pre-normalised tensor (no decoding, sampling, augmentation, mining or auxiliary heads).
 
     python benchmarks/bench_training.py [--images 640] [--batches 10] [--rounds 3] [--prefetch 2] [--net NAME]
 
-Prints one JSON object: medians over ``--rounds`` interleaved rounds (fused, bare, unfused in each) of the
+Prints one JSON object: medians over ``--rounds`` interleaved rounds (fused, bare, unfused, serial) of the
 images/s of each and of the per-round ratios to the baseline (goal ≥ 0.90), and the decode time.
 """
 
@@ -135,9 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         pipeline = _pipeline(args, net, preprocessing)
         bare = _bare(args, net, preprocessing, int(pipeline["images"]))
         unfused = _pipeline(args, net, preprocessing, fused=False)
-        rounds.append((pipeline["rate"], bare, unfused["rate"], pipeline["decode_s_per_image"]))
+        serial = _pipeline(argparse.Namespace(**{**vars(args), "prefetch": 0}), net, preprocessing)
+        rates = (pipeline["rate"], bare, unfused["rate"], serial["rate"])
+        rounds.append((*rates, pipeline["decode_s_per_image"]))
     columns = (np.array(column) for column in zip(*rounds, strict=True))
-    fused_rates, bare_rates, unfused_rates, decode = columns
+    fused_rates, bare_rates, unfused_rates, serial_rates, decode = columns
     print(json.dumps({
         "net": args.net,
         "device": args.device,
@@ -151,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         "unfused_images_per_s": round(float(np.median(unfused_rates)), 1),
         "unfused_ratio": round(float(np.median(unfused_rates / bare_rates)), 3),
         "unfused_ratio_per_round": [round(float(r), 3) for r in unfused_rates / bare_rates],
+        "serial_images_per_s": round(float(np.median(serial_rates)), 1),
+        "serial_ratio": round(float(np.median(serial_rates / bare_rates)), 3),
+        "serial_ratio_per_round": [round(float(r), 3) for r in serial_rates / bare_rates],
         "decode_ms_per_image": round(1000 * float(np.median(decode)), 3),
     }))
     return 0

@@ -154,17 +154,24 @@ def test_train_image_options_reach_the_trainer_and_the_card(tmp_path: Path) -> N
     assert (out / "masks.safetensors").read_bytes() == before  # nothing lost
 
 
+def _train_compact_image_net(tmp_path: Path, max_images: int) -> tuple[Path, list[str], argparse.Namespace]:
+    """A one-epoch compact image net on a small gallery in ``tmp_path``: (its models folder, the shared
+    train arguments, the parsed ``train image`` command)."""
+    gallery = tmp_path / "gallery"
+    write_gallery(gallery)
+    out = tmp_path / "m"
+    base = ["--gallery", str(gallery), "--device", "cpu", "--quiet", "--max-train-images", str(max_images)]
+    image = _parse(["train", "image", "--out", str(out), *base, "--net", "compact_resnet", "--epochs", "1"])
+    assert image.func(image) == 0
+    return out, base, image
+
+
 def test_posebit_members_train_with_successive_seeds_into_one_ensemble(tmp_path: Path) -> None:
     import torch
 
     from posebrowser.nets.checkpoint import load_model
 
-    gallery = tmp_path / "gallery"
-    write_gallery(gallery)
-    out = tmp_path / "m"
-    base = ["--gallery", str(gallery), "--device", "cpu", "--quiet", "--max-train-images", "24"]
-    image = _parse(["train", "image", "--out", str(out), *base, "--net", "compact_resnet", "--epochs", "1"])
-    assert image.func(image) == 0
+    out, base, _ = _train_compact_image_net(tmp_path, max_images=24)
     posebit = [*base, "--posebit-epochs", "2"]
     ensemble_args = _parse(["train", "posebit", "--out", str(out), *posebit, "--posebit-members", "2"])
     assert ensemble_args.func(ensemble_args) == 0
@@ -200,13 +207,8 @@ def test_train_split_embeddings_are_the_apps_embeddings_of_the_saved_image_net(t
     from posebrowser.core.embedder import Embedder
     from posebrowser.training.command import _load_image_net, _train_embeddings, load_train_split
 
-    gallery = tmp_path / "gallery"
-    write_gallery(gallery)
-    out = tmp_path / "m"
-    base = ["--gallery", str(gallery), "--device", "cpu", "--quiet", "--max-train-images", "20"]
-    image = _parse(["train", "image", "--out", str(out), *base, "--net", "compact_resnet", "--epochs", "1"])
-    assert image.func(image) == 0
-    data = load_train_split(str(gallery), tiny=False, show_bar=False, max_images=20)
+    out, _, image = _train_compact_image_net(tmp_path, max_images=20)
+    data = load_train_split(str(tmp_path / "gallery"), tiny=False, show_bar=False, max_images=20)
     net, preprocessing = _load_image_net(image)
     targets = _train_embeddings(image, data, net, preprocessing)
     app = Embedder.from_checkpoint(out / "image_net", "cpu", precision="fp32")
