@@ -444,24 +444,3 @@ def validation_loss(
         values.append(float(loss))
     net.train(was_training)
     return float(np.mean(values)) if values else float("nan")
-
-
-@torch.no_grad()
-def embed_images(
-    net: nn.Module,
-    images: NDArray[np.uint8],
-    to_tensor: ToTensor,
-    *,
-    batch_size: int = 128,
-    device: str = "auto",
-) -> NDArray[np.float32]:
-    """Eval-mode embeddings (N, D) float32 (unit rows) of uint8 images (N, H, W, 3), no augmentation."""
-    torch_device = choose_device(device)
-    net.to(torch_device).eval()
-    chunks = [
-        net(to_tensor(list(images[s : s + batch_size])).to(torch_device)).float().cpu()
-        for s in range(0, len(images), batch_size)
-    ]
-    if not chunks:
-        return np.zeros((0, 0), dtype=np.float32)
-    return torch.cat(chunks).numpy().astype(np.float32)

@@ -12,7 +12,7 @@ import torch
 from numpy.typing import NDArray
 from torch import nn
 
-from posebrowser.training.image_trainer import ImageTrainConfig, embed_images, train_image_net
+from posebrowser.training.image_trainer import ImageTrainConfig, train_image_net
 from posebrowser.training.loop import LossHistory, load_training_state
 from posebrowser.training.mask_trainer import MaskTrainConfig, eligible_masks, save_masks, train_masks
 from posebrowser.training.posebit_trainer import (
@@ -99,7 +99,8 @@ def test_tiny_training_decreases_loss_fast(tmp_path: Path) -> None:
     assert len(result.history.val) == 8 and all(np.isfinite(result.history.val))
     assert np.mean(losses[-2:]) < losses[0]
     assert (tmp_path / "image_loss.png").stat().st_size > 1000
-    emb = embed_images(net, images, to_tensor, device="cpu")
+    with torch.no_grad():
+        emb = net.eval()(to_tensor(list(images))).numpy()
     assert emb.shape == (32, 128) and np.allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-5)
 
 
