@@ -8,6 +8,7 @@ report, and that the report was computed with the shipped image and posebit nets
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,19 @@ def test_readme_top10_share_of_the_image_query_equals_the_report() -> None:
     series = table["series"]["image query"]
     expected = [round(series[metrics.index(m)], 1) for m in ("2d", "3d", "procrustes")]
     assert [_number(c) for c in cells] == expected
+
+
+def test_readme_hit1_intervals_follow_from_the_report() -> None:
+    """The README's 95 % intervals of the image query's hit@1: binomial over the report's queries."""
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    report = json.loads(REPORT.read_text(encoding="utf-8"))
+    queries = report["meta"]["query_count"]
+    assert f"with {queries} queries, the image query's hit@1" in readme
+    for metric, word in (("2d", "2-D"), ("3d", "3-D"), ("procrustes", "Procrustes"), ("hamming", "Hamming")):
+        share = _series(report, f"hit@k/{metric}")["image query"][0] / 100
+        half = 1.96 * math.sqrt(share * (1 - share) / queries)
+        low, high = 100 * (share - half), 100 * (share + half)
+        assert f"{word} {low:.1f}–{high:.1f}" in readme, (metric, low, high)
 
 
 def test_the_report_is_of_the_shipped_models() -> None:

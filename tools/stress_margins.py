@@ -4,30 +4,64 @@
 
 Reads ``report.json`` of the in-distribution evaluation (first folder) and of each stress set, and prints
 a Markdown table per ground-truth metric: hit@1 and hit@10 of the image query, chance, and the retained
-share of the margin. The margin is normalised by the room above chance, ``(hit − chance) / (100 − chance)``,
-because the stress galleries are smaller (2,000 images, so ~300 test items) than the built-in one and a
-window of 51 covers a larger share of a smaller database: the raw difference ``hit − chance`` would shrink
-at k = 10 only because chance approaches 100 %.
+share of the margin with its approximate 95 % interval. The margin is normalised by the room above chance,
+``(hit − chance) / (100 − chance)``, so that a stress gallery of another size (a window of 51 covers a
+larger share of a smaller database) compares fairly; the stress sets `make evaluate-stress` builds have
+the built-in gallery's 5,000 images, where the normalisation changes little.
+
+The interval treats each hit@k as a proportion over the report's queries (binomial standard error) and
+propagates both galleries' errors to the log of the ratio (delta method). It says how far the sampling
+of queries alone could move the figure, not how another seed of the training would.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 METRICS = ("2d", "3d", "procrustes")
 KS = (1, 10)
+Z_95 = 1.96
 
 
-def _load(folder: Path) -> dict[str, dict[str, list[float]]]:
+class Margin(NamedTuple):
+    hit: float  # percent
+    chance: float  # percent
+    value: float  # (hit − chance) / (100 − chance)
+    standard_error: float  # of ``value``, from the binomial error of ``hit``
+
+
+def _load(folder: Path) -> tuple[dict[str, dict[str, list[float]]], int]:
     report = json.loads((folder / "report.json").read_text())
-    return {table["key"]: table["series"] for table in report["tables"]}
+    return {table["key"]: table["series"] for table in report["tables"]}, int(report["meta"]["query_count"])
 
 
-def _normalised_margin(series: dict[str, list[float]], k: int) -> tuple[float, float, float]:
+def normalised_margin(series: dict[str, list[float]], k: int, queries: int) -> Margin:
     hit, chance = series["image query"][k - 1], series["chance"][k - 1]
-    return hit, chance, (hit - chance) / (100.0 - chance)
+    share = hit / 100.0
+    hit_error = 100.0 * math.sqrt(share * (1.0 - share) / max(queries, 1))
+    room = 100.0 - chance
+    return Margin(hit, chance, (hit - chance) / room, hit_error / room)
+
+
+def retained(stress: Margin, base: Margin) -> tuple[float, float, float]:
+    """The retained share ``stress / base`` and its approximate 95 % interval (low, high); the interval
+    is (nan, nan) when either margin is not above zero (its log is undefined)."""
+    ratio = stress.value / base.value
+    if stress.value <= 0 or base.value <= 0:
+        return ratio, math.nan, math.nan
+    log_error = math.hypot(stress.standard_error / stress.value, base.standard_error / base.value)
+    spread = math.exp(Z_95 * log_error)
+    return ratio, ratio / spread, ratio * spread
+
+
+def _cell(ratio: float, low: float, high: float) -> str:
+    if math.isnan(low):
+        return f"{100 * ratio:.0f} %"
+    return f"{100 * ratio:.0f} % ({100 * low:.0f}–{100 * high:.0f})"
 
 
 def main(argv: list[str]) -> int:
@@ -35,19 +69,22 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     base_folder, stress_folders = Path(argv[0]), [Path(a) for a in argv[1:]]
-    base = _load(base_folder)
-    print("| set | metric | hit@1 (chance) | retained @1 | hit@10 (chance) | retained @10 |")
+    base, base_queries = _load(base_folder)
+    print("| set (queries) | metric | hit@1 (chance) | retained @1 (95 % interval) | hit@10 (chance) "
+          "| retained @10 (95 % interval) |")
     print("|---|---|---|---|---|---|")
     for folder in [base_folder, *stress_folders]:
-        tables = _load(folder)
+        tables, queries = _load(folder)
         for metric in METRICS:
             cells = []
             for k in KS:
-                hit, chance, margin = _normalised_margin(tables[f"hit@k/{metric}"], k)
-                _, _, base_margin = _normalised_margin(base[f"hit@k/{metric}"], k)
-                cells += [f"{hit:.1f} ({chance:.1f})", f"{100 * margin / base_margin:.0f} %"]
+                margin = normalised_margin(tables[f"hit@k/{metric}"], k, queries)
+                base_margin = normalised_margin(base[f"hit@k/{metric}"], k, base_queries)
+                reference = folder == base_folder
+                share = "100 % (the reference)" if reference else _cell(*retained(margin, base_margin))
+                cells += [f"{margin.hit:.1f} ({margin.chance:.1f})", share]
             name = "built-in (val → test)" if folder == base_folder else folder.name
-            print(f"| {name} | {metric} | " + " | ".join(cells) + " |")
+            print(f"| {name} ({queries}) | {metric} | " + " | ".join(cells) + " |")
     return 0
 
 

@@ -1,0 +1,60 @@
+"""tools/stress_margins.py: the retained-margin interval covers the true ratio ~95 % of the time."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+TOOL = Path(__file__).resolve().parents[2] / "tools" / "stress_margins.py"
+
+
+def _tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("stress_margins", TOOL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _series(hit: float, chance: float) -> dict[str, list[float]]:
+    return {"image query": [hit], "chance": [chance]}
+
+
+def test_retained_share_is_the_ratio_of_normalised_margins() -> None:
+    tool = _tool()
+    stress = tool.normalised_margin(_series(21.2, 10.5), 1, 307)
+    base = tool.normalised_margin(_series(21.9, 4.6), 1, 770)
+    ratio, low, high = tool.retained(stress, base)
+    assert math.isclose(ratio, ((21.2 - 10.5) / 89.5) / ((21.9 - 4.6) / 95.4))
+    assert low < ratio < high
+
+
+def test_interval_covers_the_true_ratio_about_95_percent_of_the_time() -> None:
+    """Oracle: draw both galleries' hits from known proportions (binomial over the queries) many times;
+    the share of intervals holding the true ratio must be close to 95 %."""
+    tool = _tool()
+    rng = np.random.default_rng(0)
+    true_stress, stress_chance, stress_queries = 0.30, 4.6, 800
+    true_base, base_chance, base_queries = 0.35, 4.6, 770
+    truth = (100 * true_stress - stress_chance) / (100 * true_base - base_chance)
+    trials, covered = 2000, 0
+    for _ in range(trials):
+        stress_hit = 100 * rng.binomial(stress_queries, true_stress) / stress_queries
+        base_hit = 100 * rng.binomial(base_queries, true_base) / base_queries
+        _, low, high = tool.retained(
+            tool.normalised_margin(_series(stress_hit, stress_chance), 1, stress_queries),
+            tool.normalised_margin(_series(base_hit, base_chance), 1, base_queries),
+        )
+        covered += low <= truth <= high
+    assert 0.93 <= covered / trials <= 0.97
+
+
+def test_no_interval_when_a_margin_is_not_above_chance() -> None:
+    tool = _tool()
+    base = tool.normalised_margin(_series(30.0, 5.0), 1, 500)
+    ratio, low, high = tool.retained(tool.normalised_margin(_series(4.0, 5.0), 1, 500), base)
+    assert ratio < 0 and math.isnan(low) and math.isnan(high)
