@@ -50,10 +50,13 @@ models: $(STAMP) train-data
 gallery: $(STAMP)
 	$(PY) -m posebrowser synth --count 5000 --seed 2018 --out resources/gallery
 
-# The named stress galleries (shifted distributions, seed 7, not committed) and their evaluation.
+# The named stress galleries (shifted distributions, seed 7, not committed; 5,000 images each like the
+# built-in gallery, so the protocol has the same shape) and their evaluation.
 STRESS := random-poses camera-shift body-shift
+STRESS_COUNT := 5000
 stress-sets: $(STAMP)
-	for s in $(STRESS); do $(PY) -m posebrowser synth --count 2000 --seed 7 --stress $$s --out build/stress/$$s || exit 1; done
+	for s in $(STRESS); do $(PY) -m posebrowser synth --count $(STRESS_COUNT) --seed 7 --stress $$s \
+		--out build/stress/$$s || exit 1; done
 
 evaluate-stress: stress-sets
 	for s in $(STRESS); do $(PY) -m posebrowser evaluate --gallery build/stress/$$s --models models \

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import pytest
 
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "stress_margins.py"
 
@@ -58,3 +59,15 @@ def test_no_interval_when_a_margin_is_not_above_chance() -> None:
     base = tool.normalised_margin(_series(30.0, 5.0), 1, 500)
     ratio, low, high = tool.retained(tool.normalised_margin(_series(4.0, 5.0), 1, 500), base)
     assert ratio < 0 and math.isnan(low) and math.isnan(high)
+
+
+def test_models_readme_stress_table_is_the_tool_on_the_committed_reports(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = TOOL.parents[1]
+    evaluation = root / "models" / "evaluation"
+    stress = [evaluation / "stress" / name for name in ("random-poses", "camera-shift", "body-shift")]
+    assert _tool().main([str(evaluation), *map(str, stress)]) == 0
+    readme = (root / "models" / "README.md").read_text(encoding="utf-8")
+    for line in capsys.readouterr().out.splitlines():
+        assert line in readme, line
