@@ -1,4 +1,6 @@
-"""tools/stress_margins.py: the retained-margin interval covers the true ratio ~95 % of the time."""
+"""tools/stress_margins.py: the retained margin is the ratio of normalised margins, its interval covers
+the true ratio ~95 % of the time (binomial oracle), and models/README's stress table is the tool's output
+on the committed reports."""
 
 from __future__ import annotations
 
