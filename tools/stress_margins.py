@@ -75,15 +75,18 @@ def main(argv: list[str]) -> int:
     print("|---|---|---|---|---|---|")
     for folder in [base_folder, *stress_folders]:
         tables, queries = _load(folder)
+        reference = folder == base_folder
+        name = "built-in (val → test)" if reference else folder.name
         for metric in METRICS:
             cells = []
             for k in KS:
                 margin = normalised_margin(tables[f"hit@k/{metric}"], k, queries)
-                base_margin = normalised_margin(base[f"hit@k/{metric}"], k, base_queries)
-                reference = folder == base_folder
-                share = "100 % (the reference)" if reference else _cell(*retained(margin, base_margin))
+                if reference:
+                    share = "100 % (the reference)"
+                else:
+                    base_margin = normalised_margin(base[f"hit@k/{metric}"], k, base_queries)
+                    share = _cell(*retained(margin, base_margin))
                 cells += [f"{margin.hit:.1f} ({margin.chance:.1f})", share]
-            name = "built-in (val → test)" if folder == base_folder else folder.name
             print(f"| {name} ({queries}) | {metric} | " + " | ".join(cells) + " |")
     return 0
 

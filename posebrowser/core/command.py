@@ -87,14 +87,17 @@ def register(subparsers: Any) -> None:
     export.set_defaults(func=run_export)
 
 
-def _progress_bar(description: str) -> Any:
+def progress_bar(description: str, disable: bool = False) -> Any:
+    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr (none when ``disable``)."""
     from tqdm import tqdm
 
     bars: list[Any] = []  # created on the first report: a cache hit prints nothing
 
     def update(done: int, total: int) -> None:
         if not bars:
-            bars.append(tqdm(desc=description, unit="img", file=sys.stderr, leave=False, total=total))
+            bars.append(
+                tqdm(desc=description, unit="img", file=sys.stderr, leave=False, total=total, disable=disable)
+            )
         bar = bars[0]
         bar.total = total
         bar.n = done
@@ -113,10 +116,10 @@ def open_engine(args: argparse.Namespace, estimate_poses: bool = True) -> Any:
         args.models,
         args.device,
         args.cache_dir,
-        progress=_progress_bar("embedding"),
+        progress=progress_bar("embedding"),
         chunk_rows=getattr(args, "chunk_rows", 4096),
         estimate_poses=estimate_poses,
-        annotation_progress=_progress_bar("estimating poses"),  # a photo folder without annotations
+        annotation_progress=progress_bar("estimating poses"),  # a photo folder without annotations
         image_model=getattr(args, "image_model", "image_net"),
     )
     for warning in engine.warnings:  # e.g. unreadable images left out: once, on stderr
@@ -269,7 +272,7 @@ def run_project(args: argparse.Namespace) -> int:
     engine = open_engine(args)
     params = {} if args.method != "tsne" else {"perplexity": args.perplexity, "n_iter": args.iterations}
     coords = engine.project(
-        args.method, params, _subspace_mask(engine, args.subspace), progress=_progress_bar(args.method)
+        args.method, params, _subspace_mask(engine, args.subspace), progress=progress_bar(args.method)
     )
     if args.out.suffix == ".npy":
         _write_npy(args.out, coords)

@@ -229,21 +229,17 @@ def _train_embeddings(
     160 px on 2 CPU cores (measured; 18,370 images in ~6 min instead of ~10). ``net`` is left in eval
     mode and channels_last memory format (its weights are unchanged).
     """
-    from tqdm import tqdm
-
+    from posebrowser.core.command import progress_bar
     from posebrowser.core.embedder import Embedder
 
     if data.embeddings is None:
         embedder = Embedder(net, preprocessing, args.device, precision="fp32")
-        with tqdm(desc="embed train split", unit="img", disable=args.quiet, leave=False) as bar:
-
-            def progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.update(done - bar.n)
-
-            data.embeddings = embedder.embed_images(
-                list(data.images), batch_size=EMBED_BATCH, progress=progress, strict=True
-            )
+        data.embeddings = embedder.embed_images(
+            list(data.images),
+            batch_size=EMBED_BATCH,
+            progress=progress_bar("embed train split", disable=args.quiet),
+            strict=True,
+        )
     return data.embeddings
 
 
