@@ -134,7 +134,9 @@ def save_model(stem: str | Path, module: nn.Module, card: ModelCard) -> ModelCar
     card_path, weights_path = card_and_weights_paths(stem)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {name: value.detach().cpu().contiguous() for name, value in module.state_dict().items()}
-    payload = save(tensors, metadata={"net": card.net, "kind": card.kind})
+    # One metadata key: safetensors writes the metadata from a hash map whose order varies from map to
+    # map, so two keys made the same weights save to different bytes (and a different sha256).
+    payload = save(tensors, metadata={"model": f"{card.kind}:{card.net}"})
     digest = hashlib.sha256(payload).hexdigest()
     atomic_write_bytes(weights_path, payload)
     created = card.created or datetime.now(UTC).isoformat(timespec="seconds")

@@ -49,6 +49,15 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     assert not list((tmp_path / "models").glob("*.tmp"))
 
 
+def test_the_weights_file_is_a_function_of_the_weights_only(tmp_path: Path) -> None:
+    """Saving the same weights again gives the same bytes and sha256 (the embedding caches and a resumed
+    fine-tune's ``init_from`` are keyed by it). safetensors writes its header metadata from a Rust hash
+    map whose order changes between maps, so more than one metadata key made the bytes vary."""
+    net = build_net("posebit_mlp", num_bits=5, hidden=16, hidden2=8)
+    digests = {save_model(tmp_path / f"net{i}", net, _posebit_card()).sha256 for i in range(8)}
+    assert len(digests) == 1
+
+
 def test_compact_round_trip_with_tuple_config(tmp_path: Path) -> None:
     config = {"width": 0.25, "blocks": (1, 1, 1, 1)}
     net = build_net("compact_resnet", **config)
