@@ -35,6 +35,8 @@ TINY_NET_CONFIG: dict[str, Any] = {"width": 0.125, "blocks": [1, 1, 1, 1], "embe
 TINY_INPUT_SIZE = 64
 VAL_IMAGES = 1000
 EMBED_BATCH = 128
+#: Where ``--finetune-gallery`` keeps the base image net and its training state, under ``--out``.
+BASE_DIR = Path("training") / "base"
 POSEBIT_NET_CONFIG: dict[str, Any] = {"hidden": 1024, "hidden2": 512, "embedding_dim": 128, "dropout": 0.1}
 
 
@@ -118,35 +120,62 @@ def posebit_version(gallery: Any) -> str | None:
 
 
 def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[Any, Any]:
-    """Train and save the image net; returns (net in eval mode, preprocessing)."""
+    """Train and save the image net; returns (net in eval mode, preprocessing).
+
+    With ``--finetune-gallery`` the net trained on ``--gallery`` is kept as ``<out>/training/base/`` (its
+    own resumable state there) and then fine-tuned on the other gallery's train split
+    (``--finetune-epochs``, ``--finetune-lr``, heads probed first); the fine-tuned net is the one saved as
+    ``<out>/image_net``. Both stages resume.
+    """
+    if args.finetune_gallery is None:
+        return _train_image_net(args, data)
+    base_out = Path(args.out) / BASE_DIR
+    _train_image_net(argparse.Namespace(**{**vars(args), "out": str(base_out)}), data)
+    tuned = {
+        "gallery": args.finetune_gallery,
+        "val_gallery": args.val_gallery or args.gallery,
+        "init_from": str(base_out / "image_net"),
+        "input_size": None,
+        "epochs": args.finetune_epochs,
+        "lr": args.finetune_lr,
+    }
+    return _train_image_net(argparse.Namespace(**{**vars(args), **tuned}))
+
+
+def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) -> tuple[Any, Any]:
     from posebrowser.nets.checkpoint import ModelCard, save_model
     from posebrowser.nets.preprocessing import compact_preprocessing
     from posebrowser.nets.registry import build_net, get_spec
     from posebrowser.pose.similarity import pairwise_distances
     from posebrowser.training.image_trainer import ImageTrainConfig, train_image_net
 
+    initial = _initial_net(args) if args.init_from is not None else None  # a bad one fails before loading
     data = data or load_train_split(args.gallery, args.tiny, not args.quiet, args.max_train_images)
     if not data.gallery.has_ground_truth(args.metric):
         raise DataError(
             f"The gallery has no annotations for the {args.metric!r} metric.", path=data.gallery.root
         )
     distances = pairwise_distances(args.metric, data.gallery, data.rows, data.rows).astype(np.float32)
-    spec = get_spec(args.net)
-    net_config = (
-        dict(TINY_NET_CONFIG) if args.tiny and args.net == "compact_resnet" else dict(spec.default_config)
-    )
-    if args.neck is not None and args.net == "compact_resnet":
-        net_config["neck"] = args.neck
     build_options: dict[str, Any] = {}
-    if args.net == "efficientnet_lite0":
-        net_config["frozen_blocks"] = args.frozen_blocks
-        if args.spatial_channels > 0:
-            net_config["spatial_channels"] = args.spatial_channels
-        build_options["pretrained"] = args.pretrained and not args.tiny
-    make_preprocessing = spec.preprocessing or compact_preprocessing
-    size = TINY_INPUT_SIZE if args.tiny else args.input_size
-    preprocessing = make_preprocessing() if size is None else make_preprocessing(size)
-    net = build_net(args.net, **net_config, **build_options)
+    if initial is not None:
+        net, net_config, preprocessing, init_note = initial
+    else:
+        spec = get_spec(args.net)
+        net_config = (
+            dict(TINY_NET_CONFIG) if args.tiny and args.net == "compact_resnet" else dict(spec.default_config)
+        )
+        if args.neck is not None and args.net == "compact_resnet":
+            net_config["neck"] = args.neck
+        if args.net == "efficientnet_lite0":
+            net_config["frozen_blocks"] = args.frozen_blocks
+            if args.spatial_channels > 0:
+                net_config["spatial_channels"] = args.spatial_channels
+            build_options["pretrained"] = args.pretrained and not args.tiny
+        make_preprocessing = spec.preprocessing or compact_preprocessing
+        size = TINY_INPUT_SIZE if args.tiny else args.input_size
+        preprocessing = make_preprocessing() if size is None else make_preprocessing(size)
+        net = build_net(args.net, **net_config, **build_options)
+        init_note = f"imagenet_init={bool(build_options.get('pretrained', False))}"
     config = ImageTrainConfig(
         metric=args.metric,
         miner=args.miner,
@@ -171,6 +200,7 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         aux_joints_3d=args.aux_joints_3d,
         aux_joints_2d=args.aux_joints_2d,
         n_neg=20 if args.tiny else 105,
+        probe_heads=initial is not None,
     )
     work = Path(args.out) / "training"
     result = train_image_net(
@@ -208,11 +238,35 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
         f"memory_weight={args.memory_weight} memory_start={args.memory_start} "
         f"aux_posebits={args.aux_posebits} aux_joints_3d={args.aux_joints_3d} "
         f"aux_joints_2d={args.aux_joints_2d} neck={net_config.get('neck', False)} "
-        f"imagenet_init={bool(build_options.get('pretrained', False))} device={args.device}",
+        f"{init_note} device={args.device}",
     )
     save_model(Path(args.out) / "image_net", net.cpu().eval(), card)
     _report(args, "image_net", result.history.train)
     return net, preprocessing
+
+
+def _initial_net(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any, str]:
+    """The image net to fine-tune, loaded from ``--init-from``: (net, its config, its preprocessing, a note).
+
+    The architecture, its config and the preprocessing are the saved model's; an ``--net`` or
+    ``--input-size`` that contradicts them is a clear error rather than a silent override.
+    """
+    from posebrowser.nets.checkpoint import load_model
+    from posebrowser.nets.preprocessing import Preprocessing
+
+    net, card = load_model(args.init_from, expect_kind="image")
+    preprocessing = Preprocessing.from_dict(card.preprocessing)
+    if card.net != args.net:
+        raise DataError(
+            f"--init-from holds a {card.net} net, but --net asks for {args.net}.", path=args.init_from
+        )
+    if args.input_size is not None and args.input_size != preprocessing.input_size:
+        raise DataError(
+            f"--init-from was trained at {preprocessing.input_size} px, but --input-size asks for "
+            f"{args.input_size}.",
+            path=args.init_from,
+        )
+    return net, dict(card.config), preprocessing, f"init_from={card.sha256[:16]}:{card.training_data_hash}"
 
 
 def _rows_of(values: Any, rows: NDArray[np.int64]) -> NDArray[np.float32] | None:
@@ -548,6 +602,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=None,
         help="side of the square network input in pixels (default: the net's own; efficientnet_lite0 160, "
         "the 128 px renders upsampled; the others 112)",
+    )
+    parser.add_argument(
+        "--init-from",
+        default=None,
+        help="fine-tune: start from this saved image model (e.g. models/image_net) instead of a new net; "
+        "its architecture, config and input size are kept",
+    )
+    parser.add_argument(
+        "--finetune-gallery",
+        default=None,
+        help="after training on --gallery, fine-tune the image net on this gallery's train split (the "
+        "first net kept in <out>/training/base/; posebit net and masks still train on --gallery)",
+    )
+    parser.add_argument(
+        "--finetune-epochs", type=_positive_int, default=3, help="epochs of the fine-tune (default 3)"
+    )
+    parser.add_argument(
+        "--finetune-lr", type=float, default=3e-4, help="base lr of the fine-tune (default 3e-4, cosine)"
     )
     parser.add_argument(
         "--frozen-blocks",

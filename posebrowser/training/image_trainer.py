@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from posebrowser.nets.preprocessing import Preprocessing
 from posebrowser.training.augment import AugmentConfig, augment_batch, flip_posebits, mirror_permutation
-from posebrowser.training.aux_heads import AuxJointHead
+from posebrowser.training.aux_heads import AuxJointHead, HeadTerm, fit_heads_on_frozen
 from posebrowser.training.batch_inputs import augmented_inputs
 from posebrowser.training.loop import (
     Cancel,
@@ -49,6 +49,8 @@ from posebrowser.training.prefetch import prefetched
 from posebrowser.training.sampling import NeighbourGroupSampler, ThinSlicingSampler
 
 ToTensor = Callable[[Sequence[NDArray[np.uint8]]], Tensor]
+#: Images per forward pass when the fresh heads are probed on the frozen embeddings.
+PROBE_BATCH = 128
 STATE_FILE = "image_train_state.pt"
 CURVE_FILE = "image_loss.png"
 #: Settings that must match to resume a run (the rest, e.g. epochs, may change).
@@ -107,6 +109,7 @@ class ImageTrainConfig:
     seed: int = 0
     max_batches_per_epoch: int | None = None
     val_batches: int = 5
+    probe_heads: bool = False  # fit the fresh heads on the frozen embeddings first (fine-tuning a net)
     prefetch: int = 2  # batches prepared ahead on a background thread (0 = serial; same results either way)
 
     def to_dict(self) -> dict[str, Any]:
@@ -247,7 +250,8 @@ def train_image_net(
         curve_path=work_dir / CURVE_FILE,
         curve_title=f"image net ({config.metric}, {config.miner})",
     )
-    loop.restore(resume, RESUME_KEYS)
+    if loop.restore(resume, RESUME_KEYS) == 0 and config.probe_heads:
+        _probe_heads(net, images, plain_to_tensor, aux, joint_heads, config, device)
     sampler = _make_sampler(distances, config)
     miner = build_miner(config.miner, config.margin, loop.generators["miner"])
     loss_fn = _make_loss(config)
@@ -311,6 +315,29 @@ def train_image_net(
         progress=progress,
         cancel=cancel,
     )
+
+
+def _probe_heads(
+    net: nn.Module,
+    images: NDArray[np.uint8],
+    to_tensor: ToTensor,
+    aux: AuxPosebitHead | None,
+    joint_heads: list[tuple[float, AuxJointHead]],
+    config: ImageTrainConfig,
+    device: torch.device,
+) -> None:
+    """Before fine-tuning, fit the fresh auxiliary heads to the net's (unaugmented, eval-mode) embeddings of
+    every training image (:func:`posebrowser.training.aux_heads.fit_heads_on_frozen`)."""
+    terms: list[HeadTerm] = [(w, head.loss, list(head.head.parameters())) for w, head in joint_heads]
+    if aux is not None:
+        terms.append((config.aux_posebits, aux.loss, list(aux.head.parameters())))
+    if not terms:
+        return
+    net.eval()
+    with torch.no_grad():
+        batches = (to_tensor(list(images[i : i + PROBE_BATCH])) for i in range(0, len(images), PROBE_BATCH))
+        chunks = [net(batch.to(device, memory_format=torch.channels_last)) for batch in batches]
+    fit_heads_on_frozen(torch.cat(chunks).float(), terms)
 
 
 def _joint_heads(

@@ -216,3 +216,66 @@ def test_train_split_embeddings_are_the_apps_embeddings_of_the_saved_image_net(t
     assert targets.shape == (20, 128) and targets.dtype == np.float32
     np.testing.assert_allclose(targets, expected, atol=1e-5)
     assert _train_embeddings(image, data, net, preprocessing) is targets  # computed once per split
+
+
+def test_init_from_starts_from_the_saved_net_and_keeps_its_architecture(tmp_path: Path) -> None:
+    import torch
+
+    from posebrowser.nets.checkpoint import load_model
+
+    out, base, _ = _train_compact_image_net(tmp_path, max_images=16)
+    source, source_card = load_model(out / "image_net", expect_kind="image")
+    tuned = tmp_path / "tuned"
+    init = ["--init-from", str(out / "image_net"), "--net", "compact_resnet", "--epochs", "1"]
+    frozen = _parse(["train", "image", "--out", str(tuned), *base, *init, "--lr", "0"])
+    assert frozen.func(frozen) == 0
+    net, card = load_model(tuned / "image_net", expect_kind="image")
+    assert card.config == source_card.config and card.preprocessing == source_card.preprocessing
+    assert f"init_from={source_card.sha256[:16]}" in card.notes and "imagenet_init" not in card.notes
+    # with a learning rate of 0 every weight is the saved net's (batch-norm statistics may move)
+    for (name, value), (_, start) in zip(net.named_parameters(), source.named_parameters(), strict=True):
+        assert torch.equal(value, start), name
+    moved = _parse(["train", "image", "--out", str(tmp_path / "moved"), *base, *init, "--lr", "1e-2"])
+    assert moved.func(moved) == 0
+    changed, _ = load_model(tmp_path / "moved" / "image_net", expect_kind="image")
+    assert any(
+        not torch.equal(a, b) for a, b in zip(changed.parameters(), source.parameters(), strict=True)
+    )
+
+
+@pytest.mark.parametrize("contradiction", [["--net", "efficientnet_lite0"], ["--input-size", "64"]])
+def test_init_from_refuses_a_contradicting_architecture_before_any_work(
+    contradiction: list[str], tmp_path: Path
+) -> None:
+    out, base, _ = _train_compact_image_net(tmp_path, max_images=16)
+    argv = ["train", "image", "--out", str(tmp_path / "tuned"), *base, "--init-from", str(out / "image_net")]
+    if contradiction[0] != "--net":
+        argv += ["--net", "compact_resnet"]
+    args = _parse([*argv, *contradiction])
+    assert args.func(args) == 1
+    assert not (tmp_path / "tuned" / "image_net.safetensors").exists()
+
+
+def test_finetune_gallery_keeps_the_base_net_and_fine_tunes_it_on_the_other_gallery(tmp_path: Path) -> None:
+    from posebrowser.data.loading import open_gallery
+    from posebrowser.nets.checkpoint import load_model
+
+    write_gallery(tmp_path / "gallery", seed=0)
+    write_gallery(tmp_path / "other", seed=1)
+    out = tmp_path / "m"
+    argv = ["train", "image", "--gallery", str(tmp_path / "gallery"), "--out", str(out), "--device", "cpu"]
+    argv += ["--quiet", "--net", "compact_resnet", "--max-train-images", "16", "--epochs", "1"]
+    argv += ["--finetune-gallery", str(tmp_path / "other"), "--finetune-epochs", "1", "--resume"]
+    args = _parse(argv)
+    assert args.func(args) == 0
+    _, base = load_model(out / "training" / "base" / "image_net", expect_kind="image")
+    _, tuned = load_model(out / "image_net", expect_kind="image")
+    assert base.training_data_hash == open_gallery(str(tmp_path / "gallery")).content_hash
+    assert tuned.training_data_hash == open_gallery(str(tmp_path / "other")).content_hash
+    assert f"init_from={base.sha256[:16]}:{base.training_data_hash}" in tuned.notes
+    assert tuned.sha256 != base.sha256 and tuned.config == base.config
+    # both stages resume from their own states: a second run trains nothing and writes the same nets
+    again = _parse(argv)
+    assert again.func(again) == 0
+    assert load_model(out / "image_net", expect_kind="image")[1].sha256 == tuned.sha256
+    assert load_model(out / "training" / "base" / "image_net")[1].sha256 == base.sha256
