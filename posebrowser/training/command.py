@@ -129,11 +129,13 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
     """
     if args.finetune_gallery is None:
         return _train_image_net(args, data)
+    from posebrowser.data.loading import builtin_gallery_path
+
     base_out = Path(args.out) / BASE_DIR
     _train_image_net(argparse.Namespace(**{**vars(args), "out": str(base_out)}), data)
     tuned = {
         "gallery": args.finetune_gallery,
-        "val_gallery": args.val_gallery or args.gallery,
+        "val_gallery": args.val_gallery or args.gallery or str(builtin_gallery_path()),
         "init_from": str(base_out / "image_net"),
         "input_size": None,
         "epochs": args.finetune_epochs,
@@ -143,6 +145,7 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
 
 
 def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) -> tuple[Any, Any]:
+    """One image-net training run into ``args.out``: a new net, or the ``--init-from`` net fine-tuned."""
     from posebrowser.nets.checkpoint import ModelCard, save_model
     from posebrowser.nets.preprocessing import compact_preprocessing
     from posebrowser.nets.registry import build_net, get_spec
@@ -613,7 +616,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--finetune-gallery",
         default=None,
         help="after training on --gallery, fine-tune the image net on this gallery's train split (the "
-        "first net kept in <out>/training/base/; posebit net and masks still train on --gallery)",
+        "first net kept in <out>/training/base/; posebit net and masks still train on --gallery; the "
+        "fine-tune's validation loss comes from --val-gallery, else --gallery, as the first net's)",
     )
     parser.add_argument(
         "--finetune-epochs", type=_positive_int, default=3, help="epochs of the fine-tune (default 3)"

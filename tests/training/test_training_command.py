@@ -279,3 +279,26 @@ def test_finetune_gallery_keeps_the_base_net_and_fine_tunes_it_on_the_other_gall
     assert again.func(again) == 0
     assert load_model(out / "image_net", expect_kind="image")[1].sha256 == tuned.sha256
     assert load_model(out / "training" / "base" / "image_net")[1].sha256 == base.sha256
+
+
+def test_the_fine_tune_validates_on_the_first_nets_validation_gallery(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --val-gallery the fine-tune's validation loss comes from --gallery's val split, here the
+    built-in gallery (--gallery left out), not from the fine-tune gallery's."""
+    from posebrowser.data.loading import builtin_gallery_path
+    from posebrowser.training import command
+
+    seen: list[str | None] = []
+    real = command.load_validation
+
+    def recording(args: argparse.Namespace, data: command.TrainData) -> object:
+        seen.append(args.val_gallery)
+        return real(args, data)
+
+    monkeypatch.setattr(command, "load_validation", recording)
+    write_gallery(tmp_path / "other", seed=1)
+    argv = ["train", "image", "--tiny", "--net", "compact_resnet", "--out", str(tmp_path / "m"), "--quiet"]
+    args = _parse([*argv, "--device", "cpu", "--finetune-gallery", str(tmp_path / "other")])
+    assert args.func(args) == 0
+    assert seen == [None, str(builtin_gallery_path())]
