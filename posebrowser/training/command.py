@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -491,6 +492,17 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _learning_rate(text: str) -> float:
+    """argparse type: a finite learning rate ≥ 0 (0 keeps the weights; refused at parse time otherwise)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of at least 0, not {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     """argparse type: an integer ≥ 1 (refused at parse time, before any training)."""
     try:
@@ -623,7 +635,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--finetune-epochs", type=_positive_int, default=3, help="epochs of the fine-tune (default 3)"
     )
     parser.add_argument(
-        "--finetune-lr", type=float, default=3e-4, help="base lr of the fine-tune (default 3e-4, cosine)"
+        "--finetune-lr",
+        type=_learning_rate,
+        default=3e-4,
+        help="base lr of the fine-tune (default 3e-4, cosine)",
     )
     parser.add_argument(
         "--frozen-blocks",
@@ -652,7 +667,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="weight of the auxiliary image-plane pose-shape regression (default 2; 0 = off)",
     )
     parser.add_argument("--optimizer", default="adamw", choices=("adamw", "sgd"))
-    parser.add_argument("--lr", type=float, default=None, help="base lr (default 1e-3 adamw, 1e-2 sgd)")
+    parser.add_argument(
+        "--lr", type=_learning_rate, default=None, help="base lr (default 1e-3 adamw, 1e-2 sgd)"
+    )
     parser.add_argument(
         "--schedule",
         default=None,

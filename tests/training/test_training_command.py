@@ -203,6 +203,17 @@ def test_posebit_members_below_one_are_refused_before_any_work(bad: str, tmp_pat
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize("option", ["--lr", "--finetune-lr"])
+@pytest.mark.parametrize("bad", ["-1e-3", "nan", "inf", "fast"])
+def test_learning_rates_that_are_negative_or_not_finite_are_refused_before_any_work(
+    option: str, bad: str, tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit):
+        _parse(["train", "image", "--out", str(tmp_path / "m"), option, bad])
+    assert not (tmp_path / "m").exists()
+    assert _parse(["train", "image", option, "0"]).__dict__[option[2:].replace("-", "_")] == 0.0
+
+
 def test_train_split_embeddings_are_the_apps_embeddings_of_the_saved_image_net(tmp_path: Path) -> None:
     from posebrowser.core.embedder import Embedder
     from posebrowser.training.command import _load_image_net, _train_embeddings, load_train_split
