@@ -148,8 +148,6 @@ def run_image(args: argparse.Namespace, data: TrainData | None = None) -> tuple[
 def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) -> tuple[Any, Any]:
     """One image-net training run into ``args.out``: a new net, or the ``--init-from`` net fine-tuned."""
     from posebrowser.nets.checkpoint import ModelCard, save_model
-    from posebrowser.nets.preprocessing import compact_preprocessing
-    from posebrowser.nets.registry import build_net, get_spec
     from posebrowser.pose.similarity import pairwise_distances
     from posebrowser.training.image_trainer import ImageTrainConfig, train_image_net
 
@@ -160,26 +158,7 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
             f"The gallery has no annotations for the {args.metric!r} metric.", path=data.gallery.root
         )
     distances = pairwise_distances(args.metric, data.gallery, data.rows, data.rows).astype(np.float32)
-    build_options: dict[str, Any] = {}
-    if initial is not None:
-        net, net_config, preprocessing, init_note = initial
-    else:
-        spec = get_spec(args.net)
-        net_config = (
-            dict(TINY_NET_CONFIG) if args.tiny and args.net == "compact_resnet" else dict(spec.default_config)
-        )
-        if args.neck is not None and args.net == "compact_resnet":
-            net_config["neck"] = args.neck
-        if args.net == "efficientnet_lite0":
-            net_config["frozen_blocks"] = args.frozen_blocks
-            if args.spatial_channels > 0:
-                net_config["spatial_channels"] = args.spatial_channels
-            build_options["pretrained"] = args.pretrained and not args.tiny
-        make_preprocessing = spec.preprocessing or compact_preprocessing
-        size = TINY_INPUT_SIZE if args.tiny else args.input_size
-        preprocessing = make_preprocessing() if size is None else make_preprocessing(size)
-        net = build_net(args.net, **net_config, **build_options)
-        init_note = f"imagenet_init={bool(build_options.get('pretrained', False))}"
+    net, net_config, preprocessing, init_note = initial or _new_net(args)
     config = ImageTrainConfig(
         metric=args.metric,
         miner=args.miner,
@@ -247,6 +226,32 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
     save_model(Path(args.out) / "image_net", net.cpu().eval(), card)
     _report(args, "image_net", result.history.train)
     return net, preprocessing
+
+
+def _new_net(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any, str]:
+    """A new image net of ``--net`` (ImageNet-initialised where asked): (net, its config, its preprocessing,
+    a note for the card)."""
+    from posebrowser.nets.preprocessing import compact_preprocessing
+    from posebrowser.nets.registry import build_net, get_spec
+
+    spec = get_spec(args.net)
+    net_config = (
+        dict(TINY_NET_CONFIG) if args.tiny and args.net == "compact_resnet" else dict(spec.default_config)
+    )
+    if args.neck is not None and args.net == "compact_resnet":
+        net_config["neck"] = args.neck
+    pretrained = False
+    if args.net == "efficientnet_lite0":
+        net_config["frozen_blocks"] = args.frozen_blocks
+        if args.spatial_channels > 0:
+            net_config["spatial_channels"] = args.spatial_channels
+        pretrained = args.pretrained and not args.tiny
+    make_preprocessing = spec.preprocessing or compact_preprocessing
+    size = TINY_INPUT_SIZE if args.tiny else args.input_size
+    preprocessing = make_preprocessing() if size is None else make_preprocessing(size)
+    options = {"pretrained": pretrained} if args.net == "efficientnet_lite0" else {}
+    net = build_net(args.net, **net_config, **options)
+    return net, net_config, preprocessing, f"imagenet_init={pretrained}"
 
 
 def _initial_net(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any, str]:
