@@ -119,6 +119,19 @@ def save_training_state(
     remove_stale_temporaries(path.parent, older_than_s=3600)  # left by earlier runs that were killed
 
 
+#: What reading a missing, truncated, foreign or mismatched training state raises.
+UNREADABLE_STATE = (OSError, RuntimeError, KeyError, ValueError, TypeError, pickle.UnpicklingError, EOFError)
+
+
+def saved_training_config(path: Path) -> dict[str, Any]:
+    """The settings a training state was saved with (a :class:`CheckpointError` when it cannot be read)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        return dict(state["config"])
+    except UNREADABLE_STATE as error:
+        raise CheckpointError(f"The training checkpoint cannot be resumed ({error}).", path=path) from error
+
+
 def load_training_state(
     path: Path,
     *,
@@ -144,15 +157,7 @@ def load_training_state(
             if name in state.get("generators", {}):
                 generator.set_state(state["generators"][name])
         return int(state["epoch"]) + 1, LossHistory.from_dict(state["history"]), dict(state["config"])
-    except (
-        OSError,
-        RuntimeError,
-        KeyError,
-        ValueError,
-        TypeError,
-        pickle.UnpicklingError,
-        EOFError,
-    ) as error:
+    except UNREADABLE_STATE as error:
         raise CheckpointError(f"The training checkpoint cannot be resumed ({error}).", path=path) from error
 
 
@@ -263,14 +268,7 @@ class EpochLoop:
         """With ``resume`` and a saved state, load it and return the epoch to continue at (else 0)."""
         if not (resume and self.state_path.exists()):
             return self.start_epoch
-        self.start_epoch, self.history, saved = load_training_state(
-            self.state_path,
-            model=self.checkpointed,
-            optimizer=self.optimizer,
-            scheduler=self.scheduler,
-            numpy_rng=self.numpy_rng,
-            generators=self.generators,
-        )
+        saved = saved_training_config(self.state_path)  # checked before any weights are loaded
         changed = [key for key in resume_keys if saved.get(key) != self.config.get(key)]
         if changed:
             raise CheckpointError(
@@ -278,6 +276,14 @@ class EpochLoop:
                 "start without --resume or use the same settings.",
                 path=self.state_path,
             )
+        self.start_epoch, self.history, _ = load_training_state(
+            self.state_path,
+            model=self.checkpointed,
+            optimizer=self.optimizer,
+            scheduler=self.scheduler,
+            numpy_rng=self.numpy_rng,
+            generators=self.generators,
+        )
         return self.start_epoch
 
     def run(

@@ -120,6 +120,23 @@ def test_resume_refuses_a_state_saved_with_other_settings(tmp_path: Path) -> Non
         loop({"loss": "b"}).restore(True, ("loss",))
 
 
+def test_resume_names_a_changed_head_setting_and_leaves_the_net_alone(tmp_path: Path) -> None:
+    """Before, a setting that adds or drops an auxiliary head (aux_posebits 5 → 0) failed on the state
+    dict's missing keys, and settings that kept the keys loaded the saved weights into the net first."""
+    images, gt, _ = make_data()
+    bits = np.random.default_rng(0).integers(0, 2, size=(len(images), 6)).astype(np.int8)
+    names = tuple(f"bit {i}" for i in range(6))
+    torch.manual_seed(0)
+    train_image_net(TinyImageNet(), images, gt, to_tensor, _config(epochs=1, aux_posebits=5.0), tmp_path,
+                    posebits=bits, posebit_names=names)
+    torch.manual_seed(1)
+    fresh = TinyImageNet()
+    before = {key: value.clone() for key, value in fresh.state_dict().items()}
+    with pytest.raises(CheckpointError, match=r"different settings \(aux_posebits\)"):
+        train_image_net(fresh, images, gt, to_tensor, _config(epochs=2), tmp_path, resume=True)
+    assert all(torch.equal(before[key], value) for key, value in fresh.state_dict().items())
+
+
 def test_the_loop_closes_a_batch_stream_it_stops_early(tmp_path: Path) -> None:
     from posebrowser.errors import JobCancelledError
 
