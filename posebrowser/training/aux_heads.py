@@ -59,7 +59,14 @@ def targets_for(kind: JointKind, joints: NDArray[np.floating], flipped: bool) ->
 class AuxJointHead:
     """Linear(D → 16·k) on the embedding; MSE against standardised ``kind`` targets."""
 
-    def __init__(self, kind: JointKind, joints: NDArray[np.floating], dim: int, device: torch.device) -> None:
+    def __init__(
+        self,
+        kind: JointKind,
+        joints: NDArray[np.floating],
+        dim: int,
+        device: torch.device,
+        gain: float = GAIN,
+    ) -> None:
         plain = targets_for(kind, joints, flipped=False)
         mirrored = targets_for(kind, joints, flipped=True)
         both = np.isfinite(plain).all(axis=1) & np.isfinite(mirrored).all(axis=1)
@@ -67,6 +74,7 @@ class AuxJointHead:
         mean = plain[finite].mean(axis=0) if finite.any() else np.zeros(plain.shape[1], np.float32)
         std = plain[finite].std(axis=0) + 1e-3 if finite.any() else np.ones(plain.shape[1], np.float32)
         self.kind = kind
+        self.gain = float(gain)
         self.plain = torch.from_numpy(np.where(finite[:, None], (plain - mean) / std, 0.0).astype(np.float32))
         self.mirrored = torch.from_numpy(
             np.where(finite[:, None], (mirrored - mean) / std, 0.0).astype(np.float32)
@@ -83,8 +91,36 @@ class AuxJointHead:
         if not bool(known.any()):
             return embeddings.sum() * 0.0
         targets = (self.mirrored if flipped else self.plain)[index].to(self.device)
-        predicted = self.head(embeddings * GAIN)
+        predicted = self.head(embeddings * self.gain)
         return nn.functional.mse_loss(predicted[known], targets[known])
+
+
+class FeatureTap:
+    """Keeps the input of ``module`` (e.g. the pooled trunk features entering an image net's ``embedding``
+    layer) from the last forward pass, so a head can read the trunk without the net returning it."""
+
+    def __init__(self, module: nn.Module) -> None:
+        self.features: Tensor | None = None
+        self._handle = module.register_forward_hook(self._keep)
+
+    def _keep(self, _module: nn.Module, inputs: tuple[Tensor, ...], _output: Tensor) -> None:
+        self.features = inputs[0]
+
+    def take(self) -> Tensor:
+        """The features of the last forward pass (raises if there was none since the last take)."""
+        if self.features is None:
+            raise RuntimeError("no forward pass has run through the tapped module")
+        features, self.features = self.features, None
+        return features
+
+    def remove(self) -> None:
+        self._handle.remove()
+
+
+def trunk_dim(net: nn.Module) -> int | None:
+    """Width of the features entering ``net.embedding`` (a Linear), or None for a net without one."""
+    layer = getattr(net, "embedding", None)
+    return int(layer.in_features) if isinstance(layer, nn.Linear) else None
 
 
 #: Full-batch Adam steps and learning rate of :func:`fit_heads_on_frozen` (a linear probe converges well

@@ -182,6 +182,7 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
         aux_posebits=args.aux_posebits,
         aux_joints_3d=args.aux_joints_3d,
         aux_joints_2d=args.aux_joints_2d,
+        aux_trunk_joints_3d=args.aux_trunk_joints_3d,
         n_neg=20 if args.tiny else 105,
         probe_heads=initial is not None,
     )
@@ -221,11 +222,16 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
         f"memory_weight={args.memory_weight} memory_start={args.memory_start} "
         f"aux_posebits={args.aux_posebits} aux_joints_3d={args.aux_joints_3d} "
         f"aux_joints_2d={args.aux_joints_2d} neck={net_config.get('neck', False)} "
-        f"{init_note} device={args.device}",
+        f"{_trunk_note(args)}{init_note} device={args.device}",
     )
     save_model(Path(args.out) / "image_net", net.cpu().eval(), card)
     _report(args, "image_net", result.history.train)
     return net, preprocessing
+
+
+def _trunk_note(args: argparse.Namespace) -> str:
+    """The card note of the trunk-level 3-D joint head (empty when off, so older cards read the same)."""
+    return f"aux_trunk_joints_3d={args.aux_trunk_joints_3d} " if args.aux_trunk_joints_3d > 0 else ""
 
 
 def _new_net(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any, str]:
@@ -670,6 +676,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         type=float,
         default=2.0,
         help="weight of the auxiliary image-plane pose-shape regression (default 2; 0 = off)",
+    )
+    parser.add_argument(
+        "--aux-trunk-joints-3d",
+        type=float,
+        default=0.0,
+        help="weight of a 3-D joint regression on the pooled trunk features instead of the embedding "
+        "(default 0 = off)",
     )
     parser.add_argument("--optimizer", default="adamw", choices=("adamw", "sgd"))
     parser.add_argument(

@@ -25,7 +25,13 @@ from torch import Tensor, nn
 
 from posebrowser.nets.preprocessing import Preprocessing
 from posebrowser.training.augment import AugmentConfig, augment_batch, flip_posebits, mirror_permutation
-from posebrowser.training.aux_heads import AuxJointHead, HeadTerm, fit_heads_on_frozen
+from posebrowser.training.aux_heads import (
+    AuxJointHead,
+    FeatureTap,
+    HeadTerm,
+    fit_heads_on_frozen,
+    trunk_dim,
+)
 from posebrowser.training.batch_inputs import augmented_inputs
 from posebrowser.training.loop import (
     Cancel,
@@ -64,6 +70,7 @@ RESUME_KEYS = (
     "aux_posebits",
     "aux_joints_3d",
     "aux_joints_2d",
+    "aux_trunk_joints_3d",
     "log_ratio",
     "near_share",
     "memory_size",
@@ -95,6 +102,7 @@ class ImageTrainConfig:
     aux_posebits: float = 0.0
     aux_joints_3d: float = 0.0
     aux_joints_2d: float = 0.0
+    aux_trunk_joints_3d: float = 0.0  # body-frame 3-D joints read off the trunk features, not the embedding
     contrastive_neg_margin: float = 0.5
     optimizer: str = "adamw"
     lr: float = 1e-3
@@ -219,7 +227,9 @@ def train_image_net(
 
     With ``config.aux_joints_3d`` / ``aux_joints_2d`` > 0 and ``joints_3d`` (N, 16, 3) / ``joints_2d``
     (N, 16, 2), linear heads regress the body-frame 3D joints / the image-plane pose shape off the
-    embedding (:mod:`posebrowser.training.aux_heads`)."""
+    embedding (:mod:`posebrowser.training.aux_heads`). With ``config.aux_trunk_joints_3d`` > 0 a linear head
+    regresses the body-frame 3-D joints off the pooled trunk features that enter the net's ``embedding``
+    layer instead: the trunk learns to see 3-D pose while the embedding stays free to lay it out."""
     if len(images) != len(distances) or distances.shape != (len(images), len(images)):
         raise ValueError(f"images ({len(images)}) and distances {distances.shape} do not match")
     preprocessing: Preprocessing | None = None
@@ -237,6 +247,9 @@ def train_image_net(
     joint_heads = _joint_heads(net, config, joints_3d, joints_2d, device, optimizer)
     parts = {"net": net} | ({"aux": aux.head} if aux is not None else {})
     parts |= {weighted[1].kind: weighted[1].head for weighted in joint_heads}
+    trunk_head = _trunk_joint_head(net, config, joints_3d, device, optimizer)
+    if trunk_head is not None:
+        parts["trunk_joints_3d"] = trunk_head.head.head
     loop = EpochLoop(
         name="image",
         net=net,
@@ -251,7 +264,7 @@ def train_image_net(
         curve_title=f"image net ({config.metric}, {config.miner})",
     )
     if loop.restore(resume, RESUME_KEYS) == 0 and config.probe_heads:
-        _probe_heads(net, images, plain_to_tensor, aux, joint_heads, config, device)
+        _probe_heads(net, images, plain_to_tensor, aux, joint_heads, config, device, trunk_head)
     sampler = _make_sampler(distances, config)
     miner = build_miner(config.miner, config.margin, loop.generators["miner"])
     loss_fn = _make_loss(config)
@@ -294,6 +307,9 @@ def train_image_net(
             loss = loss + config.aux_posebits * aux.loss(embeddings, batch.indices, flipped)
         for weight, head in joint_heads:
             loss = loss + weight * head.loss(embeddings, batch.indices, flipped)
+        if trunk_head is not None:
+            features = trunk_head.tap.take().float()
+            loss = loss + trunk_head.weight * trunk_head.head.loss(features, batch.indices, flipped)
         if memory is not None:
             term = memory.loss(embeddings, batch.indices, flipped, batch.positive)
             loss = loss + config.memory_weight * term
@@ -305,16 +321,20 @@ def train_image_net(
         validate = partial(
             validation_loss, net, validation[0], validation[1], plain_to_tensor, config, device
         )
-    return loop.run(
-        config.epochs,
-        per_epoch,
-        epoch_batches,
-        batch_loss,
-        validate=validate,
-        show_bar=show_bar,
-        progress=progress,
-        cancel=cancel,
-    )
+    try:
+        return loop.run(
+            config.epochs,
+            per_epoch,
+            epoch_batches,
+            batch_loss,
+            validate=validate,
+            show_bar=show_bar,
+            progress=progress,
+            cancel=cancel,
+        )
+    finally:
+        if trunk_head is not None:
+            trunk_head.tap.remove()
 
 
 def _probe_heads(
@@ -325,19 +345,64 @@ def _probe_heads(
     joint_heads: list[tuple[float, AuxJointHead]],
     config: ImageTrainConfig,
     device: torch.device,
+    trunk_head: TrunkJointHead | None = None,
 ) -> None:
     """Before fine-tuning, fit the fresh auxiliary heads to the net's (unaugmented, eval-mode) embeddings of
-    every training image (:func:`posebrowser.training.aux_heads.fit_heads_on_frozen`)."""
+    every training image (:func:`posebrowser.training.aux_heads.fit_heads_on_frozen`); a trunk head to the
+    trunk features of the same pass."""
     terms: list[HeadTerm] = [(w, head.loss, list(head.head.parameters())) for w, head in joint_heads]
     if aux is not None:
         terms.append((config.aux_posebits, aux.loss, list(aux.head.parameters())))
-    if not terms:
+    if not terms and trunk_head is None:
         return
     net.eval()
+    chunks, trunk_chunks = [], []
     with torch.no_grad():
         batches = (to_tensor(list(images[i : i + PROBE_BATCH])) for i in range(0, len(images), PROBE_BATCH))
-        chunks = [net(batch.to(device, memory_format=torch.channels_last)) for batch in batches]
+        for batch in batches:
+            chunks.append(net(batch.to(device, memory_format=torch.channels_last)))
+            if trunk_head is not None:
+                trunk_chunks.append(trunk_head.tap.take())
+    if trunk_head is not None:
+        terms.append(trunk_head.probe_term(torch.cat(trunk_chunks).float()))
     fit_heads_on_frozen(torch.cat(chunks).float(), terms)
+
+
+@dataclass
+class TrunkJointHead:
+    """A body-frame 3-D joint head on the trunk features (read through ``tap``), with its loss weight."""
+
+    weight: float
+    head: AuxJointHead
+    tap: FeatureTap
+
+    def probe_term(self, features: Tensor) -> HeadTerm:
+        """The head's term for :func:`fit_heads_on_frozen`, reading the given fixed trunk features of
+        every training row (the probe's embeddings are ignored)."""
+        fixed = features.detach()
+
+        def loss(_embeddings: Tensor, rows: NDArray[np.int64], flipped: bool) -> Tensor:
+            return self.head.loss(fixed[torch.from_numpy(rows)], rows, flipped)
+
+        return (self.weight, loss, list(self.head.head.parameters()))
+
+
+def _trunk_joint_head(
+    net: nn.Module,
+    config: ImageTrainConfig,
+    joints_3d: NDArray[np.float32] | None,
+    device: torch.device,
+    optimizer: torch.optim.Optimizer,
+) -> TrunkJointHead | None:
+    """The configured trunk-level 3-D joint head, registered with the optimizer (None when off)."""
+    if config.aux_trunk_joints_3d <= 0 or joints_3d is None:
+        return None
+    dim = trunk_dim(net)
+    if dim is None:
+        raise ValueError(f"{type(net).__name__} has no Linear 'embedding' layer to read trunk features at")
+    head = AuxJointHead("joints_3d", joints_3d, dim, device, gain=1.0)
+    optimizer.add_param_group({"params": list(head.head.parameters()), "lr": config.lr, "weight_decay": 0.0})
+    return TrunkJointHead(config.aux_trunk_joints_3d, head, FeatureTap(net.get_submodule("embedding")))
 
 
 def _joint_heads(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 NAMES = ("left_wrist_above_head_top", "right_wrist_above_head_top", "pelvis_bent", "left_knee_bent")
@@ -134,12 +135,15 @@ def test_train_image_options_reach_the_trainer_and_the_card(tmp_path: Path) -> N
     out = tmp_path / "m"
     argv = ["train", "image", "--gallery", str(gallery), "--out", str(out), "--device", "cpu", "--quiet"]
     argv += ["--net", "compact_resnet", "--max-train-images", "24", "--epochs", "1", "--batch-size", "8"]
-    argv += ["--input-size", "40", "--log-ratio", "1", "--near-share", "0.5"]
+    argv += ["--input-size", "40", "--log-ratio", "1", "--near-share", "0.5", "--aux-trunk-joints-3d", "2"]
     args = _parse(argv)
     assert args.func(args) == 0
     _, card = load_model(out / "image_net", expect_kind="image")
     assert card.preprocessing["input_size"] == 40
     assert "log_ratio=1.0" in card.notes and "near_share=0.5" in card.notes
+    assert "aux_trunk_joints_3d=2.0" in card.notes
+    state = torch.load(out / "training" / "image_train_state.pt", weights_only=True)
+    assert state["config"]["aux_trunk_joints_3d"] == 2.0
     assert np.isfinite(card.metrics["train_loss"][0])
     # the masks' margin option reaches the masks card; a margin of 0 is refused before any work
     base = ["train", "masks", "--gallery", str(gallery), "--out", str(out), "--device", "cpu", "--quiet"]
