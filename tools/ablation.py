@@ -58,6 +58,9 @@ VARIANTS: dict[str, list[str]] = {
     "D's recipe, 160 px input (the 128 px renders upsampled; E's recipe, shipped)": [
         "--aux-joints-3d", "0", "--input-size", "160",
     ],
+    "E's recipe + a 3-D joint head on the trunk features (weight 2)": [
+        "--aux-joints-3d", "0", "--input-size", "160", "--aux-trunk-joints-3d", "2",
+    ],
 }
 METRICS = ("2d", "3d", "procrustes", "hamming")
 #: The test protocol's hit window as a share of its database (top 51 of 1,118 = 4.6 %): the val halves
