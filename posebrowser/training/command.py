@@ -149,6 +149,7 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
     """One image-net training run into ``args.out``: a new net, or the ``--init-from`` net fine-tuned."""
     from posebrowser.nets.checkpoint import ModelCard, save_model
     from posebrowser.pose.similarity import pairwise_distances
+    from posebrowser.training.aux_heads import trunk_dim
     from posebrowser.training.image_trainer import ImageTrainConfig, train_image_net
 
     initial = _initial_net(args) if args.init_from is not None else None  # a bad one fails before loading
@@ -159,6 +160,11 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
         )
     distances = pairwise_distances(args.metric, data.gallery, data.rows, data.rows).astype(np.float32)
     net, net_config, preprocessing, init_note = initial or _new_net(args)
+    if args.aux_trunk_joints_3d > 0 and trunk_dim(net) is None:
+        raise DataError(
+            f"--aux-trunk-joints-3d reads the features entering a Linear 'embedding' layer; "
+            f"{type(net).__name__} has none (use efficientnet_lite0 or compact_resnet)."
+        )
     config = ImageTrainConfig(
         metric=args.metric,
         miner=args.miner,
@@ -254,6 +260,10 @@ def _new_net(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any, str]:
         pretrained = args.pretrained and not args.tiny
     make_preprocessing = spec.preprocessing or compact_preprocessing
     size = TINY_INPUT_SIZE if args.tiny else args.input_size
+    if args.net == "thesis_vggs":  # the thesis' 112 px crop of the 144 px image: its fc6 is sized for it
+        if args.input_size is not None:
+            raise DataError("thesis_vggs reads the thesis' fixed 112 px crop; --input-size cannot change it.")
+        size = None
     preprocessing = make_preprocessing() if size is None else make_preprocessing(size)
     options = {"pretrained": pretrained} if args.net == "efficientnet_lite0" else {}
     net = build_net(args.net, **net_config, **options)
@@ -503,8 +513,9 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _learning_rate(text: str) -> float:
-    """argparse type: a finite learning rate ≥ 0 (0 keeps the weights; refused at parse time otherwise)."""
+def _finite_non_negative(text: str) -> float:
+    """argparse type of learning rates and loss weights: a finite number ≥ 0 (0 keeps the weights or turns
+    the term off; anything else is refused at parse time, before a NaN could reach training)."""
     try:
         value = float(text)
     except ValueError:
@@ -574,7 +585,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "(per mirror state; default 0 = off)",
     )
     parser.add_argument(
-        "--memory-weight", type=float, default=1.0, help="weight of the cross-batch memory loss (default 1)"
+        "--memory-weight",
+        type=_finite_non_negative,
+        default=1.0,
+        help="weight of the cross-batch memory loss (default 1)",
     )
     parser.add_argument(
         "--memory-start",
@@ -584,16 +598,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument(
         "--log-ratio",
-        type=float,
+        type=_finite_non_negative,
         default=0.0,
         help="weight of the log-ratio loss added to the triplet / contrastive loss (default 0 = off)",
     )
     parser.add_argument(
-        "--uniformity", type=float, default=0.0, help="weight of the uniformity regulariser (default 0)"
+        "--uniformity",
+        type=_finite_non_negative,
+        default=0.0,
+        help="weight of the uniformity regulariser (default 0)",
     )
     parser.add_argument(
         "--aux-posebits",
-        type=float,
+        type=_finite_non_negative,
         default=10.0,
         help="weight of the auxiliary posebit-classification loss on the embedding (default 10; 0 = off)",
     )
@@ -647,7 +664,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument(
         "--finetune-lr",
-        type=_learning_rate,
+        type=_finite_non_negative,
         default=3e-4,
         help="base lr of the fine-tune (default 3e-4, cosine)",
     )
@@ -666,27 +683,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument(
         "--aux-joints-3d",
-        type=float,
+        type=_finite_non_negative,
         default=0.0,
         help="weight of the auxiliary body-frame 3D-joint regression on the embedding (default 0 = off; "
         "the previous recipe used 5)",
     )
     parser.add_argument(
         "--aux-joints-2d",
-        type=float,
+        type=_finite_non_negative,
         default=2.0,
         help="weight of the auxiliary image-plane pose-shape regression (default 2; 0 = off)",
     )
     parser.add_argument(
         "--aux-trunk-joints-3d",
-        type=float,
+        type=_finite_non_negative,
         default=0.0,
         help="weight of a 3-D joint regression on the pooled trunk features instead of the embedding "
         "(default 0 = off)",
     )
     parser.add_argument("--optimizer", default="adamw", choices=("adamw", "sgd"))
     parser.add_argument(
-        "--lr", type=_learning_rate, default=None, help="base lr (default 1e-3 adamw, 1e-2 sgd)"
+        "--lr", type=_finite_non_negative, default=None, help="base lr (default 1e-3 adamw, 1e-2 sgd)"
     )
     parser.add_argument(
         "--schedule",

@@ -207,15 +207,45 @@ def test_posebit_members_below_one_are_refused_before_any_work(bad: str, tmp_pat
     assert not (tmp_path / "m").exists()
 
 
-@pytest.mark.parametrize("option", ["--lr", "--finetune-lr"])
+@pytest.mark.parametrize(
+    "option",
+    [
+        "--lr",
+        "--finetune-lr",
+        "--aux-posebits",
+        "--aux-joints-3d",
+        "--aux-joints-2d",
+        "--aux-trunk-joints-3d",
+        "--log-ratio",
+        "--uniformity",
+        "--memory-weight",
+    ],
+)
 @pytest.mark.parametrize("bad", ["-1e-3", "nan", "inf", "fast"])
-def test_learning_rates_that_are_negative_or_not_finite_are_refused_before_any_work(
+def test_rates_and_loss_weights_that_are_negative_or_not_finite_are_refused_before_any_work(
     option: str, bad: str, tmp_path: Path
 ) -> None:
     with pytest.raises(SystemExit):
         _parse(["train", "image", "--out", str(tmp_path / "m"), option, bad])
     assert not (tmp_path / "m").exists()
     assert _parse(["train", "image", option, "0"]).__dict__[option[2:].replace("-", "_")] == 0.0
+
+
+def test_the_trunk_head_on_a_net_without_an_embedding_layer_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gallery = tmp_path / "gallery"
+    write_gallery(gallery)
+    argv = ["train", "image", "--gallery", str(gallery), "--out", str(tmp_path / "m"), "--tiny", "--quiet"]
+    args = _parse([*argv, "--net", "thesis_vggs", "--aux-trunk-joints-3d", "1", "--device", "cpu"])
+    assert args.func(args) == 1
+    assert "has none (use efficientnet_lite0 or compact_resnet)" in capsys.readouterr().err
+    assert not (tmp_path / "m" / "image_net.safetensors").exists()
+    # the thesis net's input size is fixed: --input-size is refused by name (before: a TypeError traceback,
+    # as was --tiny with this net)
+    sized = _parse([*argv, "--net", "thesis_vggs", "--input-size", "64", "--device", "cpu"])
+    assert sized.func(sized) == 1
+    assert "--input-size cannot change it" in capsys.readouterr().err
 
 
 def test_train_split_embeddings_are_the_apps_embeddings_of_the_saved_image_net(tmp_path: Path) -> None:
