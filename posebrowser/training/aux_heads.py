@@ -13,6 +13,10 @@ Targets are chosen to be what an image can show, whatever the crop jitter and fl
   which a crop shift or zoom does not change.
 
 A flipped batch uses the mirrored targets (L/R swapped, mirrored coordinates), computed once.
+
+A *trunk head* reads the same 3-D targets off the pooled trunk features that enter the net's ``embedding``
+layer instead (gain 1, :class:`FeatureTap`): it asks the trunk to hold the 3-D pose without asking the
+embedding to lay poses out linearly by their joints.
 """
 
 from __future__ import annotations
@@ -57,7 +61,8 @@ def targets_for(kind: JointKind, joints: NDArray[np.floating], flipped: bool) ->
 
 
 class AuxJointHead:
-    """Linear(D → 16·k) on the embedding; MSE against standardised ``kind`` targets."""
+    """Linear(D → 16·k) on the embedding (×``gain``), or with ``gain`` 1 on other features such as the
+    trunk's (:class:`FeatureTap`); MSE against standardised ``kind`` targets."""
 
     def __init__(
         self,
