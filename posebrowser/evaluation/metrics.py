@@ -2,7 +2,9 @@
 
 Notation (per query q over a database T of M items): ``π_q`` = T sorted by embedding distance to q,
 ``rank_q(t)`` = 0-based position of t in ``π_q`` (the inverse permutation of ``π_q``), ``γ_q`` = T
-sorted by the ground-truth distance ``D(q, ·)``. Sorting is stable (ties keep database order).
+sorted by the ground-truth distance ``D(q, ·)``. Sorting is stable (ties keep database order); embedding
+distances are rounded to :data:`RANK_DECIMALS` decimals first, so that items at the same distance tie on
+every CPU.
 Queries are processed in chunks so memory stays ~O(chunk · M); no Python loop runs over k or M.
 
 All metric functions return fractions in [0, 1] (or distances in the units of ``D``), one value per
@@ -64,6 +66,19 @@ def embedding_distances(queries: ArrayLike, database: ArrayLike) -> FloatArray:
     return result
 
 
+#: Decimals embedding distances keep before they are ranked. Items at the same distance (the posebyte
+#: oracle ranks by Hamming distance: many exact ties) then keep database order on every CPU; unrounded, the
+#: last-bit rounding of the matrix product, which differs between CPUs, broke those ties (the oracle's
+#: top-10 share moved by 0.1 point between two hosts). Distinct float32 embeddings lie ≥ ~1e-8 apart.
+RANK_DECIMALS = 9
+
+
+def ranking_distances(queries: ArrayLike, database: ArrayLike) -> FloatArray:
+    """:func:`embedding_distances` rounded to :data:`RANK_DECIMALS` decimals: what the metrics rank by."""
+    result: FloatArray = np.round(embedding_distances(queries, database), RANK_DECIMALS)
+    return result
+
+
 def _query_chunks(num_queries: int, num_db: int) -> Iterator[slice]:
     step = max(1, _CHUNK_ELEMENTS // max(num_db, 1))
     for start in range(0, num_queries, step):
@@ -109,7 +124,7 @@ def retrieval_scores(
     thesis = np.zeros(k_max)
     best_sum = np.zeros(k_max)
     for rows in _query_chunks(num_queries, num_db):
-        order = np.argsort(embedding_distances(queries[rows], database), axis=1, kind="stable")
+        order = np.argsort(ranking_distances(queries[rows], database), axis=1, kind="stable")
         ranks = inverse_permutation(order)
         gt_order = np.argsort(truth[rows], axis=1, kind="stable")
         gt_sorted = np.take_along_axis(truth[rows], gt_order, axis=1)
@@ -244,7 +259,7 @@ def top_k_indices(query_emb: ArrayLike, db_emb: ArrayLike, k: int) -> NDArray[np
     k = min(int(k), database.shape[0])
     out = np.empty((queries.shape[0], k), dtype=np.int64)
     for rows in _query_chunks(queries.shape[0], database.shape[0]):
-        distances = embedding_distances(queries[rows], database)
+        distances = ranking_distances(queries[rows], database)
         out[rows] = np.argsort(distances, axis=1, kind="stable")[:, :k]
     return out
 

@@ -172,3 +172,16 @@ def test_true_neighbour_share_matches_a_brute_force_count() -> None:
     # queries that are the database items whose truth is the embedding distance: perfect overlap
     exact = np.linalg.norm(database[:7, None] - database[None], axis=-1)
     assert true_neighbour_share(database[:7], database, exact, k=4, true_k=4) == 1.0
+
+
+def test_items_at_the_same_distance_up_to_the_last_bits_keep_database_order() -> None:
+    """Two database items at the same distance from the query, one of them nearer by a rounding error
+    (as the matrix product's last bits differ between CPUs): the ranking keeps database order. Before,
+    the rounding error decided, so the posebyte oracle's figures moved between hosts."""
+    query = np.array([[1.0, 0.0]])
+    tied = np.array([0.6, 0.8])
+    database = np.stack([tied + np.array([0.0, 2e-13]), tied, np.array([0.0, 1.0])])  # row 1: nearer by 1e-13
+    assert metrics.top_k_indices(query, database, 3).tolist() == [[0, 1, 2]]
+    truth = np.array([[0.0, 1.0, 2.0]])  # row 0 is the true nearest: a hit at k = 1 only if it ranks first
+    assert metrics.hit_at_k(query, database, truth, ks=(1,), threshold=1, thesis_off_by_one=False)[0] == 1.0
+    assert metrics.true_neighbour_share(query, database, truth, k=1, true_k=1) == 1.0
