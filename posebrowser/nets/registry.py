@@ -41,6 +41,7 @@ class NetSpec:
     description: str
     default_config: Mapping[str, Any]
     preprocessing: Callable[..., Preprocessing] | None = None
+    fixed_input_size: bool = False  # its preprocessing takes no size: its layers are sized for one input
 
 
 def _build_thesis_vggs(**config: Any) -> nn.Module:
@@ -112,6 +113,7 @@ NETS: Mapping[str, NetSpec] = MappingProxyType(
             description="The thesis VGG-S trunk + fc6/fc7 head (BGR, mean-subtracted 0–255 input).",
             default_config=MappingProxyType({"lrn": "thesis", "embedding_dim": 128, "dropout": 0.5}),
             preprocessing=thesis_preprocessing,
+            fixed_input_size=True,
         ),
         "posebit_mlp": NetSpec(
             name="posebit_mlp",

@@ -260,9 +260,9 @@ def _new_net(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any, str]:
         pretrained = args.pretrained and not args.tiny
     make_preprocessing = spec.preprocessing or compact_preprocessing
     size = TINY_INPUT_SIZE if args.tiny else args.input_size
-    if args.net == "thesis_vggs":  # the thesis' 112 px crop of the 144 px image: its fc6 is sized for it
+    if spec.fixed_input_size:  # e.g. the thesis' 112 px crop of the 144 px image: its fc6 is sized for it
         if args.input_size is not None:
-            raise DataError("thesis_vggs reads the thesis' fixed 112 px crop; --input-size cannot change it.")
+            raise DataError(f"{args.net} reads a fixed input size; --input-size cannot change it.")
         size = None
     preprocessing = make_preprocessing() if size is None else make_preprocessing(size)
     options = {"pretrained": pretrained} if args.net == "efficientnet_lite0" else {}

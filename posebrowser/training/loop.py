@@ -123,11 +123,13 @@ def save_training_state(
 UNREADABLE_STATE = (OSError, RuntimeError, KeyError, ValueError, TypeError, pickle.UnpicklingError, EOFError)
 
 
-def saved_training_config(path: Path) -> dict[str, Any]:
-    """The settings a training state was saved with (a :class:`CheckpointError` when it cannot be read)."""
+def read_training_state(path: Path) -> dict[str, Any]:
+    """The saved training state as a dict, its ``config`` present (a :class:`CheckpointError` when it cannot
+    be read); :func:`load_training_state` applies it."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-        return dict(state["config"])
+        state["config"] = dict(state["config"])
+        return dict(state)
     except UNREADABLE_STATE as error:
         raise CheckpointError(f"The training checkpoint cannot be resumed ({error}).", path=path) from error
 
@@ -140,11 +142,14 @@ def load_training_state(
     scheduler: torch.optim.lr_scheduler.LRScheduler | None,
     numpy_rng: np.random.Generator,
     generators: dict[str, torch.Generator] | None = None,
+    state: dict[str, Any] | None = None,
 ) -> tuple[int, LossHistory, dict[str, Any]]:
-    """Restore model, optimiser, scheduler and RNG states (and those of ``generators``); returns (next
-    epoch, history, saved config)."""
+    """Restore model, optimiser, scheduler and RNG states (and those of ``generators``) from ``path``, or
+    from its ``state`` already read by :func:`read_training_state`; returns (next epoch, history, saved
+    config)."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        if state is None:
+            state = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None and state["scheduler"] is not None:
@@ -268,7 +273,8 @@ class EpochLoop:
         """With ``resume`` and a saved state, load it and return the epoch to continue at (else 0)."""
         if not (resume and self.state_path.exists()):
             return self.start_epoch
-        saved = saved_training_config(self.state_path)  # checked before any weights are loaded
+        state = read_training_state(self.state_path)  # its settings are checked before any weights load
+        saved = state["config"]
         changed = [key for key in resume_keys if saved.get(key) != self.config.get(key)]
         if changed:
             raise CheckpointError(
@@ -283,6 +289,7 @@ class EpochLoop:
             scheduler=self.scheduler,
             numpy_rng=self.numpy_rng,
             generators=self.generators,
+            state=state,
         )
         return self.start_epoch
 
