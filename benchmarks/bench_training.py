@@ -3,11 +3,12 @@
 Pipeline: the first ``--images`` train images of a gallery (default: the built-in one) are read and
 decoded from their JPEG files (timed), then ``train_image_net`` runs one epoch of ``--batches`` batches
 with the shipped recipe (EfficientNet-Lite0 with its frozen early stages, batch-all triplets on the
-3-D ground truth, auxiliary posebit and 2-D heads, augmentation on and fused with the normalisation,
-``training/batch_inputs.py``; batches prepared two ahead on the prefetch thread). Its rate = images
-trained / (decode time + training time). The same pipeline with the unfused augmentation (augment at the
-stored size, then ``Preprocessing.to_tensor``) is measured after the baseline, like for like, and so is
-the fused pipeline preparing its batches serially on the training thread (``--prefetch 0``).
+3-D ground truth, auxiliary posebit and 2-D heads, the trunk head's 3-D joints, augmentation on and
+fused with the normalisation, ``training/batch_inputs.py``; batches prepared two ahead on the prefetch
+thread). Its rate = images trained / (decode time + training time). The same pipeline with the unfused
+augmentation (augment at the stored size, then ``Preprocessing.to_tensor``) is measured after the
+baseline, like for like, and so is the fused pipeline preparing its batches serially on the training
+thread (``--prefetch 0``).
 
 Baseline: the same net, batch size and optimiser, forward + triplet loss + backward + step on one
 pre-made, pre-normalised tensor (no decoding, sampling, augmentation, mining or auxiliary heads).
@@ -77,7 +78,8 @@ def _pipeline(
     }
     config = ImageTrainConfig(
         metric="3d", miner="batch-all", epochs=1, device=args.device, max_batches_per_epoch=args.batches,
-        aux_posebits=10.0, aux_joints_3d=0.0, aux_joints_2d=2.0, n_neg=105, prefetch=args.prefetch,
+        aux_posebits=10.0, aux_joints_3d=0.0, aux_joints_2d=2.0, aux_trunk_joints_3d=5.0, n_neg=105,
+        prefetch=args.prefetch,
     )
     inputs = preprocessing if fused else preprocessing.to_tensor  # a bare callable → the unfused path
     with tempfile.TemporaryDirectory() as work:
