@@ -64,6 +64,9 @@ VARIANTS: dict[str, list[str]] = {
     "E's recipe + a 3-D joint head on the trunk features (weight 5)": [
         "--aux-joints-3d", "0", "--input-size", "160", "--aux-trunk-joints-3d", "5",
     ],
+    "E's recipe + a 3-D joint head on the trunk features (weight 10)": [
+        "--aux-joints-3d", "0", "--input-size", "160", "--aux-trunk-joints-3d", "10",
+    ],
 }
 METRICS = ("2d", "3d", "procrustes", "hamming")
 #: The test protocol's hit window as a share of its database (top 51 of 1,118 = 4.6 %): the val halves
