@@ -32,6 +32,7 @@ import numpy as np
 WITH_3D = ["--aux-joints-3d", "5", "--input-size", "112"]
 C_RECIPE = ["--aux-joints-3d", "0", "--input-size", "112"]
 D_RECIPE = ["--aux-joints-3d", "0", "--input-size", "128"]
+E_RECIPE = ["--aux-joints-3d", "0", "--input-size", "160"]
 VARIANTS: dict[str, list[str]] = {
     "full recipe (Lite0 ImageNet init, triplets, posebit + 3D + 2D heads)": WITH_3D,
     "− 3D joint head (C's recipe)": C_RECIPE,
@@ -55,18 +56,13 @@ VARIANTS: dict[str, list[str]] = {
     "D's recipe, spatial head (64 channels × 4 × 4) instead of the global pool": [
         *D_RECIPE, "--spatial-channels", "64",
     ],
-    "D's recipe, 160 px input (the 128 px renders upsampled; E's recipe, shipped)": [
-        "--aux-joints-3d", "0", "--input-size", "160",
-    ],
-    "E's recipe + a 3-D joint head on the trunk features (weight 2)": [
-        "--aux-joints-3d", "0", "--input-size", "160", "--aux-trunk-joints-3d", "2",
-    ],
-    "E's recipe + a 3-D joint head on the trunk features (weight 5)": [
-        "--aux-joints-3d", "0", "--input-size", "160", "--aux-trunk-joints-3d", "5",
-    ],
-    "E's recipe + a 3-D joint head on the trunk features (weight 10)": [
-        "--aux-joints-3d", "0", "--input-size", "160", "--aux-trunk-joints-3d", "10",
-    ],
+    "D's recipe, 160 px input (the 128 px renders upsampled; E's recipe)": E_RECIPE,
+    **{
+        f"E's recipe + a 3-D joint head on the trunk features (weight {weight}{note})": [
+            *E_RECIPE, "--aux-trunk-joints-3d", weight,
+        ]
+        for weight, note in (("2", ""), ("5", "; J's recipe before its fine-tune"), ("10", ""))
+    },
 }
 METRICS = ("2d", "3d", "procrustes", "hamming")
 #: The test protocol's hit window as a share of its database (top 51 of 1,118 = 4.6 %): the val halves
