@@ -63,6 +63,9 @@ VARIANTS: dict[str, list[str]] = {
         ]
         for weight, note in (("2", ""), ("5", "; J's recipe before its fine-tune"), ("10", ""))
     },
+    "J's recipe before its fine-tune, 192 px input": [
+        *E_RECIPE[:-1], "192", "--aux-trunk-joints-3d", "5",
+    ],
 }
 METRICS = ("2d", "3d", "procrustes", "hamming")
 #: The test protocol's hit window as a share of its database (top 51 of 1,118 = 4.6 %): the val halves
