@@ -48,13 +48,16 @@ def main() -> int:
     )
     args = parser.parse_args()
 
+    import torch
+
     from posebrowser.data.loading import open_gallery
-    from posebrowser.training.aux_heads import body_frame_targets
+    from posebrowser.training.aux_heads import AuxJointHead, body_frame_targets
 
     trained_on = open_gallery(args.finetune_gallery)
     train_rows = np.asarray(trained_on.split_indices("train"))
-    targets = body_frame_targets(np.asarray(trained_on.joints_3d)[train_rows])
-    mean, spread = targets.mean(axis=0), targets.std(axis=0) + 1e-3  # as AuxJointHead standardises
+    # the head's own standardisation of its training targets, to map its predictions back to metres
+    head = AuxJointHead("joints_3d", np.asarray(trained_on.joints_3d)[train_rows], 1, torch.device("cpu"))
+    mean, spread = head.mean, head.std
 
     gallery = open_gallery(None)
     queries, database = ablation._halves(gallery)

@@ -80,6 +80,7 @@ class AuxJointHead:
         std = plain[finite].std(axis=0) + 1e-3 if finite.any() else np.ones(plain.shape[1], np.float32)
         self.kind = kind
         self.gain = float(gain)
+        self.mean, self.std = mean, std  # predictions × std + mean are in the targets' own units
         self.plain = torch.from_numpy(np.where(finite[:, None], (plain - mean) / std, 0.0).astype(np.float32))
         self.mirrored = torch.from_numpy(
             np.where(finite[:, None], (mirrored - mean) / std, 0.0).astype(np.float32)
