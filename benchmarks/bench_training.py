@@ -8,13 +8,14 @@ fused with the normalisation, ``training/batch_inputs.py``; batches prepared two
 thread). Its rate = images trained / (decode time + training time). The same pipeline with the unfused
 augmentation (augment at the stored size, then ``Preprocessing.to_tensor``) is measured after the
 baseline, like for like, and so is the fused pipeline preparing its batches serially on the training
-thread (``--prefetch 0``).
+thread (``--prefetch 0``). The net reads the shipped net's input size (``models/image_net.json``) unless
+``--input-size`` says otherwise.
 
 Baseline: the same net, batch size and optimiser, forward + triplet loss + backward + step on one
 pre-made, pre-normalised tensor (no decoding, sampling, augmentation, mining or auxiliary heads).
 
     python benchmarks/bench_training.py [--images 640] [--batches 10] [--rounds 3] [--warmup-rounds 1]
-        [--prefetch 2] [--net NAME]
+        [--prefetch 2] [--net NAME] [--input-size PX]
 
 Prints one JSON object: medians over ``--rounds`` interleaved rounds (fused, bare, unfused, serial) of the
 images/s of each and of the per-round ratios to the baseline (goal ≥ 0.90), the bare rate of each round
@@ -35,6 +36,8 @@ from typing import Any
 import numpy as np
 import torch
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 def _decode(gallery: Any, rows: np.ndarray) -> tuple[np.ndarray, float]:
     from posebrowser.training.command import decode_rows
@@ -44,7 +47,16 @@ def _decode(gallery: Any, rows: np.ndarray) -> tuple[np.ndarray, float]:
     return images, time.perf_counter() - began
 
 
-def _shipped_net(name: str) -> tuple[torch.nn.Module, Any]:
+def _shipped_input_size(name: str) -> int | None:
+    """The input size of the shipped image net (its card in ``models/``) when it is ``name``, else None."""
+    card = REPO / "models" / "image_net.json"
+    if not card.exists():
+        return None
+    meta = json.loads(card.read_text())
+    return int(meta["preprocessing"]["input_size"]) if meta.get("net") == name else None
+
+
+def _shipped_net(name: str, input_size: int | None) -> tuple[torch.nn.Module, Any]:
     from posebrowser.nets.registry import build_net, get_spec
 
     spec = get_spec(name)
@@ -55,8 +67,11 @@ def _shipped_net(name: str) -> tuple[torch.nn.Module, Any]:
     if name == "efficientnet_lite0":
         config["frozen_blocks"] = 3
         options["pretrained"] = True
+    size = input_size or _shipped_input_size(name)
+    fixed = size is None or spec.fixed_input_size
+    preprocessing = spec.preprocessing() if fixed else spec.preprocessing(size)
     torch.manual_seed(0)
-    return build_net(name, **config, **options), spec.preprocessing()
+    return build_net(name, **config, **options), preprocessing
 
 
 def _pipeline(
@@ -127,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gallery", default=None, help="gallery folder (default: the built-in one)")
     parser.add_argument("--net", default="efficientnet_lite0")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--input-size", type=int, default=None, help="input px (default: the shipped net's, from models/)"
+    )
     parser.add_argument("--images", type=int, default=640)
     parser.add_argument("--batches", type=int, default=10)
     parser.add_argument("--prefetch", type=int, default=2, help="batches prepared ahead (0 = serial)")
@@ -136,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.images, args.batches, args.rounds, args.warmup_rounds = 256, 3, 1, 0
-    net, preprocessing = _shipped_net(args.net)
+    net, preprocessing = _shipped_net(args.net, args.input_size)
     rounds = []
     for _ in range(args.warmup_rounds + args.rounds):  # interleaved: a drifting speed hits all four alike
         pipeline = _pipeline(args, net, preprocessing)
@@ -148,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     columns = (np.array(column) for column in zip(*rounds[args.warmup_rounds :], strict=True))
     fused_rates, bare_rates, unfused_rates, serial_rates, decode = columns
     print(json.dumps({
+        "input_size": preprocessing.input_size,
         "net": args.net,
         "device": args.device,
         "threads": torch.get_num_threads(),
