@@ -51,7 +51,7 @@ finetune-data: $(STAMP)
 models: $(STAMP) train-data finetune-data
 	$(PY) -m posebrowser train all --gallery $(TRAIN_DATA) --finetune-gallery $(FINETUNE_DATA) \
 		--val-gallery resources/gallery --out models --device auto --seed 0 --epochs $(EPOCHS) --metric 3d \
-		--aux-trunk-joints-3d 5 --input-size 192 --resume
+		--aux-trunk-joints-3d 5 --resume
 	$(PY) -m posebrowser embed --models models --cache-dir models/embeddings
 	$(PY) -m posebrowser evaluate --models models --cache-dir models/embeddings --out models/evaluation
 

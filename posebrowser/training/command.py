@@ -5,9 +5,9 @@
 + ``masks.json``; resumable states and loss-curve PNGs go to ``<out>/training/``. ``--tiny`` is a preset for
 tests and smoke runs (≤ 48 train images, 1 epoch, a narrow one-block-per-stage compact net at 64 px).
 
-The defaults plus ``--aux-trunk-joints-3d 5 --input-size 192`` are the recipe of the shipped models (8
-epochs on the 30,000-image training set): EfficientNet-Lite0 from ImageNet weights reading the 128 px
-renders upsampled (160 px by default, 192 px shipped) with its stem and first three stages frozen,
+The defaults plus ``--aux-trunk-joints-3d 5`` are the recipe of the shipped models (8 epochs on the
+30,000-image training set): EfficientNet-Lite0 from ImageNet weights reading the 128 px renders
+upsampled to 160 px (``--input-size``) with its stem and first three stages frozen,
 batch-all triplets on the facing-aligned 3-D ground truth, a linear head reading the body-frame 3-D
 joints off the pooled trunk features (weight 5, training only), auxiliary posebit (weight 10) and
 2-D-pose (2) heads on the embedding (its 3-D-joint head, ``--aux-joints-3d``, is off: removing it won on
