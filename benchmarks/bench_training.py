@@ -4,21 +4,20 @@ Pipeline: the first ``--images`` train images of a gallery (default: the built-i
 decoded from their JPEG files (timed), then ``train_image_net`` runs one epoch of ``--batches`` batches
 with the shipped recipe (EfficientNet-Lite0 with its frozen early stages, batch-all triplets on the
 3-D ground truth, auxiliary posebit and 2-D heads, the trunk head's 3-D joints, augmentation on and
-fused with the normalisation, ``training/batch_inputs.py``; batches prepared as the recipe prepares
-them: serially on the CPU, two ahead on a thread on CUDA, ``training/prefetch.py``). Its rate = images
-trained / (decode time + training time). The same pipeline with the unfused augmentation (augment at the
-stored size, then ``Preprocessing.to_tensor``) is measured after the baseline, like for like, and so is
-the fused pipeline with the other preparation (two ahead on the CPU, serial on CUDA: the *alternate*
-columns). The net reads the shipped net's input size (``models/image_net.json``) unless
+fused with the normalisation, ``training/batch_inputs.py``; batches prepared two ahead on the prefetch
+thread). Its rate = images trained / (decode time + training time). The same pipeline with the unfused
+augmentation (augment at the stored size, then ``Preprocessing.to_tensor``) is measured after the
+baseline, like for like, and so is the fused pipeline preparing its batches serially on the training
+thread (``--prefetch 0``). The net reads the shipped net's input size (``models/image_net.json``) unless
 ``--input-size`` says otherwise.
 
 Baseline: the same net, batch size and optimiser, forward + triplet loss + backward + step on one
 pre-made, pre-normalised tensor (no decoding, sampling, augmentation, mining or auxiliary heads).
 
     python benchmarks/bench_training.py [--images 640] [--batches 10] [--rounds 3] [--warmup-rounds 1]
-        [--prefetch N] [--net NAME] [--input-size PX]
+        [--prefetch 2] [--net NAME] [--input-size PX]
 
-Prints one JSON object: medians over ``--rounds`` interleaved rounds (fused, bare, unfused, alternate) of the
+Prints one JSON object: medians over ``--rounds`` interleaved rounds (fused, bare, unfused, serial) of the
 images/s of each and of the per-round ratios to the baseline (goal ≥ 0.90), the bare rate of each round
 (how much the machine's speed drifted) and the decode time. The ``--warmup-rounds`` before them are run
 the same way and not counted (in two 160 px runs the first round's ratio was 15 and 21 % below the median).
@@ -139,9 +138,6 @@ def _bare(args: argparse.Namespace, net: torch.nn.Module, preprocessing: Any, im
 
 
 def main(argv: list[str] | None = None) -> int:
-    from posebrowser.training.loop import choose_device
-    from posebrowser.training.prefetch import prefetch_depth
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--gallery", default=None, help="gallery folder (default: the built-in one)")
     parser.add_argument("--net", default="efficientnet_lite0")
@@ -151,9 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--images", type=int, default=640)
     parser.add_argument("--batches", type=int, default=10)
-    parser.add_argument(
-        "--prefetch", type=int, default=None, help="batches prepared ahead (default: the recipe's; 0: serial)"
-    )
+    parser.add_argument("--prefetch", type=int, default=2, help="batches prepared ahead (0 = serial)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are printed")
     parser.add_argument("--warmup-rounds", type=int, default=1, help="rounds run first and not counted")
     parser.add_argument("--quick", action="store_true", help="few batches (smoke run)")
@@ -161,25 +155,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.images, args.batches, args.rounds, args.warmup_rounds = 256, 3, 1, 0
     net, preprocessing = _shipped_net(args.net, args.input_size)
-    depth = prefetch_depth(args.prefetch, choose_device(args.device).type)
-    alternate = 2 if depth == 0 else 0
     rounds = []
     for _ in range(args.warmup_rounds + args.rounds):  # interleaved: a drifting speed hits all four alike
         pipeline = _pipeline(args, net, preprocessing)
         bare = _bare(args, net, preprocessing, int(pipeline["images"]))
         unfused = _pipeline(args, net, preprocessing, fused=False)
-        other = _pipeline(argparse.Namespace(**{**vars(args), "prefetch": alternate}), net, preprocessing)
-        rates = (pipeline["rate"], bare, unfused["rate"], other["rate"])
+        serial = _pipeline(argparse.Namespace(**{**vars(args), "prefetch": 0}), net, preprocessing)
+        rates = (pipeline["rate"], bare, unfused["rate"], serial["rate"])
         rounds.append((*rates, pipeline["decode_s_per_image"]))
     columns = (np.array(column) for column in zip(*rounds[args.warmup_rounds :], strict=True))
-    fused_rates, bare_rates, unfused_rates, alternate_rates, decode = columns
+    fused_rates, bare_rates, unfused_rates, serial_rates, decode = columns
     print(json.dumps({
         "input_size": preprocessing.input_size,
         "net": args.net,
         "device": args.device,
         "threads": torch.get_num_threads(),
-        "prefetch": depth,
-        "alternate_prefetch": alternate,
+        "prefetch": args.prefetch,
         "rounds": args.rounds,
         "pipeline_images_per_s": round(float(np.median(fused_rates)), 1),
         "bare_images_per_s": round(float(np.median(bare_rates)), 1),
@@ -189,9 +180,9 @@ def main(argv: list[str] | None = None) -> int:
         "unfused_images_per_s": round(float(np.median(unfused_rates)), 1),
         "unfused_ratio": round(float(np.median(unfused_rates / bare_rates)), 3),
         "unfused_ratio_per_round": [round(float(r), 3) for r in unfused_rates / bare_rates],
-        "alternate_images_per_s": round(float(np.median(alternate_rates)), 1),
-        "alternate_ratio": round(float(np.median(alternate_rates / bare_rates)), 3),
-        "alternate_ratio_per_round": [round(float(r), 3) for r in alternate_rates / bare_rates],
+        "serial_images_per_s": round(float(np.median(serial_rates)), 1),
+        "serial_ratio": round(float(np.median(serial_rates / bare_rates)), 3),
+        "serial_ratio_per_round": [round(float(r), 3) for r in serial_rates / bare_rates],
         "decode_ms_per_image": round(1000 * float(np.median(decode)), 3),
     }))
     return 0

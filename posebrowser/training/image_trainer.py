@@ -51,7 +51,7 @@ from posebrowser.training.losses import (
 )
 from posebrowser.training.memory import CrossBatchMemory
 from posebrowser.training.miners import ThinSlicingMiner, build_miner
-from posebrowser.training.prefetch import prefetch_depth, prefetched
+from posebrowser.training.prefetch import prefetched
 from posebrowser.training.sampling import NeighbourGroupSampler, ThinSlicingSampler
 
 ToTensor = Callable[[Sequence[NDArray[np.uint8]]], Tensor]
@@ -118,7 +118,7 @@ class ImageTrainConfig:
     max_batches_per_epoch: int | None = None
     val_batches: int = 5
     probe_heads: bool = False  # fit the fresh heads on the frozen embeddings first (fine-tuning a net)
-    prefetch: int | None = None  # batches prepared ahead on a thread; None: 2 on CUDA, 0 on the CPU
+    prefetch: int = 2  # batches prepared ahead on a background thread (0 = serial; same results either way)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -284,7 +284,7 @@ def train_image_net(
 
     def epoch_batches(epoch: int) -> Iterator[tuple[Any, Tensor, bool]]:
         batches = (b for _, b in zip(range(per_epoch), sampler.epoch(epoch, numpy_rng), strict=False))
-        return prefetched(batches, prepare, prefetch_depth(config.prefetch, device.type))
+        return prefetched(batches, prepare, config.prefetch)
 
     def batch_loss(prepared: tuple[Any, Tensor, bool]) -> tuple[Tensor, int]:
         batch, cpu_inputs, flipped = prepared

@@ -9,9 +9,7 @@ after the iterator is exhausted sees the same random-generator state.
 Measured with ``benchmarks/bench_training.py`` (the shipped recipe, before the augmentation was fused): on
 2 CPU cores it gained nothing measurable (65–74 % of the bare step with it, 72 % without), because torch
 already keeps both cores busy; it is meant for a GPU, where batch preparation on the CPU overlaps the GPU's
-step. What closed the gap on the CPU is doing less work per batch (``training/batch_inputs.py``). With the
-fused augmentation the preparing thread even costs a little on the CPU (:func:`prefetch_depth`), so the
-trainer prefetches only on CUDA unless told otherwise.
+step. What closed the gap on the CPU is doing less work per batch (``training/batch_inputs.py``).
 """
 
 from __future__ import annotations
@@ -23,25 +21,6 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 _DONE = object()
-
-
-#: batches prepared ahead on a CUDA device, where the CPU prepares them while the GPU steps
-CUDA_PREFETCH_DEPTH = 2
-
-
-def prefetch_depth(requested: int | None, device_type: str) -> int:
-    """Batches to prepare ahead: ``requested`` when given, else 2 on CUDA and 0 (serial) on the CPU.
-
-    On the CPU torch's intra-op threads already use every core, so a preparing thread competes with them.
-    ``benchmarks/bench_training.py`` on 2 cores, the trunk-head recipe at 160 px, serial vs 2 ahead, as
-    fractions of the bare step: 0.919 vs 0.879 (9 interleaved rounds, serial ahead in 7), 0.972 vs 0.888 and
-    0.99 vs 0.915 (5 rounds each); at 192 px 0.914 vs 0.896. Results are identical either way.
-    """
-    if requested is None:
-        return CUDA_PREFETCH_DEPTH if device_type == "cuda" else 0
-    if requested < 0:
-        raise ValueError(f"prefetch depth must be 0 or more, not {requested}")
-    return requested
 
 
 class _Failure:

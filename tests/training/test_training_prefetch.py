@@ -12,7 +12,7 @@ import torch
 from test_training_trainers import TinyImageNet, _config, make_data, to_tensor
 
 from posebrowser.training.image_trainer import train_image_net
-from posebrowser.training.prefetch import prefetch_depth, prefetched
+from posebrowser.training.prefetch import prefetched
 
 
 def _prefetch_threads() -> list[threading.Thread]:
@@ -65,16 +65,3 @@ def test_training_with_prefetch_equals_serial_training(tmp_path: Path) -> None:
         weights.append([p.detach().clone() for p in net.parameters()])
     for serial, ahead in zip(*weights, strict=True):
         np.testing.assert_array_equal(serial.numpy(), ahead.numpy())
-
-
-def test_the_default_prefetches_only_on_cuda() -> None:
-    """On the CPU a preparing thread competes with torch's threads for the cores; on CUDA it overlaps."""
-    assert prefetch_depth(None, "cpu") == 0
-    assert prefetch_depth(None, "cuda") == 2
-
-
-def test_an_explicit_prefetch_depth_is_kept_and_a_negative_one_refused() -> None:
-    assert prefetch_depth(3, "cpu") == 3
-    assert prefetch_depth(0, "cuda") == 0
-    with pytest.raises(ValueError, match="0 or more"):
-        prefetch_depth(-1, "cpu")
