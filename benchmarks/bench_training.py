@@ -36,8 +36,6 @@ from typing import Any
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def _decode(gallery: Any, rows: np.ndarray) -> tuple[np.ndarray, float]:
     from posebrowser.training.command import decode_rows
@@ -49,11 +47,14 @@ def _decode(gallery: Any, rows: np.ndarray) -> tuple[np.ndarray, float]:
 
 def _shipped_input_size(name: str) -> int | None:
     """The input size of the shipped image net (its card in ``models/``) when it is ``name``, else None."""
-    card = REPO / "models" / "image_net.json"
-    if not card.exists():
+    from posebrowser.core.locations import default_models_dir
+    from posebrowser.nets.checkpoint import CheckpointError, read_card
+
+    try:
+        card = read_card(default_models_dir() / "image_net")
+    except CheckpointError:  # no shipped card: the spec's default size
         return None
-    meta = json.loads(card.read_text())
-    return int(meta["preprocessing"]["input_size"]) if meta.get("net") == name else None
+    return int(card.preprocessing["input_size"]) if card.net == name else None
 
 
 def _shipped_net(name: str, input_size: int | None) -> tuple[torch.nn.Module, Any]:
