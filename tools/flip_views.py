@@ -31,13 +31,7 @@ FIT_ROWS = 2000
 
 def mirrored_view(embedder: object, gallery: object, rows: np.ndarray) -> np.ndarray:
     """Embeddings (len(rows), D) of the gallery rows' images mirrored left to right after preparation."""
-    out = []
-    for start in range(0, len(rows), 64):
-        chunk = rows[start : start + 64]
-        paths = [gallery.image_path(int(i)) for i in chunk]  # type: ignore[attr-defined]
-        batch, _ = embedder._prepare(paths, 0)  # type: ignore[attr-defined]
-        out.append(embedder.embed_inputs(np.ascontiguousarray(batch[:, :, ::-1])))  # type: ignore[attr-defined]
-    return np.concatenate(out)
+    return np.asarray(embedder.embed_images(gallery, indices=rows, mirror=True))  # type: ignore[attr-defined]
 
 
 def both_views(plain: np.ndarray, mirrored: np.ndarray) -> np.ndarray:

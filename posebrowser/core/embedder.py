@@ -136,8 +136,11 @@ class Embedder:
         source = self.preprocessing.crop_source_size or self.preprocessing.input_size
         return 2 * source  # headroom so the centre square crop is not upscaled (JPEG draft decodes at 1/2^k)
 
-    def _prepare(self, items: Sequence[Any], first: int) -> tuple[NDArray[np.float32], list[tuple[int, str]]]:
-        """Decode + prepare + normalise one batch in a worker thread → (network input, failures)."""
+    def _prepare(
+        self, items: Sequence[Any], first: int, mirror: bool = False
+    ) -> tuple[NDArray[np.float32], list[tuple[int, str]]]:
+        """Decode + prepare (+ mirror left to right) + normalise one batch in a worker thread → (network
+        input, failures)."""
         from posebrowser.data.images import decode_image
 
         size = self.preprocessing.input_size
@@ -149,9 +152,11 @@ class Embedder:
                 batch[row] = self.preprocessing.prepare(image)
             except (CorruptFileError, DataError) as exc:
                 failures.append((first + row, str(exc)))
-        return self.normalise_nhwc(batch), failures
+        return self.normalise_nhwc(batch[:, :, ::-1] if mirror else batch), failures
 
-    def _batches(self, items: Sequence[Any], batch_size: int) -> Iterator[tuple[int, Future[Any]]]:
+    def _batches(
+        self, items: Sequence[Any], batch_size: int, mirror: bool = False
+    ) -> Iterator[tuple[int, Future[Any]]]:
         with ThreadPoolExecutor(self.decode_workers, thread_name_prefix="decode") as pool:
             pending: list[tuple[int, Future[Any]]] = []
             starts = iter(range(0, len(items), batch_size))
@@ -159,13 +164,14 @@ class Embedder:
                 start = next(starts, None)
                 if start is not None:
                     pending.append(
-                        (start, pool.submit(self._prepare, items[start : start + batch_size], start))
+                        (start, pool.submit(self._prepare, items[start : start + batch_size], start, mirror))
                     )
             while pending:
                 start, future = pending.pop(0)
                 nxt = next(starts, None)
                 if nxt is not None:
-                    pending.append((nxt, pool.submit(self._prepare, items[nxt : nxt + batch_size], nxt)))
+                    chunk = items[nxt : nxt + batch_size]
+                    pending.append((nxt, pool.submit(self._prepare, chunk, nxt, mirror)))
                 try:
                     yield start, future
                 except GeneratorExit:
@@ -181,8 +187,13 @@ class Embedder:
         cancel: Cancel | None = None,
         indices: Sequence[int] | NDArray[np.integer] | None = None,
         strict: bool = False,
+        mirror: bool = False,
     ) -> F32:
         """Embed images → (N, D) float32, L2-normalised rows.
+
+        ``mirror``: embed each prepared image mirrored left to right (the second view of flip test-time
+        augmentation: training mirrors whole batches with their labels, so distances between mirrored views
+        estimate the same pose distances as the plain ones).
 
         ``sources``: a sequence of paths / PIL images / uint8 (H, W, 3) arrays, or a gallery (with
         ``indices``, default all rows). An unreadable image raises :class:`CorruptFileError` when ``strict``;
@@ -199,7 +210,7 @@ class Embedder:
         out: F32 | None = None
         self.failures = []
         done = 0
-        for start, future in self._batches(items, batch_size):
+        for start, future in self._batches(items, batch_size, mirror):
             if cancel is not None and cancel():
                 raise JobCancelledError("Embedding was cancelled.")
             batch, failures = future.result()

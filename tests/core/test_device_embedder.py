@@ -61,6 +61,19 @@ def test_embed_images_matches_bare_forward_and_reports(tmp_path: Path) -> None:
     assert np.all(np.sum(bf16 * out[:4], axis=1) > 0.98)
 
 
+def test_mirrored_view_is_the_bare_forward_of_the_mirrored_prepared_images() -> None:
+    rng = np.random.default_rng(4)
+    images = [rng.integers(0, 256, (40, 30, 3), dtype=np.uint8) for _ in range(11)]
+    prep = Preprocessing(input_size=24)
+    embedder = Embedder(tiny_net(), prep, "cpu", precision="fp32", decode_workers=2)
+    mirrored = embedder.embed_images(images, batch_size=4, mirror=True)
+    flipped_inputs = prep.to_tensor(images).flip(3)  # NCHW: mirror the width axis after preparation
+    with torch.inference_mode():
+        bare = torch.nn.functional.normalize(embedder.module(flipped_inputs), dim=1).numpy()
+    np.testing.assert_allclose(mirrored, bare, atol=1e-5)
+    assert not np.allclose(mirrored, embedder.embed_images(images, batch_size=4), atol=1e-3)
+
+
 def test_bad_files_are_nan_rows_or_raise_when_strict(tmp_path: Path) -> None:
     good = tmp_path / "good.png"
     Image.fromarray(np.full((30, 30, 3), 200, np.uint8)).save(good)
