@@ -95,11 +95,11 @@ def main() -> None:
 
     def decode_only() -> None:  # the decode worker's step (read, decode, prepare, normalise), one thread
         for start in range(0, count, args.batch):
-            embedder._prepare(sources[start : start + args.batch], start)
+            embedder.prepare_batch(sources[start : start + args.batch], start)
 
     def decode_then_forward() -> None:  # embed_images' work without the overlap
         for start in range(0, count, args.batch):
-            embedder.embed_inputs(embedder._prepare(sources[start : start + args.batch], start)[0])
+            embedder.embed_inputs(embedder.prepare_batch(sources[start : start + args.batch], start)[0])
 
     runs = (
         ("bare forward", bare_forward),

@@ -136,11 +136,11 @@ class Embedder:
         source = self.preprocessing.crop_source_size or self.preprocessing.input_size
         return 2 * source  # headroom so the centre square crop is not upscaled (JPEG draft decodes at 1/2^k)
 
-    def _prepare(
+    def prepare_batch(
         self, items: Sequence[Any], first: int, mirror: bool = False
     ) -> tuple[NDArray[np.float32], list[tuple[int, str]]]:
-        """Decode + prepare (+ mirror left to right) + normalise one batch in a worker thread → (network
-        input, failures)."""
+        """Decode + prepare (+ mirror left to right) + normalise one batch → (network input, NHWC float32;
+        failures as ``(first + row, message)``). :meth:`embed_images` runs it in worker threads."""
         from posebrowser.data.images import decode_image
 
         size = self.preprocessing.input_size
@@ -163,15 +163,14 @@ class Embedder:
             for _ in range(self.decode_workers + 1):  # keep the pool and the net busy at once
                 start = next(starts, None)
                 if start is not None:
-                    pending.append(
-                        (start, pool.submit(self._prepare, items[start : start + batch_size], start, mirror))
-                    )
+                    chunk = items[start : start + batch_size]
+                    pending.append((start, pool.submit(self.prepare_batch, chunk, start, mirror)))
             while pending:
                 start, future = pending.pop(0)
                 nxt = next(starts, None)
                 if nxt is not None:
                     chunk = items[nxt : nxt + batch_size]
-                    pending.append((nxt, pool.submit(self._prepare, chunk, nxt, mirror)))
+                    pending.append((nxt, pool.submit(self.prepare_batch, chunk, nxt, mirror)))
                 try:
                     yield start, future
                 except GeneratorExit:

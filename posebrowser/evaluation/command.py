@@ -359,27 +359,46 @@ def posebyte_oracle_vectors(gallery: Any, rows: NDArray[np.int64]) -> NDArray[np
     return np.asarray(signed / norms, dtype=np.float32)
 
 
+#: Images per float64 forward of the untrained baseline.
+UNTRAINED_BATCH = 32
+
+
 def untrained_embeddings(engine: Any, rows: NDArray[np.int64], seed: int) -> NDArray[np.float32] | None:
-    """Embeddings of gallery ``rows`` by a freshly initialised copy of the engine's image net (the same
-    architecture and preprocessing, no training): the baseline that shows what training added."""
+    """Vectors for gallery ``rows`` from a freshly initialised copy of the engine's image net (the same
+    architecture and preprocessing, no training): the baseline that shows what training added.
+
+    Random weights map every image to almost the same unit vector: two images' outputs differ by ~1e-8
+    relative, below float32's resolution, so a float32 forward ranked rounding noise and the row changed
+    from one CPU to another. The copy therefore runs in float64, and the unit outputs are centred on their
+    mean and scaled by one constant: the rows' Euclidean distances are the unit outputs' distances times
+    that constant (the same ranking), held in float32 without the cancellation.
+    """
     import copy
 
     import torch
 
-    from posebrowser.core.embedder import Embedder
-
     embedder = getattr(engine, "image_embedder", None)
     if embedder is None or not hasattr(embedder, "preprocessing"):  # no CNN (e.g. the joints model)
         return None
-    module = copy.deepcopy(embedder.module).float()
+    module = copy.deepcopy(embedder.module).to("cpu").double().eval()
     torch.manual_seed(seed)
     for layer in module.modules():
         reset = getattr(layer, "reset_parameters", None)
         if callable(reset):
             reset()
-    fresh = Embedder(module, embedder.preprocessing, embedder.device, precision="fp32")
-    return np.asarray(fresh.embed_images(engine.gallery, indices=rows), dtype=np.float32)
-
+    items = [engine.gallery.image_path(int(row)) for row in rows]
+    parts, failed = [], []
+    with torch.inference_mode():
+        for start in range(0, len(items), UNTRAINED_BATCH):
+            nhwc, failures = embedder.prepare_batch(items[start : start + UNTRAINED_BATCH], start)
+            inputs = torch.from_numpy(nhwc).permute(0, 3, 1, 2).double()
+            parts.append(torch.nn.functional.normalize(module(inputs), dim=1).numpy())
+            failed += [row for row, _ in failures]
+    unit = np.concatenate(parts)
+    unit[failed] = np.nan  # an unreadable image is never a result, as in Embedder.embed_images
+    centred = unit - np.nanmean(unit, axis=0)
+    scale = float(np.sqrt(np.nanmean((centred**2).sum(axis=1))))
+    return np.asarray(centred / (scale if scale > 0 else 1.0), dtype=np.float32)
 
 JOINTS_ESTIMATED = "joints model (BlazePose 3-D joints → joints net)"
 JOINTS_ORACLE = "joints net on ground-truth joints (upper bound)"

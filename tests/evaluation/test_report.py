@@ -245,12 +245,72 @@ def test_untrained_baseline_is_a_fresh_copy_of_the_same_net(tmp_path: Path) -> N
     rows = np.arange(6)
     fresh = untrained_embeddings(engine, rows, seed=0)
     assert fresh is not None and fresh.shape == (6, 128)
-    np.testing.assert_allclose(np.linalg.norm(fresh, axis=1), 1, atol=1e-4)
+    # oracle: the fresh copy's unit outputs in float64; the baseline keeps their distances up to one scale
+    oracle_net = build_net("compact_resnet", width=0.125, embedding_dim=128).double().eval()
+    torch.manual_seed(0)
+    for layer in oracle_net.modules():
+        if callable(getattr(layer, "reset_parameters", None)):
+            layer.reset_parameters()
+    inputs = torch.from_numpy(embedder.prepare_batch(paths, 0)[0]).permute(0, 3, 1, 2).double()
+    with torch.inference_mode():
+        unit = torch.nn.functional.normalize(oracle_net(inputs), dim=1).numpy()
+    expected, got = _pairwise(unit), _pairwise(fresh)
+    np.testing.assert_allclose(got / got.mean(), expected / expected.mean(), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(fresh, untrained_embeddings(engine, rows, seed=0), atol=1e-6)  # seeded
     trained = embedder.embed_images(gallery, indices=rows)
     assert not np.allclose(fresh, trained, atol=1e-3)
     assert all(torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))  # untouched
     assert untrained_embeddings(SimpleNamespace(image_embedder=None), rows, 0) is None
+
+
+def _pairwise(vectors: np.ndarray) -> np.ndarray:
+    return np.asarray(np.linalg.norm(vectors[:, None, :] - vectors[None, :, :], axis=2), dtype=np.float64)
+
+
+def test_untrained_baseline_ranks_a_collapsed_net_exactly(tmp_path: Path) -> None:
+    """A freshly initialised deep net maps every image to almost the same unit vector (on the shipped
+    EfficientNet two images' outputs differ by ~1e-8 relative). In float32 that difference is rounding
+    noise and the baseline's order changed between CPUs; the baseline must rank by the net's own outputs."""
+    import torch
+    from PIL import Image
+
+    from posebrowser.core.embedder import Embedder
+    from posebrowser.evaluation.command import untrained_embeddings
+    from posebrowser.nets.preprocessing import compact_preprocessing
+
+    class Collapsed(torch.nn.Module):  # a huge constant (not reset) plus small image features
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 8, 3)
+            self.register_buffer("offset", torch.full((8,), 1e9))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.offset.to(x.dtype) + self.conv(x).mean(dim=(2, 3))
+
+    rng = np.random.default_rng(5)
+    paths = []
+    for i in range(12):
+        paths.append(tmp_path / f"{i}.png")
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(paths[-1])
+    embedder = Embedder(Collapsed(), compact_preprocessing(32), "cpu", precision="fp32")
+    gallery = type("G", (), {"__len__": lambda self: 12, "image_path": lambda self, i: paths[i]})()
+    in_float32 = embedder.embed_images(gallery)
+    assert np.ptp(in_float32, axis=0).max() == 0  # the premise: float32 cannot tell the images apart
+    fresh = untrained_embeddings(SimpleNamespace(image_embedder=embedder, gallery=gallery), np.arange(12), 0)
+    assert fresh is not None
+    # oracle: to first order, normalising c·1 + f keeps f's part orthogonal to 1, scaled by 1/|c·1|
+    oracle = Collapsed().double()
+    torch.manual_seed(0)
+    oracle.conv.reset_parameters()
+    inputs = torch.from_numpy(embedder.prepare_batch(paths, 0)[0]).permute(0, 3, 1, 2).double()
+    with torch.inference_mode():
+        features = oracle.conv(inputs).mean(dim=(2, 3)).numpy()
+    projected = features - features.mean(axis=1, keepdims=True)
+    expected, got = _pairwise(projected), _pairwise(fresh)
+    np.testing.assert_allclose(got / got.mean(), expected / expected.mean(), rtol=1e-4, atol=1e-6)
+    off_diagonal = ~np.eye(12, dtype=bool)
+    nearest = np.where(off_diagonal, got, np.inf).argmin(axis=1)
+    assert np.array_equal(nearest, np.where(off_diagonal, expected, np.inf).argmin(axis=1))
 
 
 def test_markdown_tables_and_report_files(tmp_path: Path) -> None:
