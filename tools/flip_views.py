@@ -47,7 +47,8 @@ def mirror_map(plain: np.ndarray, mirrored: np.ndarray) -> np.ndarray:
 
 def through_mirror_map(plain: np.ndarray, mirrored: np.ndarray, rotation: np.ndarray) -> np.ndarray:
     average = plain + mirrored @ rotation.T
-    return np.asarray(average / np.linalg.norm(average, axis=1, keepdims=True))
+    norms = np.linalg.norm(average, axis=1, keepdims=True)
+    return np.asarray(average / np.where(norms > 0, norms, 1.0))  # rows outside the halves stay zero
 
 
 def per_query_hits(queries: np.ndarray, database: np.ndarray, truth: np.ndarray, window: int) -> np.ndarray:
@@ -69,6 +70,26 @@ def sign_test(only_first: int, only_second: int) -> float:
     low = min(only_first, only_second)
     tail = sum(math.comb(total, i) for i in range(low + 1)) / 2**total
     return min(1.0, 2 * tail)
+
+
+def _print_questions(
+    engine: object, candidates: dict[str, np.ndarray], queries: np.ndarray, database: np.ndarray
+) -> None:
+    """Mask / conditional P@10 with a 128-d candidate as the val rows' image embeddings (the posebit nets
+    and masks stay as trained, against the plain view)."""
+    if getattr(engine, "masks", None) is None or getattr(engine, "posebit_embedder", None) is None:
+        return
+    rows = np.concatenate([queries, database])
+    shipped = engine.embeddings  # type: ignore[attr-defined]
+    print("\n| val halves, P@10 | mask | conditional |\n|---|---|---|")
+    for name in ("plain view (shipped)", "through a mirror map (128-d)"):
+        vectors = shipped.copy()
+        vectors[rows] = candidates[name][rows]
+        engine.embeddings = vectors  # type: ignore[attr-defined]
+        found = ablation._question_precisions(engine, queries, database)
+        mask, conditional = found["mask (origin query)"], found["posebyte query (conditional)"]
+        print(f"| {name} | {mask:.1f} | {conditional:.1f} |")
+    engine.embeddings = shipped  # type: ignore[attr-defined]
 
 
 def main() -> int:
@@ -113,6 +134,7 @@ def main() -> int:
         scores = ablation._scores(vectors, queries, database, gallery)
         print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in scores) + " |")
 
+    _print_questions(engine, candidates, queries, database)
     window = max(1, round(ablation.TEST_LIKE_SHARE * len(database)))
     print("\n| test-like hit@1 | plain only | both views only | exact two-sided p |")
     print("|---|---|---|---|")
