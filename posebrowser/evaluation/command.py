@@ -367,11 +367,11 @@ def untrained_embeddings(engine: Any, rows: NDArray[np.int64], seed: int) -> NDA
     """Vectors for gallery ``rows`` from a freshly initialised copy of the engine's image net (the same
     architecture and preprocessing, no training): the baseline that shows what training added.
 
-    Random weights map every image to almost the same unit vector: two images' outputs differ by ~1e-8
+    Random weights map every image to almost the same unit vector: two images' outputs differ by ~4e-8
     relative, below float32's resolution, so a float32 forward ranked rounding noise and the row changed
-    from one CPU to another. The copy therefore runs in float64, and the unit outputs are centred on their
-    mean and scaled by one constant: the rows' Euclidean distances are the unit outputs' distances times
-    that constant (the same ranking), held in float32 without the cancellation.
+    from one CPU to another. The copy therefore runs in float64 on the CPU, and the unit outputs are
+    centred on their mean and scaled by one constant: the rows' Euclidean distances are the unit outputs'
+    distances times that constant (the same ranking), held in float32 without the cancellation.
     """
     import copy
 
@@ -399,6 +399,7 @@ def untrained_embeddings(engine: Any, rows: NDArray[np.int64], seed: int) -> NDA
     centred = unit - np.nanmean(unit, axis=0)
     scale = float(np.sqrt(np.nanmean((centred**2).sum(axis=1))))
     return np.asarray(centred / (scale if scale > 0 else 1.0), dtype=np.float32)
+
 
 JOINTS_ESTIMATED = "joints model (BlazePose 3-D joints → joints net)"
 JOINTS_ORACLE = "joints net on ground-truth joints (upper bound)"

@@ -313,6 +313,27 @@ def test_untrained_baseline_ranks_a_collapsed_net_exactly(tmp_path: Path) -> Non
     assert np.array_equal(nearest, np.where(off_diagonal, expected, np.inf).argmin(axis=1))
 
 
+def test_untrained_baseline_gives_an_unreadable_image_a_nan_row(tmp_path: Path) -> None:
+    import torch
+    from PIL import Image
+
+    from posebrowser.core.embedder import Embedder
+    from posebrowser.evaluation.command import untrained_embeddings
+    from posebrowser.nets.preprocessing import compact_preprocessing
+
+    paths = [tmp_path / f"{i}.png" for i in range(4)]
+    for i, path in enumerate(paths):
+        Image.fromarray(np.full((40, 40, 3), 60 * i, np.uint8)).save(path)
+    paths[2].write_bytes(b"not an image")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+    embedder = Embedder(net, compact_preprocessing(32), "cpu", precision="fp32")
+    gallery = type("G", (), {"__len__": lambda self: 4, "image_path": lambda self, i: paths[i]})()
+    fresh = untrained_embeddings(SimpleNamespace(image_embedder=embedder, gallery=gallery), np.arange(4), 0)
+    assert fresh is not None
+    assert np.isnan(fresh[2]).all() and np.isfinite(fresh[[0, 1, 3]]).all()
+
+
 def test_markdown_tables_and_report_files(tmp_path: Path) -> None:
     from posebrowser.evaluation.report import format_report_markdown, write_report
 
