@@ -380,7 +380,9 @@ def untrained_embeddings(engine: Any, rows: NDArray[np.int64], seed: int) -> NDA
     embedder = getattr(engine, "image_embedder", None)
     if embedder is None or not hasattr(embedder, "preprocessing"):  # no CNN (e.g. the joints model)
         return None
+    # contiguous (NCHW) float64: the built-in baseline took 120 s instead of 274 s in channels_last
     module = copy.deepcopy(embedder.module).to("cpu").double().eval()
+    module = module.to(memory_format=torch.contiguous_format)
     torch.manual_seed(seed)
     for layer in module.modules():
         reset = getattr(layer, "reset_parameters", None)
@@ -391,7 +393,7 @@ def untrained_embeddings(engine: Any, rows: NDArray[np.int64], seed: int) -> NDA
     with torch.inference_mode():
         for start in range(0, len(items), UNTRAINED_BATCH):
             nhwc, failures = embedder.prepare_batch(items[start : start + UNTRAINED_BATCH], start)
-            inputs = torch.from_numpy(nhwc).permute(0, 3, 1, 2).double()
+            inputs = torch.from_numpy(nhwc).permute(0, 3, 1, 2).double().contiguous()
             parts.append(torch.nn.functional.normalize(module(inputs), dim=1).numpy())
             failed += [row for row, _ in failures]
     unit = np.concatenate(parts)
