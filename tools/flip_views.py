@@ -1,5 +1,6 @@
-"""Would a mirrored second view help? Flip test-time augmentation scored on the val halves (no model choice
-is made on it; a diagnosis for a possible next recipe).
+"""Would a mirrored second view help? Flip test-time augmentation scored on the val halves with the
+*plain* view of an image net (the screen that led to the shipped net's mirrored view,
+``posebrowser train mirror-view``; run it on a net without one).
 
 Training mirrors whole batches with their labels, and every ground-truth pose distance is mirror-symmetric,
 so the embedding distance between two mirrored images is a second estimate of the distance between the two
@@ -39,9 +40,10 @@ def both_views(plain: np.ndarray, mirrored: np.ndarray) -> np.ndarray:
 
 
 def mirror_map(plain: np.ndarray, mirrored: np.ndarray) -> np.ndarray:
-    """Orthogonal R minimising ‖plain R − mirrored‖ (orthogonal Procrustes)."""
-    u, _, vt = np.linalg.svd(plain.T @ mirrored)
-    return np.asarray(u @ vt)
+    """Orthogonal R minimising ‖plain R − mirrored‖ (the shipped net's fit, orthogonal Procrustes)."""
+    from posebrowser.nets.mirror_view import fit_rotation
+
+    return fit_rotation(plain, mirrored)
 
 
 def through_mirror_map(plain: np.ndarray, mirrored: np.ndarray, rotation: np.ndarray) -> np.ndarray:
@@ -98,9 +100,12 @@ def main() -> int:
 
     from posebrowser.core.engine import RetrievalEngine
     from posebrowser.data.loading import open_gallery
+    from posebrowser.nets.mirror_view import MirrorViewNet
     from posebrowser.pose.similarity import pairwise_distances
 
     engine = RetrievalEngine.open(args.gallery, args.models, "cpu", args.cache_dir)
+    if isinstance(getattr(engine.image_embedder, "module", None), MirrorViewNet):
+        parser.error("this image net already reads a mirrored view; score a plain net (e.g. training/base)")
     gallery = engine.gallery
     queries, database = ablation._halves(gallery)
     rows = np.concatenate([queries, database])

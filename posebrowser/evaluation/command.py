@@ -381,7 +381,10 @@ def untrained_embeddings(engine: Any, rows: NDArray[np.int64], seed: int) -> NDA
     if embedder is None or not hasattr(embedder, "preprocessing"):  # no CNN (e.g. the joints model)
         return None
     # contiguous (NCHW) float64: the built-in baseline took 120 s instead of 274 s in channels_last
-    module = copy.deepcopy(embedder.module).to("cpu").double().eval()
+    from posebrowser.nets.mirror_view import unwrap
+
+    # the plain architecture: a mirrored view of random weights would add nothing but twice the time
+    module = copy.deepcopy(unwrap(embedder.module)).to("cpu").double().eval()
     module = module.to(memory_format=torch.contiguous_format)
     torch.manual_seed(seed)
     for layer in module.modules():

@@ -176,10 +176,20 @@ def get_spec(name: str) -> NetSpec:
 def build_net(name: str, **config: Any) -> nn.Module:
     """Build a freshly initialised network ``name`` with ``config`` (keyword arguments of its class).
 
-    Raises :class:`CheckpointError` for an unknown name or a config the class does not accept.
+    ``mirror_view: true`` in the config (image nets) wraps the net in
+    :class:`~posebrowser.nets.mirror_view.MirrorViewNet`. Raises :class:`CheckpointError` for an unknown
+    name or a config the class does not accept.
     """
     spec = get_spec(name)
+    mirror_view = bool(config.pop("mirror_view", False))
+    if mirror_view and spec.kind != "image":
+        raise CheckpointError(f"Network {name!r} is not an image net; it cannot read a mirrored view.")
     try:
-        return spec.build(**config)
+        net = spec.build(**config)
+        if mirror_view:  # the flip test-time view of nets/mirror_view.py
+            from posebrowser.nets.mirror_view import MirrorViewNet
+
+            return MirrorViewNet(net, int(config.get("embedding_dim", 128)))
+        return net
     except (TypeError, ValueError, RuntimeError, OverflowError, MemoryError) as error:
         raise CheckpointError(f"Network {name!r} cannot be built with config {config!r}: {error}") from error

@@ -1,6 +1,7 @@
 """``posebrowser train image|posebit|masks|all`` — gallery → trained models in ``--out``.
 
-``all`` runs image net → embed the train split → posebit net → masks. Outputs (``--out``, default
+``all`` runs image net → embed the train split → posebit net → masks (→ the image net's mirrored view with
+``--mirror-view``; ``train mirror-view`` runs that step alone). Outputs (``--out``, default
 ``models/``): ``image_net``, ``posebit_net`` (``.safetensors`` + ``.json`` model cards), ``masks.safetensors``
 + ``masks.json``; resumable states and loss-curve PNGs go to ``<out>/training/``. ``--tiny`` is a preset for
 tests and smoke runs (≤ 48 train images, 1 epoch, a narrow one-block-per-stage compact net at 64 px).
@@ -31,8 +32,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posebrowser.errors import DataError, PosebrowserError
+from posebrowser.training.train_split import TINY_IMAGES, TrainData, decode_rows, load_train_split
 
-TINY_IMAGES = 48
 TINY_NET_CONFIG: dict[str, Any] = {"width": 0.125, "blocks": [1, 1, 1, 1], "embedding_dim": 128}
 TINY_INPUT_SIZE = 64
 VAL_IMAGES = 1000
@@ -40,59 +41,6 @@ EMBED_BATCH = 128
 #: Where ``--finetune-gallery`` keeps the base image net and its training state, under ``--out``.
 BASE_DIR = Path("training") / "base"
 POSEBIT_NET_CONFIG: dict[str, Any] = {"hidden": 1024, "hidden2": 512, "embedding_dim": 128, "dropout": 0.1}
-
-
-@dataclass
-class TrainData:
-    """The train split of a gallery: rows (N,) int64, decoded images (N, H, W, 3) uint8, and (once computed)
-    the current image net's embeddings (N, 128) float32."""
-
-    gallery: Any
-    rows: NDArray[np.int64]
-    images: NDArray[np.uint8]
-    embeddings: NDArray[np.float32] | None = None
-
-
-def load_train_split(
-    gallery_dir: str | None, tiny: bool, show_bar: bool, max_images: int | None = None
-) -> TrainData:
-    """Open the gallery and decode its train images once (all resized to the first image's size); the
-    first ``max_images`` train rows only when given (TINY_IMAGES with ``tiny``)."""
-    from posebrowser.data.loading import open_gallery
-
-    gallery = open_gallery(gallery_dir)
-    rows = gallery.split_indices("train")
-    limit = TINY_IMAGES if tiny else max_images
-    if limit is not None:
-        rows = rows[:limit]
-    if len(rows) < 8:
-        raise DataError(
-            f"The gallery has only {len(rows)} training images; at least 8 are needed.", path=gallery.root
-        )
-    return TrainData(gallery, rows, decode_rows(gallery, rows, None, show_bar, "train"))
-
-
-def decode_rows(
-    gallery: Any, rows: NDArray[np.int64], shape: tuple[int, ...] | None, show_bar: bool, what: str
-) -> NDArray[np.uint8]:
-    """Decode gallery rows into (len(rows), H, W, 3) uint8; images are resized to ``shape`` (default: the
-    first image's shape) when they differ."""
-    from PIL import Image
-
-    if shape is None:
-        shape = np.asarray(gallery.load_image(int(rows[0]))).shape
-    images = np.empty((len(rows), *shape), dtype=np.uint8)
-    iterator: Any = range(len(rows))
-    if show_bar:
-        from tqdm import tqdm
-
-        iterator = tqdm(iterator, desc=f"decode {what} images", leave=False)
-    for i in iterator:
-        image = gallery.load_image(int(rows[i]))
-        if image.size != (shape[1], shape[0]):
-            image = image.resize((shape[1], shape[0]), Image.Resampling.BILINEAR)
-        images[i] = np.asarray(image, dtype=np.uint8)
-    return images
 
 
 def load_validation(
@@ -274,7 +222,8 @@ def _new_net(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any, str]:
 def _initial_net(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any, str]:
     """The image net to fine-tune, loaded from ``--init-from``: (net, its config, its preprocessing, a note).
 
-    The architecture, its config and the preprocessing are the saved model's; an ``--net`` or
+    The architecture, its config and the preprocessing are the saved model's (a mirrored view is dropped:
+    ``train mirror-view`` fits a new one for the fine-tuned net); an ``--net`` or
     ``--input-size`` that contradicts them is a clear error rather than a silent override.
     """
     from posebrowser.nets.checkpoint import load_model
@@ -292,7 +241,11 @@ def _initial_net(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any, st
             f"{args.input_size}.",
             path=args.init_from,
         )
-    return net, dict(card.config), preprocessing, f"init_from={card.sha256[:16]}:{card.training_data_hash}"
+    from posebrowser.nets.mirror_view import CONFIG_KEY, unwrap
+
+    config = {key: value for key, value in card.config.items() if key != CONFIG_KEY}
+    note = f"init_from={card.sha256[:16]}:{card.training_data_hash}"
+    return unwrap(net), config, preprocessing, note  # training changes the plain net; refit its view after
 
 
 def _rows_of(values: Any, rows: NDArray[np.int64]) -> NDArray[np.float32] | None:
@@ -485,6 +438,17 @@ def run_all(args: argparse.Namespace) -> None:
     image = run_image(args, data)
     run_posebit(args, data, image)
     run_masks(args, data, image)
+    if args.mirror_view:
+        _run_mirror_view(args, data, image)
+
+
+def _run_mirror_view(
+    args: argparse.Namespace, data: TrainData | None = None, image: tuple[Any, Any] | None = None
+) -> None:
+    from posebrowser.training.mirror_fit import run_mirror_view
+
+    run_mirror_view(args, data, image)
+    _report(args, "image_net (mirror view)", [])
 
 
 def _report(args: argparse.Namespace, what: str, losses: list[float]) -> None:
@@ -500,6 +464,7 @@ def _run(args: argparse.Namespace) -> int:
         "image": run_image,
         "posebit": run_posebit,
         "masks": run_masks,
+        "mirror-view": _run_mirror_view,
         "all": run_all,
     }
     try:
@@ -540,7 +505,7 @@ def _positive_int(text: str) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``train`` sub-command."""
     parser = subparsers.add_parser("train", help="train the image net, posebit net and masks on a gallery")
-    parser.add_argument("what", choices=("image", "posebit", "masks", "all"))
+    parser.add_argument("what", choices=("image", "posebit", "masks", "mirror-view", "all"))
     parser.add_argument("--gallery", default=None, help="gallery folder (default: the built-in gallery)")
     parser.add_argument("--out", default="models", help="output folder for models (default: models/)")
     parser.add_argument(
@@ -735,6 +700,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         type=float,
         default=None,
         help="triplet margin of the single-bit masks (default: the shipped masks' 0.1; the thesis used 0.2)",
+    )
+    parser.add_argument(
+        "--mirror-view",
+        action="store_true",
+        help="all: give the image net a mirrored second view at the end (flip test-time augmentation; "
+        "its map fitted on 2,000 train images; twice the embedding time; the shipped recipe). "
+        "'train mirror-view' does this step alone on <out>/image_net",
     )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--seed", type=int, default=0)

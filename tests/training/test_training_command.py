@@ -70,11 +70,14 @@ def test_train_all_tiny_writes_loadable_models(tmp_path: Path) -> None:
             "--quiet",
             "--metric",
             "3d",
+            "--mirror-view",
         ]
     )
     assert args.func(args) == 0
-    _, card = load_model(out / "image_net", expect_kind="image")
+    net, card = load_model(out / "image_net", expect_kind="image")
     assert card.training_data_hash and card.posebit_version == "test-v1"
+    assert type(net).__name__ == "MirrorViewNet" and card.config["mirror_view"] is True
+    assert card.metrics["mirror_view"]["fit_images"] == 48  # the whole tiny train split
     assert len(card.metrics["train_loss"]) == 1 and len(card.metrics["val_loss"]) == 1
     _, posebit_card = load_model(out / "posebit_net", expect_kind="posebit", expect_posebit_version="test-v1")
     assert posebit_card.posebit_names == list(NAMES)
@@ -347,3 +350,54 @@ def test_the_fine_tune_validates_on_the_first_nets_validation_gallery(
     args = _parse([*argv, "--device", "cpu", "--finetune-gallery", str(tmp_path / "other")])
     assert args.func(args) == 0
     assert seen == [None, str(builtin_gallery_path())]
+
+
+def test_mirror_view_step_fits_the_map_on_train_images_and_refits_from_the_plain_net(tmp_path: Path) -> None:
+    from posebrowser.core.embedder import Embedder
+    from posebrowser.nets.checkpoint import load_model
+    from posebrowser.nets.mirror_view import MirrorViewNet, fit_rotation
+
+    out, base, _ = _train_compact_image_net(tmp_path, max_images=40)
+    plain_net, plain_card = load_model(out / "image_net", expect_kind="image")
+    step = _parse(["train", "mirror-view", "--out", str(out), *base])
+    assert step.func(step) == 0
+    wrapped, card = load_model(out / "image_net", expect_kind="image")
+    assert isinstance(wrapped, MirrorViewNet) and card.config == {**plain_card.config, "mirror_view": True}
+    assert card.metrics["mirror_view"]["fit_images"] == 40 and card.preprocessing == plain_card.preprocessing
+    for (name, value), (_, before) in zip(
+        wrapped.net.state_dict().items(), plain_net.state_dict().items(), strict=True
+    ):
+        assert torch.equal(value, before), name  # the plain net is untouched
+    # oracle: the map is the Procrustes fit of the 40 train images' two views
+    from posebrowser.training.command import load_train_split
+
+    images = list(load_train_split(str(tmp_path / "gallery"), False, False, 40).images)
+    preprocessing = Embedder.from_checkpoint(out / "image_net").preprocessing
+    plain_embedder = Embedder(plain_net, preprocessing, "cpu", "fp32")
+    plain = plain_embedder.embed_images(images)
+    mirrored = plain_embedder.embed_images(images, mirror=True)
+    expected = fit_rotation(plain, mirrored)
+    # the projection on the rows' span is what the fit determines (40 rows < 128 dimensions)
+    np.testing.assert_allclose(mirrored @ wrapped.rotation.numpy().T, mirrored @ expected.T, atol=1e-4)
+    app = Embedder.from_checkpoint(out / "image_net", "cpu", precision="fp32").embed_images(images[:6])
+    mean = plain[:6] + mirrored[:6] @ expected.T
+    np.testing.assert_allclose(app, mean / np.linalg.norm(mean, axis=1, keepdims=True), atol=1e-4)
+    # run again: refitted from the plain net, not a view of a view
+    assert step.func(step) == 0
+    again, _ = load_model(out / "image_net", expect_kind="image")
+    assert isinstance(again, MirrorViewNet) and not isinstance(again.net, MirrorViewNet)
+    np.testing.assert_allclose(again.rotation.numpy(), wrapped.rotation.numpy(), atol=1e-5)
+
+
+def test_fine_tuning_a_mirror_view_net_trains_its_plain_net(tmp_path: Path) -> None:
+    from posebrowser.nets.checkpoint import load_model
+    from posebrowser.nets.mirror_view import MirrorViewNet
+
+    out, base, _ = _train_compact_image_net(tmp_path, max_images=16)
+    step = _parse(["train", "mirror-view", "--out", str(out), *base])
+    assert step.func(step) == 0
+    init = ["--init-from", str(out / "image_net"), "--net", "compact_resnet", "--epochs", "1"]
+    tuned = _parse(["train", "image", "--out", str(tmp_path / "tuned"), *base, *init])
+    assert tuned.func(tuned) == 0
+    net, card = load_model(tmp_path / "tuned" / "image_net", expect_kind="image")
+    assert not isinstance(net, MirrorViewNet) and "mirror_view" not in card.config

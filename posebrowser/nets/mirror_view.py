@@ -1,0 +1,76 @@
+"""MirrorViewNet: an image net that also reads each image mirrored left to right (flip test-time
+augmentation in the net itself, so every caller — app, CLI, evaluation — embeds the same way).
+
+Training mirrors whole batches together with their labels, and every ground-truth pose distance is
+mirror-symmetric, so the embedding of a mirrored image is a second reading of the same pose. Its embedding
+space is the plain one up to an orthogonal map (``rotation``, fitted on training images by
+:func:`fit_rotation`, orthogonal Procrustes), which rotates the mirrored view back so the two readings can
+be averaged in the same 128-d space as the posebit net and the masks::
+
+    e = normalise(normalise(f(x)) + normalise(f(flip(x))) · Rᵀ)
+
+One forward pass of the doubled batch (plain and mirrored stacked) does both readings: twice the work of
+the plain net. A card marks such a net with ``"mirror_view": true`` in its config; its tensors are the
+inner net's under ``net.`` plus ``rotation`` (D × D).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.typing import NDArray
+from torch import nn
+
+#: The card config key that marks a net wrapped in :class:`MirrorViewNet`.
+CONFIG_KEY = "mirror_view"
+
+
+class MirrorViewNet(nn.Module):
+    """``net`` read twice — the input as given and mirrored left to right — and the two unit embeddings
+    averaged after ``rotation`` maps the mirrored one back (identity until fitted)."""
+
+    def __init__(self, net: nn.Module, embedding_dim: int = 128) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("rotation", torch.eye(int(embedding_dim)))
+        inner: Any = getattr(net, "config", None)
+        if isinstance(inner, dict):
+            self.config: dict[str, Any] = {**inner, CONFIG_KEY: True}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        count = x.shape[0]
+        both = F.normalize(self.net(torch.cat([x, x.flip(3)])).float(), dim=1)
+        rotation: torch.Tensor = self.rotation  # type: ignore[assignment]
+        return F.normalize(both[:count] + both[count:] @ rotation.T, dim=1)
+
+    def set_rotation(self, rotation: NDArray[np.floating]) -> None:
+        """Install a fitted (D, D) orthogonal map (see :func:`fit_rotation`)."""
+        current: torch.Tensor = self.rotation  # type: ignore[assignment]
+        values = torch.as_tensor(np.asarray(rotation), dtype=current.dtype)
+        if values.shape != current.shape:
+            raise ValueError(f"rotation must be {tuple(current.shape)}, not {tuple(values.shape)}")
+        current.copy_(values)
+
+
+def fit_rotation(plain: NDArray[np.floating], mirrored: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Orthogonal R minimising ‖plain · R − mirrored‖ over paired rows (orthogonal Procrustes, by SVD);
+    ``mirrored · Rᵀ`` then lies closest to ``plain``. With fewer rows than dimensions R is orthogonal but
+    not unique (the shipped fit uses 2,000 rows for 128 dimensions)."""
+    plain = np.asarray(plain, dtype=np.float64)
+    mirrored = np.asarray(mirrored, dtype=np.float64)
+    if plain.shape != mirrored.shape or plain.ndim != 2 or len(plain) < 2:
+        raise ValueError(
+            f"need two (N, D) arrays of the same shape with N ≥ 2; got {plain.shape} and {mirrored.shape}"
+        )
+    if not (np.isfinite(plain).all() and np.isfinite(mirrored).all()):
+        raise ValueError("the views to fit the mirror map on hold NaN or infinite values")
+    u, _, vt = np.linalg.svd(plain.T @ mirrored)
+    return np.asarray(u @ vt)
+
+
+def unwrap(net: nn.Module) -> nn.Module:
+    """The plain net inside a :class:`MirrorViewNet` (any other net as it is): what training changes."""
+    return net.net if isinstance(net, MirrorViewNet) else net
