@@ -9,9 +9,9 @@ be averaged in the same 128-d space as the posebit net and the masks::
 
     e = normalise(normalise(f(x)) + normalise(f(flip(x))) · Rᵀ)
 
-One forward pass of the doubled batch (plain and mirrored stacked) does both readings: twice the work of
-the plain net. A card marks such a net with ``"mirror_view": true`` in its config; its tensors are the
-inner net's under ``net.`` plus ``rotation`` (D × D).
+Two forward passes do the two readings: twice the work of the plain net. A card marks such a net with
+``"mirror_view": true`` in its config; its tensors are the inner net's under ``net.`` plus ``rotation``
+(D × D).
 """
 
 from __future__ import annotations
@@ -41,10 +41,12 @@ class MirrorViewNet(nn.Module):
             self.config: dict[str, Any] = {**inner, CONFIG_KEY: True}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        count = x.shape[0]
-        both = F.normalize(self.net(torch.cat([x, x.flip(3)])).float(), dim=1)
+        # two passes, not one of the doubled batch: on 2 CPU cores a batch of 128 took 1.95 s against
+        # 2 × 0.85 s for two of 64 (EfficientNet-Lite0, 160 px, channels_last; measured)
+        plain = F.normalize(self.net(x).float(), dim=1)
+        mirrored = F.normalize(self.net(x.flip(3)).float(), dim=1)
         rotation: torch.Tensor = self.rotation  # type: ignore[assignment]
-        return F.normalize(both[:count] + both[count:] @ rotation.T, dim=1)
+        return F.normalize(plain + mirrored @ rotation.T, dim=1)
 
     def set_rotation(self, rotation: NDArray[np.floating]) -> None:
         """Install a fitted (D, D) orthogonal map (see :func:`fit_rotation`)."""

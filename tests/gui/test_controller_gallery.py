@@ -84,3 +84,21 @@ def test_a_device_fallback_is_reported(qtbot: Any, tmp_path: Path) -> None:
     rig.galleries.set_device("cpu")
     assert rig.recorder.args("message") == [] and rig.recorder.names() == ["engine_changed"]
     assert rig.engine.calls[-2:] == ["device:cuda", "device:cpu"]
+
+
+def test_the_status_bar_names_a_mirror_view_net_by_its_plain_net() -> None:
+    from types import SimpleNamespace
+
+    from posebrowser.nets.mirror_view import MirrorViewNet
+    from posebrowser.nets.registry import build_net
+
+    plain = build_net("compact_resnet", width=0.125, blocks=[1, 1, 1, 1], embedding_dim=128)
+    engine = SimpleNamespace(
+        gallery=[],
+        image_embedder=SimpleNamespace(module=MirrorViewNet(plain), model_sha256="837e55f8ab"),
+        device=SimpleNamespace(name="cpu"),
+        index=SimpleNamespace(kind="exact"),
+    )
+    assert engine_info(engine).model_name == "CompactImageNet + mirrored view 837e55f8"
+    engine.image_embedder.module = plain
+    assert engine_info(engine).model_name == "CompactImageNet 837e55f8"

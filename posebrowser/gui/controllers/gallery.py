@@ -147,9 +147,15 @@ def default_split(engine: Any) -> str | None:
 
 
 def _model_name(engine: Any) -> str:
-    """ "<net class> <sha prefix>" of the image model, for the status bar."""
+    """ "<net class> <sha prefix>" of the image model, for the status bar ("<net class> + mirrored view …"
+    for a net that also reads each image mirrored)."""
     name = getattr(engine, "model_name", None)
     embedder = getattr(engine, "image_embedder", None)
     if name is None and embedder is not None and hasattr(embedder, "module"):
-        name = f"{type(embedder.module).__name__} {str(getattr(embedder, 'model_sha256', ''))[:8]}".strip()
+        module = embedder.module
+        label = type(module).__name__
+        inner = getattr(module, "net", None)
+        if label == "MirrorViewNet" and inner is not None:
+            label = f"{type(inner).__name__} + mirrored view"
+        name = f"{label} {str(getattr(embedder, 'model_sha256', ''))[:8]}".strip()
     return str(name or "none (embeddings only)")
