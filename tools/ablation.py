@@ -66,6 +66,11 @@ VARIANTS: dict[str, list[str]] = {
     "J's recipe before its fine-tune, 192 px input": [
         *E_RECIPE[:-1], "192", "--aux-trunk-joints-3d", "5",
     ],
+    **{
+        f"J's recipe before its fine-tune + the joints net's embedding of the true pose as a target "
+        f"(weight {weight})": [*E_RECIPE, "--aux-trunk-joints-3d", "5", "--aux-teacher", weight]
+        for weight in ("1", "5")
+    },
 }
 METRICS = ("2d", "3d", "procrustes", "hamming")
 #: The test protocol's hit window as a share of its database (top 51 of 1,118 = 4.6 %): the val halves

@@ -138,6 +138,7 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
         aux_joints_3d=args.aux_joints_3d,
         aux_joints_2d=args.aux_joints_2d,
         aux_trunk_joints_3d=args.aux_trunk_joints_3d,
+        aux_teacher=args.aux_teacher,
         n_neg=20 if args.tiny else 105,
         probe_heads=initial is not None,
     )
@@ -156,6 +157,7 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
         posebit_names=tuple(data.gallery.posebit_names),
         joints_3d=_rows_of(data.gallery.joints_3d, data.rows),
         joints_2d=_rows_of(data.gallery.joints_2d, data.rows),
+        teacher=_teacher(args, data),
     )
     card = ModelCard(
         net=args.net,
@@ -184,9 +186,25 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
     return net, preprocessing
 
 
+def _teacher(args: argparse.Namespace, data: TrainData) -> Any:
+    """The teacher's targets for ``--aux-teacher`` (None when off)."""
+    if args.aux_teacher <= 0:
+        return None
+    if data.gallery.joints_3d is None:
+        raise DataError("--aux-teacher needs the gallery's 3-D joints.", path=data.gallery.root)
+    import torch
+
+    from posebrowser.core.device import resolve_device
+    from posebrowser.training.teacher import TeacherTargets
+
+    device = torch.device(resolve_device(args.device).name)
+    return TeacherTargets.from_joints(data.gallery.joints_3d[data.rows], args.teacher_model, device)
+
+
 def _trunk_note(args: argparse.Namespace) -> str:
     """The card note of the trunk-level 3-D joint head (empty when off, so older cards read the same)."""
-    return f"aux_trunk_joints_3d={args.aux_trunk_joints_3d} " if args.aux_trunk_joints_3d > 0 else ""
+    note = f"aux_trunk_joints_3d={args.aux_trunk_joints_3d} " if args.aux_trunk_joints_3d > 0 else ""
+    return note + (f"aux_teacher={args.aux_teacher} " if args.aux_teacher > 0 else "")
 
 
 def _new_net(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any, str]:
@@ -700,6 +718,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         type=float,
         default=None,
         help="triplet margin of the single-bit masks (default: the shipped masks' 0.1; the thesis used 0.2)",
+    )
+    parser.add_argument(
+        "--aux-teacher",
+        type=_finite_non_negative,
+        default=0.0,
+        help="weight of a pull of the embedding towards the joints net's embedding of each image's true "
+        "3-D pose (1 − cosine; default 0 = off; a screen, not the shipped recipe)",
+    )
+    parser.add_argument(
+        "--teacher-model",
+        default="models/joints_net",
+        help="the joints-net checkpoint that gives --aux-teacher's targets (default models/joints_net)",
     )
     parser.add_argument(
         "--mirror-view",

@@ -53,6 +53,7 @@ from posebrowser.training.memory import CrossBatchMemory
 from posebrowser.training.miners import ThinSlicingMiner, build_miner
 from posebrowser.training.prefetch import prefetched
 from posebrowser.training.sampling import NeighbourGroupSampler, ThinSlicingSampler
+from posebrowser.training.teacher import TeacherTargets
 
 ToTensor = Callable[[Sequence[NDArray[np.uint8]]], Tensor]
 #: Images per forward pass when the fresh heads are probed on the frozen embeddings.
@@ -71,6 +72,7 @@ RESUME_KEYS = (
     "aux_joints_3d",
     "aux_joints_2d",
     "aux_trunk_joints_3d",
+    "aux_teacher",
     "log_ratio",
     "near_share",
     "memory_size",
@@ -103,6 +105,7 @@ class ImageTrainConfig:
     aux_joints_3d: float = 0.0
     aux_joints_2d: float = 0.0
     aux_trunk_joints_3d: float = 0.0  # body-frame 3-D joints read off the trunk features, not the embedding
+    aux_teacher: float = 0.0  # 1 − cos to a teacher's embedding of the true pose (training/teacher.py)
     contrastive_neg_margin: float = 0.5
     optimizer: str = "adamw"
     lr: float = 1e-3
@@ -210,6 +213,7 @@ def train_image_net(
     posebit_names: tuple[str, ...] = (),
     joints_3d: NDArray[np.float32] | None = None,
     joints_2d: NDArray[np.float32] | None = None,
+    teacher: TeacherTargets | None = None,
 ) -> TrainResult:
     """Train ``net`` ((N,3,S,S) → (N,D) unit rows) in place on ``images`` (N, H, W, 3) uint8 with
     ground-truth ``distances`` (N, N) float32. Writes a resumable checkpoint and the loss-curve PNG into
@@ -229,7 +233,9 @@ def train_image_net(
     (N, 16, 2), linear heads regress the body-frame 3D joints / the image-plane pose shape off the
     embedding (:mod:`posebrowser.training.aux_heads`). With ``config.aux_trunk_joints_3d`` > 0 a linear head
     regresses the body-frame 3-D joints off the pooled trunk features that enter the net's ``embedding``
-    layer instead: the trunk learns to see 3-D pose while the embedding stays free to lay it out."""
+    layer instead: the trunk learns to see 3-D pose while the embedding stays free to lay it out. With
+    ``config.aux_teacher`` > 0 and ``teacher`` targets (:mod:`posebrowser.training.teacher`) the embedding
+    is also pulled towards a teacher's embedding of each image's true pose."""
     if len(images) != len(distances) or distances.shape != (len(images), len(images)):
         raise ValueError(f"images ({len(images)}) and distances {distances.shape} do not match")
     preprocessing: Preprocessing | None = None
@@ -310,6 +316,8 @@ def train_image_net(
         if trunk_head is not None:
             features = trunk_head.tap.take().float()
             loss = loss + trunk_head.weight * trunk_head.head.loss(features, batch.indices, flipped)
+        if teacher is not None and config.aux_teacher > 0:
+            loss = loss + config.aux_teacher * teacher.loss(embeddings, batch.indices, flipped)
         if memory is not None:
             term = memory.loss(embeddings, batch.indices, flipped, batch.positive)
             loss = loss + config.memory_weight * term
