@@ -107,3 +107,39 @@ def test_train_image_takes_the_teacher_option_into_the_loss_and_the_card(tmp_pat
     assert "aux_teacher" in image_trainer.RESUME_KEYS
     off = parser.parse_args([*base, "--out", str(tmp_path / "off")])
     assert off.func(off) == 0 and "aux_teacher" not in read_card(tmp_path / "off" / "image_net").notes
+
+
+def test_a_gallery_without_3d_joints_is_a_clear_error_before_any_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from PIL import Image
+
+    from posebrowser.data.gallery_format import save_annotations, write_manifest
+    from posebrowser.training.command import register
+
+    rng = np.random.default_rng(0)
+    root = tmp_path / "gallery"
+    (root / "images").mkdir(parents=True)
+    files = []
+    for i in range(20):
+        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(root / f"images/{i}.png")
+        files.append(f"images/{i}.png")
+    save_annotations(
+        root / "annotations.npz",
+        {
+            "files": np.asarray(files),
+            "ids": np.arange(20, dtype=np.int64),
+            "split": np.zeros(20, dtype=np.uint8),
+            "posebits": rng.integers(0, 2, size=(20, 4)).astype(np.int8),
+            "posebit_names": np.asarray(["a", "b", "c", "d"]),
+        },
+    )
+    write_manifest(root, name="no-joints", image_size=32, posebit_version="test-v1")
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    argv = ["train", "image", "--gallery", str(root), "--out", str(tmp_path / "m"), "--device", "cpu"]
+    argv += ["--quiet", "--net", "compact_resnet", "--epochs", "1", "--metric", "hamming"]
+    args = parser.parse_args([*argv, "--aux-teacher", "1"])
+    assert args.func(args) == 1
+    assert "--aux-teacher needs the gallery's 3-D joints" in capsys.readouterr().err
+    assert not (tmp_path / "m" / "image_net.safetensors").exists()
