@@ -92,13 +92,29 @@ class AuxJointHead:
         torch.random.set_rng_state(generator_state)  # the net's batches stay as without the head
 
     def loss(self, embeddings: Tensor, rows: NDArray[np.int64], flipped: bool) -> Tensor:
-        index = torch.from_numpy(np.asarray(rows, dtype=np.int64))
-        known = self.known[index].to(self.device)
-        if not bool(known.any()):
+        batch = batch_targets(self.known, self.plain, self.mirrored, rows, flipped, self.device)
+        if batch is None:
             return embeddings.sum() * 0.0
-        targets = (self.mirrored if flipped else self.plain)[index].to(self.device)
+        known, targets = batch
         predicted = self.head(embeddings * self.gain)
         return nn.functional.mse_loss(predicted[known], targets[known])
+
+
+def batch_targets(
+    known: Tensor,
+    plain: Tensor,
+    mirrored: Tensor,
+    rows: NDArray[np.int64],
+    flipped: bool,
+    device: torch.device,
+) -> tuple[Tensor, Tensor] | None:
+    """A batch's rows of per-image targets: (which rows have one, the targets — the mirrored ones for a
+    flipped batch), on ``device``; None when no row of the batch has a target."""
+    index = torch.from_numpy(np.asarray(rows, dtype=np.int64))
+    mask = known[index].to(device)
+    if not bool(mask.any()):
+        return None
+    return mask, (mirrored if flipped else plain)[index].to(device)
 
 
 class FeatureTap:

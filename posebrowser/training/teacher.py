@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from torch import Tensor
 
 from posebrowser.training.augment import flip_joints_3d
+from posebrowser.training.aux_heads import batch_targets
 
 
 class TeacherTargets:
@@ -64,10 +65,9 @@ class TeacherTargets:
 
     def loss(self, embeddings: Tensor, rows: NDArray[np.int64], flipped: bool) -> Tensor:
         """Mean (1 − cosine) between the batch's unit embeddings and their targets (known rows only)."""
-        index = torch.from_numpy(np.asarray(rows, dtype=np.int64))
-        known = self.known[index].to(self.device)
-        if not bool(known.any()):
+        batch = batch_targets(self.known, self.plain, self.mirrored, rows, flipped, self.device)
+        if batch is None:
             return embeddings.sum() * 0.0
-        targets = (self.mirrored if flipped else self.plain)[index].to(self.device)
+        known, targets = batch
         cosine = torch.nn.functional.cosine_similarity(embeddings[known], targets[known], dim=1)
         return (1.0 - cosine).mean()
