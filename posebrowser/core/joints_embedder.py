@@ -31,7 +31,7 @@ from posebrowser.core.embedder import Embedder, _module_fingerprint
 from posebrowser.errors import CheckpointError, DataError, JobCancelledError
 from posebrowser.estimate.cache import EstimateCache, default_estimate_cache_dir, estimate_cached
 from posebrowser.estimate.result import PoseEstimate
-from posebrowser.nets.joints_net import joints_frame
+from posebrowser.nets.joints_net import embed_joints
 
 if TYPE_CHECKING:
 
@@ -94,12 +94,7 @@ class JointsEmbedder:
 
     def embed_joints(self, joints: NDArray[np.floating]) -> F32:
         """``(N, 16, 3)`` Z-up joints (any frame) → ``(N, D)`` float32 unit rows."""
-        import torch
-
-        framed = torch.from_numpy(joints_frame(joints)).to(self.device.name)
-        with torch.inference_mode():
-            out = torch.nn.functional.normalize(self.module(framed).float(), dim=1)
-        return np.asarray(out.cpu().numpy(), dtype=np.float32)
+        return embed_joints(self.module, joints, self.device.name)
 
     def neutral_row(self) -> F32:
         """``(D,)`` the zero-information row (the net's mean training pose, embedded)."""

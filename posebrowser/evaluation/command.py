@@ -380,11 +380,11 @@ def untrained_embeddings(engine: Any, rows: NDArray[np.int64], seed: int) -> NDA
     embedder = getattr(engine, "image_embedder", None)
     if embedder is None or not hasattr(embedder, "preprocessing"):  # no CNN (e.g. the joints model)
         return None
-    # contiguous (NCHW) float64: the built-in baseline took 120 s instead of 274 s in channels_last
     from posebrowser.nets.mirror_view import unwrap
 
     # the plain architecture: a mirrored view of random weights would add nothing but twice the time
     module = copy.deepcopy(unwrap(embedder.module)).to("cpu").double().eval()
+    # contiguous (NCHW) float64: the built-in baseline took 120 s instead of 274 s in channels_last
     module = module.to(memory_format=torch.contiguous_format)
     torch.manual_seed(seed)
     for layer in module.modules():

@@ -38,6 +38,14 @@ def joints_frame(joints: ArrayLike) -> NDArray[np.float32]:
     return np.asarray(facing_aligned(centred), dtype=np.float32)
 
 
+def embed_joints(module: nn.Module, joints: ArrayLike, device: str = "cpu") -> NDArray[np.float32]:
+    """``(N, 16, 3)`` Z-up joints (any frame) → ``(N, D)`` float32 unit rows of a joints net."""
+    framed = torch.from_numpy(joints_frame(joints)).to(device)
+    with torch.inference_mode():
+        out = F.normalize(module(framed).float(), dim=1)
+    return np.asarray(out.cpu().numpy(), dtype=np.float32)
+
+
 class JointsNet(nn.Module):
     """``(N, 16, 3)`` (or ``(N, 48)``) float32 poses in the joints-net frame → ``(N, 128)`` unit rows."""
 

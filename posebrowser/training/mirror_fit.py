@@ -87,13 +87,16 @@ def run_mirror_view(
 ) -> None:
     """Fit the mirror map of ``<out>/image_net`` on the train split of ``--gallery`` and save the net with
     its mirrored view in place (a net that already has one is refitted from its plain net)."""
-    from posebrowser.nets.checkpoint import load_model, save_model
+    from posebrowser.nets.checkpoint import load_model, read_card, save_model
     from posebrowser.nets.mirror_view import CONFIG_KEY
     from posebrowser.nets.preprocessing import Preprocessing
 
     stem = Path(args.out) / "image_net"
-    saved, card = load_model(stem, expect_kind="image")
-    net, preprocessing = image or (saved, Preprocessing.from_dict(card.preprocessing))
+    if image is not None:  # train all: the net it just saved, already in memory
+        (net, preprocessing), card = image, read_card(stem)
+    else:
+        net, card = load_model(stem, expect_kind="image")
+        preprocessing = Preprocessing.from_dict(card.preprocessing)
     gallery, images, plain = _fit_images(args, data)
     wrapped, figures = fit_mirror_view(net, preprocessing, images, args.device, plain)
     fit = {**figures, "seed": args.seed, "gallery": gallery.content_hash}

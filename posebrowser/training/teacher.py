@@ -43,24 +43,18 @@ class TeacherTargets:
         (rows with missing joints get no target)."""
         from posebrowser.errors import CheckpointError
         from posebrowser.nets.checkpoint import load_model
-        from posebrowser.nets.joints_net import JointsNet, joints_frame
+        from posebrowser.nets.joints_net import JointsNet, embed_joints
 
         module, card = load_model(teacher, expect_kind="image")
         if not isinstance(module, JointsNet):
             raise CheckpointError(f"The teacher must be a joints net, not a {card.net} model.", path=teacher)
-
-        def embed(poses: NDArray[np.float32]) -> NDArray[np.float32]:
-            with torch.inference_mode():
-                out = module(torch.from_numpy(joints_frame(poses)))
-            return np.asarray(torch.nn.functional.normalize(out.float(), dim=1).numpy(), np.float32)
-
         joints = np.asarray(joints_3d, dtype=np.float32)
         finite = np.isfinite(joints).all(axis=(1, 2))
         plain = np.full((len(joints), card.embedding_dim), np.nan, np.float32)
         mirrored = np.full_like(plain, np.nan)
         if finite.any():
-            plain[finite] = embed(joints[finite])
-            mirrored[finite] = embed(flip_joints_3d(joints[finite]))
+            plain[finite] = embed_joints(module, joints[finite])
+            mirrored[finite] = embed_joints(module, flip_joints_3d(joints[finite]))
         return cls(plain, mirrored, device)
 
     def loss(self, embeddings: Tensor, rows: NDArray[np.int64], flipped: bool) -> Tensor:
