@@ -51,7 +51,7 @@ from posebrowser.training.losses import (
 )
 from posebrowser.training.memory import CrossBatchMemory
 from posebrowser.training.miners import ThinSlicingMiner, build_miner
-from posebrowser.training.prefetch import prefetched
+from posebrowser.training.prefetch import auto_depth, prefetched
 from posebrowser.training.sampling import NeighbourGroupSampler, ThinSlicingSampler
 from posebrowser.training.teacher import TeacherTargets
 
@@ -121,7 +121,8 @@ class ImageTrainConfig:
     max_batches_per_epoch: int | None = None
     val_batches: int = 5
     probe_heads: bool = False  # fit the fresh heads on the frozen embeddings first (fine-tuning a net)
-    prefetch: int = 2  # batches prepared ahead on a background thread (0 = serial; same results either way)
+    #: batches prepared ahead on a background thread (0 = serial; same results either way); None: auto_depth
+    prefetch: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -246,6 +247,9 @@ def train_image_net(
         plain_to_tensor = to_tensor
     numpy_rng = seed_everything(config.seed)
     device = choose_device(config.device)
+    depth = config.prefetch
+    if depth is None:
+        depth = auto_depth(device.type == "cuda", torch.get_num_threads())
     net.to(device)
     net.to(memory_format=torch.channels_last)  # measured faster on CPU for these nets
     optimizer = build_optimizer(net, config)
@@ -290,7 +294,7 @@ def train_image_net(
 
     def epoch_batches(epoch: int) -> Iterator[tuple[Any, Tensor, bool]]:
         batches = (b for _, b in zip(range(per_epoch), sampler.epoch(epoch, numpy_rng), strict=False))
-        return prefetched(batches, prepare, config.prefetch)
+        return prefetched(batches, prepare, depth)
 
     def batch_loss(prepared: tuple[Any, Tensor, bool]) -> tuple[Tensor, int]:
         batch, cpu_inputs, flipped = prepared

@@ -225,6 +225,8 @@ class TrainResult:
     start_epoch: int
     seconds: float
     images_seen: int
+    #: of ``seconds``, the time spent after each epoch's batches: validation, checkpoint and loss curve
+    end_of_epoch_seconds: float = 0.0
 
     @property
     def images_per_second(self) -> float:
@@ -307,6 +309,7 @@ class EpochLoop:
     ) -> TrainResult:
         """Train epochs ``start_epoch … epochs − 1`` (see the class doc); leaves ``net`` in eval mode."""
         items_seen = 0
+        end_of_epoch_seconds = 0.0
         began = time.perf_counter()
         for epoch in range(self.start_epoch, epochs):
             self.net.train()
@@ -333,9 +336,12 @@ class EpochLoop:
                 close = getattr(batches, "close", None)
                 if close is not None:
                     close()  # a prefetching generator stops and joins its thread
+            ended = time.perf_counter()
             self._end_epoch(epoch, losses, validate)
+            end_of_epoch_seconds += time.perf_counter() - ended
         self.net.eval()
-        return TrainResult(self.history, self.start_epoch, time.perf_counter() - began, items_seen)
+        seconds = time.perf_counter() - began
+        return TrainResult(self.history, self.start_epoch, seconds, items_seen, end_of_epoch_seconds)
 
     def _end_epoch(self, epoch: int, losses: list[float], validate: Callable[[], float] | None) -> None:
         if self.scheduler is not None:

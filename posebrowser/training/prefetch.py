@@ -6,14 +6,19 @@ producer consumes the batch iterator in order, so every random draw happens in e
 serial loop: results are bit-identical to running without prefetching, and a resumable checkpoint taken
 after the iterator is exhausted sees the same random-generator state.
 
-Measured with ``benchmarks/bench_training.py`` (the shipped recipe, before the augmentation was fused): on
-2 CPU cores it gained nothing measurable (65–74 % of the bare step with it, 72 % without), because torch
-already keeps both cores busy; it is meant for a GPU, where batch preparation on the CPU overlaps the GPU's
-step. What closed the gap on the CPU is doing less work per batch (``training/batch_inputs.py``).
+Measured with ``benchmarks/bench_training.py`` on 2 CPU cores, where torch's two threads already keep both
+cores busy: before the augmentation was fused it gained nothing (65–74 % of the bare step with it, 72 %
+without); with the fused recipe the serial loop was ahead in 8 of 12 runs, behind in 2 (serial minus
+two-ahead, in the ratio to the bare step: −0.05 to +0.09, mean +0.03; in the last run ahead in 8 of 9
+rounds). So
+:func:`auto_depth` prefetches on a GPU, where batch preparation on the CPU overlaps the GPU's step, and on
+a CPU only when a core is left free of torch's threads (not measured: no such machine here). What closed
+the gap on the CPU is doing less work per batch (``training/batch_inputs.py``).
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterator
@@ -26,6 +31,13 @@ _DONE = object()
 class _Failure:
     def __init__(self, error: BaseException) -> None:
         self.error = error
+
+
+def auto_depth(on_gpu: bool, torch_threads: int, cores: int | None = None) -> int:
+    """Batches to prepare ahead: 2 on a GPU, or when a CPU core is left free of torch's threads; else 0."""
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return 2 if on_gpu or cores > torch_threads else 0
 
 
 def prefetched(

@@ -167,3 +167,29 @@ def test_the_loop_closes_a_batch_stream_it_stops_early(tmp_path: Path) -> None:
         assert closed == [0]  # closed when the cancel left the loop, not later by the garbage collector
     else:
         pytest.fail("the cancel did not stop the loop")
+
+
+def test_the_result_times_the_end_of_epoch_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    net = TinyPosebitNet(4)
+    original = EpochLoop._end_epoch
+
+    def slow_end(self: EpochLoop, *args: Any) -> None:
+        time.sleep(0.05)
+        original(self, *args)
+
+    monkeypatch.setattr(EpochLoop, "_end_epoch", slow_end)
+    loop = EpochLoop(
+        name="test",
+        net=net,
+        optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
+        numpy_rng=np.random.default_rng(0),
+        config={},
+        state_path=tmp_path / "state.pt",
+        curve_path=tmp_path / "curve.png",
+        curve_title="test",
+    )
+    result = loop.run(3, 2, lambda epoch: iter([torch.ones(2, 4)] * 2), lambda x: (net(x).sum(), len(x)))
+    assert result.images_seen == 12
+    assert 3 * 0.05 <= result.end_of_epoch_seconds < result.seconds

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ import torch
 from test_training_trainers import TinyImageNet, _config, make_data, to_tensor
 
 from posebrowser.training.image_trainer import train_image_net
-from posebrowser.training.prefetch import prefetched
+from posebrowser.training.prefetch import auto_depth, prefetched
 
 
 def _prefetch_threads() -> list[threading.Thread]:
@@ -65,3 +66,34 @@ def test_training_with_prefetch_equals_serial_training(tmp_path: Path) -> None:
         weights.append([p.detach().clone() for p in net.parameters()])
     for serial, ahead in zip(*weights, strict=True):
         np.testing.assert_array_equal(serial.numpy(), ahead.numpy())
+
+
+@pytest.mark.parametrize(
+    ("on_gpu", "threads", "cores", "depth"),
+    [(True, 2, 2, 2), (False, 2, 2, 0), (False, 2, 4, 2), (False, 16, 16, 0), (True, 16, 16, 2)],
+)
+def test_auto_depth_prefetches_on_a_gpu_or_with_a_core_left_free(
+    on_gpu: bool, threads: int, cores: int, depth: int
+) -> None:
+    assert auto_depth(on_gpu, threads, cores) == depth
+
+
+def test_the_trainer_prefetches_as_auto_depth_says_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from posebrowser.training import image_trainer
+
+    depths: list[int] = []
+    original = image_trainer.prefetched
+
+    def spy(items: Any, prepare: Any, depth: int = 2) -> Any:
+        depths.append(depth)
+        return original(items, prepare, depth)
+
+    monkeypatch.setattr(image_trainer, "prefetched", spy)
+    monkeypatch.setattr(image_trainer, "auto_depth", lambda on_gpu, threads: 7 if not on_gpu else -1)
+    images, gt, _ = make_data(seed=4)
+    for told in (None, 0, 2):
+        config = _config(epochs=1, prefetch=told)
+        train_image_net(TinyImageNet(), images, gt, to_tensor, config, tmp_path / f"t{told}")
+    assert depths == [7, 0, 2]
