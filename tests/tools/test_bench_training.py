@@ -3,21 +3,14 @@ and the end-of-epoch work once per recipe epoch, and equals the bench's own rate
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_training.py"
+from script_loader import load_script
 
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_training", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/bench_training.py")
 
 
 def test_the_recipe_shares_charge_decoding_per_epochs_and_the_checkpoint_per_recipe_batches() -> None:

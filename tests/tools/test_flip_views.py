@@ -4,26 +4,17 @@ test is the exact binomial one."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+from script_loader import load_script
 
 from posebrowser.evaluation.metrics import embedding_distances, retrieval_scores
 
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "flip_views.py"
-
 
 def _tool() -> ModuleType:
-    sys.path.insert(0, str(TOOL.parent))
-    spec = importlib.util.spec_from_file_location("flip_views", TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tools/flip_views.py")
 
 
 def _unit_rows(rng: np.random.Generator, count: int, dim: int = 16) -> np.ndarray:

@@ -4,23 +4,16 @@ on the committed reports."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
-
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "stress_margins.py"
+from script_loader import ROOT, load_script
 
 
 def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("stress_margins", TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tools/stress_margins.py")
 
 
 def _series(hit: float, chance: float) -> dict[str, list[float]]:
@@ -66,7 +59,7 @@ def test_no_interval_when_a_margin_is_not_above_chance() -> None:
 def test_models_readme_stress_table_is_the_tool_on_the_committed_reports(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    root = TOOL.parents[1]
+    root = ROOT
     evaluation = root / "models" / "evaluation"
     stress = [evaluation / "stress" / name for name in ("random-poses", "camera-shift", "body-shift")]
     assert _tool().main([str(evaluation), *map(str, stress)]) == 0

@@ -34,6 +34,20 @@ def posebit_data() -> tuple[NDArray[np.int8], NDArray[np.float32]]:
 POSEBIT_CONFIG = {"loss": "ranking", "epochs": 4, "batch_size": 16, "lr": 1e-2, "device": "cpu"}
 
 
+def _plain_loop(net: torch.nn.Module, tmp_path: Path) -> EpochLoop:
+    """An epoch loop with plain SGD and its files in ``tmp_path``."""
+    return EpochLoop(
+        name="test",
+        net=net,
+        optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
+        numpy_rng=np.random.default_rng(0),
+        config={},
+        state_path=tmp_path / "state.pt",
+        curve_path=tmp_path / "curve.png",
+        curve_title="test",
+    )
+
+
 def test_both_trainers_run_the_shared_epoch_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runs: list[tuple[str, int]] = []
     original = EpochLoop.run
@@ -150,16 +164,7 @@ def test_the_loop_closes_a_batch_stream_it_stops_early(tmp_path: Path) -> None:
         finally:
             closed.append(epoch)
 
-    loop = EpochLoop(
-        name="test",
-        net=net,
-        optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
-        numpy_rng=np.random.default_rng(0),
-        config={},
-        state_path=tmp_path / "state.pt",
-        curve_path=tmp_path / "curve.png",
-        curve_title="test",
-    )
+    loop = _plain_loop(net, tmp_path)
     checks = iter(range(100))
     try:
         loop.run(2, 5, stream, lambda x: (net(x).sum(), len(x)), cancel=lambda: next(checks) == 2)
@@ -180,16 +185,7 @@ def test_the_result_times_the_end_of_epoch_apart(tmp_path: Path, monkeypatch: py
         original(self, *args)
 
     monkeypatch.setattr(EpochLoop, "_end_epoch", slow_end)
-    loop = EpochLoop(
-        name="test",
-        net=net,
-        optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
-        numpy_rng=np.random.default_rng(0),
-        config={},
-        state_path=tmp_path / "state.pt",
-        curve_path=tmp_path / "curve.png",
-        curve_title="test",
-    )
+    loop = _plain_loop(net, tmp_path)
     result = loop.run(3, 2, lambda epoch: iter([torch.ones(2, 4)] * 2), lambda x: (net(x).sum(), len(x)))
     assert result.images_seen == 12
     assert 3 * 0.05 <= result.end_of_epoch_seconds < result.seconds
