@@ -174,12 +174,10 @@ def _bare(args: argparse.Namespace, net: torch.nn.Module, preprocessing: Any, im
 
 def _preparation_depths(args: argparse.Namespace) -> tuple[int, int]:
     """The recipe's prefetch depth on this machine (or ``--prefetch``) and the other choice to compare."""
+    from posebrowser.training.image_trainer import prefetch_depth
     from posebrowser.training.loop import choose_device
-    from posebrowser.training.prefetch import auto_depth
 
-    depth = args.prefetch
-    if depth is None:
-        depth = auto_depth(choose_device(args.device).type == "cuda", torch.get_num_threads())
+    depth = prefetch_depth(args.prefetch, choose_device(args.device))
     return depth, 0 if depth > 0 else 2
 
 

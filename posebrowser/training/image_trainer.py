@@ -132,6 +132,13 @@ class ImageTrainConfig:
         return data
 
 
+def prefetch_depth(prefetch: int | None, device: torch.device) -> int:
+    """``prefetch`` when given, else what :func:`auto_depth` picks for ``device`` and torch's threads."""
+    if prefetch is not None:
+        return prefetch
+    return auto_depth(device.type == "cuda", torch.get_num_threads())
+
+
 def _is_head_parameter(name: str) -> bool:
     return name.startswith(("fc", "embedding", "head"))
 
@@ -247,9 +254,7 @@ def train_image_net(
         plain_to_tensor = to_tensor
     numpy_rng = seed_everything(config.seed)
     device = choose_device(config.device)
-    depth = config.prefetch
-    if depth is None:
-        depth = auto_depth(device.type == "cuda", torch.get_num_threads())
+    depth = prefetch_depth(config.prefetch, device)
     net.to(device)
     net.to(memory_format=torch.channels_last)  # measured faster on CPU for these nets
     optimizer = build_optimizer(net, config)
