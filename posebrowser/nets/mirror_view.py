@@ -68,6 +68,13 @@ def fit_rotation(plain: NDArray[np.floating], mirrored: NDArray[np.floating]) ->
     return np.asarray(u @ vt)
 
 
+def net_label(net: nn.Module) -> str:
+    """The net's class for people: "<plain net class> + mirrored view" for a :class:`MirrorViewNet`."""
+    if isinstance(net, MirrorViewNet):
+        return f"{type(net.net).__name__} + mirrored view"
+    return type(net).__name__
+
+
 def unwrap(net: nn.Module) -> nn.Module:
     """The plain net inside a :class:`MirrorViewNet` (any other net as it is): what training changes."""
     return net.net if isinstance(net, MirrorViewNet) else net

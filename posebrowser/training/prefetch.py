@@ -10,10 +10,9 @@ Measured with ``benchmarks/bench_training.py`` on 2 CPU cores, where torch's two
 cores busy: before the augmentation was fused it gained nothing (65–74 % of the bare step with it, 72 %
 without); with the fused recipe the serial loop was ahead in 8 of 12 runs, behind in 2 (serial minus
 two-ahead, in the ratio to the bare step: −0.05 to +0.09, mean +0.03; in the last run ahead in 8 of 9
-rounds). So
-:func:`auto_depth` prefetches on a GPU, where batch preparation on the CPU overlaps the GPU's step, and on
-a CPU only when a core is left free of torch's threads (not measured: no such machine here). What closed
-the gap on the CPU is doing less work per batch (``training/batch_inputs.py``).
+rounds). So :func:`auto_depth` prefetches on a GPU, where batch preparation on the CPU overlaps the GPU's
+step, and on a CPU only when a core is left free of torch's threads (not measured: no such machine here).
+What closed the gap on the CPU is doing less work per batch (``training/batch_inputs.py``).
 """
 
 from __future__ import annotations

@@ -152,10 +152,7 @@ def _model_name(engine: Any) -> str:
     name = getattr(engine, "model_name", None)
     embedder = getattr(engine, "image_embedder", None)
     if name is None and embedder is not None and hasattr(embedder, "module"):
-        module = embedder.module
-        label = type(module).__name__
-        inner = getattr(module, "net", None)
-        if label == "MirrorViewNet" and inner is not None:
-            label = f"{type(inner).__name__} + mirrored view"
-        name = f"{label} {str(getattr(embedder, 'model_sha256', ''))[:8]}".strip()
+        from posebrowser.nets.mirror_view import net_label  # torch is loaded: the embedder holds a net
+
+        name = f"{net_label(embedder.module)} {str(getattr(embedder, 'model_sha256', ''))[:8]}".strip()
     return str(name or "none (embeddings only)")
