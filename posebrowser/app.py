@@ -44,9 +44,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto")
     parser.add_argument(
         "--image-model",
-        default="image_net",
-        help="image model in the models folder: image_net (the CNN, default) or joints_net (pose "
-        "estimator + joints net; posebit queries and masks are off, they live in the CNN's space)",
+        default=None,
+        help="image model in the models folder: fused_net (the CNN blended with the pose estimator's "
+        "reading; default where present), image_net (the CNN alone) or joints_net (pose estimator + "
+        "joints net; posebit queries and masks are off, they live in the CNN's space)",
     )
     parser.add_argument("--cache-dir", help="embedding cache folder")
     parser.add_argument("--settings", help="settings INI file (default: the user's settings)")
@@ -57,7 +58,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 #: Image models the app can open, in menu order: (models-folder name, label).
 IMAGE_MODELS: tuple[tuple[str, str], ...] = (
-    ("image_net", "Image CNN (EfficientNet-Lite0)"),
+    ("fused_net", "Image CNN + pose estimator (fused)"),
+    ("image_net", "Image CNN alone (EfficientNet-Lite0)"),
     ("joints_net", "Pose estimator + joints net"),
 )
 
@@ -68,10 +70,12 @@ class RealEngineFactory:
     *Image model* menu changes it and reopens the gallery."""
 
     def __init__(
-        self, models_dir: str | None, device: str, cache_dir: str | None, image_model: str = "image_net"
+        self, models_dir: str | None, device: str, cache_dir: str | None, image_model: str | None = None
     ) -> None:
         self.models_dir, self.device, self.cache_dir = models_dir, device, cache_dir
-        self.image_model = image_model
+        present = [name for name, _ in self.image_models()]
+        # default: the first model of the menu the folder has (the fused model, else the CNN alone)
+        self.image_model = image_model or (present[0] if present else "image_net")
 
     def image_models(self) -> tuple[tuple[str, str], ...]:
         """The image models present in the models folder, as (name, label)."""

@@ -33,8 +33,15 @@ class _Context:
         return False
 
 
+def _default_model() -> str:
+    """The app's default: the fused model where the shipped folder has it, else the CNN alone."""
+    from posebrowser.core.locations import default_models_dir
+
+    return "fused_net" if (default_models_dir() / "fused_net.safetensors").is_file() else "image_net"
+
+
 @pytest.mark.parametrize(
-    "argv,expected", [([], "image_net"), (["--image-model", "joints_net"], "joints_net")]
+    "argv,expected", [([], _default_model()), (["--image-model", "joints_net"], "joints_net")]
 )
 def test_the_app_opens_the_chosen_image_model(
     monkeypatch: pytest.MonkeyPatch, argv: list[str], expected: str

@@ -19,6 +19,9 @@ REPORT = ROOT / "models" / "evaluation" / "report.json"
 # README row label → report series name (rows the report has; other README rows are checked elsewhere)
 HIT_ROWS = {
     "**image query**": "image query",
+    "image query, the CNN alone (no pose estimator)": (
+        "image query, CNN alone (the fused model without the pose estimator)"
+    ),
     "image query, joints model (BlazePose 3-D joints → joints net)": (
         "joints model (BlazePose 3-D joints → joints net)"
     ),
@@ -118,7 +121,12 @@ def test_readme_hit1_intervals_follow_from_the_report() -> None:
 
 
 def test_the_report_is_of_the_shipped_models() -> None:
+    """The posebit net by its card's sha256; the default image model — the fused one, whose identity
+    covers its own file, the CNN's, the joints net's and the estimator's version — as it loads."""
+    from posebrowser.core.image_models import image_embedder_from_checkpoint
+
     meta = json.loads(REPORT.read_text(encoding="utf-8"))["meta"]
-    for name, key in (("image_net", "image_model_sha256"), ("posebit_net", "posebit_model_sha256")):
-        card = json.loads((ROOT / "models" / f"{name}.json").read_text(encoding="utf-8"))
-        assert meta[key] == card["sha256"], name
+    card = json.loads((ROOT / "models" / "posebit_net.json").read_text(encoding="utf-8"))
+    assert meta["posebit_model_sha256"] == card["sha256"]
+    fused = image_embedder_from_checkpoint(ROOT / "models" / "fused_net", "cpu")
+    assert meta["image_model_sha256"] == fused.model_sha256

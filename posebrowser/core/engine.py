@@ -35,11 +35,20 @@ from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import CacheError, QueryError, UnknownPosebitError, VocabularyMismatchError
 
 F32 = NDArray[np.float32]
-DEFAULT_IMAGE_MODEL = "image_net"  # the models folder's image model; another (``image_model``) turns
-# off the posebit net and masks, which were trained in this one's embedding space
+CNN_IMAGE_MODEL = "image_net"  # the image CNN: the posebit net and the masks were trained in its space
+FUSED_IMAGE_MODEL = "fused_net"  # the CNN blended with the pose estimator's reading, in the CNN's space
+DEFAULT_IMAGE_MODEL = FUSED_IMAGE_MODEL  # falls back to the CNN in a models folder without it
 SHIPPED_EMBEDDINGS_DIR = "embeddings"  # under the models folder: the built-in gallery, embedded once
 Progress = Callable[[int, int], None]
 ConditionsLike = Mapping[str, int] | Sequence[tuple[str, int]]
+
+
+def resolve_image_model(models: Path, name: str) -> str:
+    """``name``, or the CNN when ``name`` is the default fused model and the folder has none (a folder
+    trained before the fusion, or a test's tiny models)."""
+    if name == FUSED_IMAGE_MODEL and not (models / f"{FUSED_IMAGE_MODEL}.json").is_file():
+        return CNN_IMAGE_MODEL
+    return name
 
 
 def shipped_embeddings(models: Path, key: CacheKey, count: int) -> F32 | None:
@@ -162,7 +171,9 @@ class RetrievalEngine:
     ) -> RetrievalEngine:
         """Open a gallery (built-in by default), load the shipped models, embed through the cache
         (in chunks of ``chunk_rows`` images: the unit of resumption after an interruption).
-        ``image_model`` names the image model in the models folder: ``image_net`` (the CNN) or e.g.
+        ``image_model`` names the image model in the models folder: ``fused_net`` (the default: the CNN
+        blended with the pose estimator's reading; the CNN where the folder has none), ``image_net`` (the
+        CNN alone) or e.g.
         ``joints_net`` (pose estimator + joints net; its images without a person are left out like
         unreadable ones).
 
@@ -172,7 +183,7 @@ class RetrievalEngine:
         on ``cancel``; its annotations are marked estimated and the notes go to :attr:`warnings`."""
         from posebrowser.core.cache import CacheKey, EmbeddingCache
         from posebrowser.core.embedder import PosebitEmbedder
-        from posebrowser.core.joints_embedder import image_embedder_from_checkpoint
+        from posebrowser.core.image_models import embedding_space, image_embedder_from_checkpoint
         from posebrowser.data.loading import open_gallery
         from posebrowser.estimate.folder import annotate_if_needed, estimate_cache_root, estimation_notes
         from posebrowser.pose.posebits import get_vocabulary
@@ -188,11 +199,13 @@ class RetrievalEngine:
             )
         vocabulary = get_vocabulary()  # the posebit net's vocabulary; the engine may use the gallery's own
         models = Path(models_dir) if models_dir is not None else default_models_dir()
+        image_model = resolve_image_model(models, image_model)
         embedder = image_embedder_from_checkpoint(models / image_model, choice.name, estimates)
+        in_cnn_space = embedding_space(embedder, image_model) == CNN_IMAGE_MODEL
         posebit_embedder = None
-        if image_model != DEFAULT_IMAGE_MODEL:  # the posebit net and masks live in image_net's space
+        if not in_cnn_space:  # the posebit net and masks live in image_net's space
             warnings.append(
-                f"Posebit queries and masks are off: they belong to {DEFAULT_IMAGE_MODEL}'s "
+                f"Posebit queries and masks are off: they belong to {CNN_IMAGE_MODEL}'s "
                 f"embedding space, not {image_model}'s."
             )
         elif (models / "posebit_net.safetensors").exists():
@@ -202,7 +215,7 @@ class RetrievalEngine:
                 )
             except VocabularyMismatchError as exc:  # image and mask queries still work
                 warnings.append(str(exc))
-        shipped_masks = image_model == DEFAULT_IMAGE_MODEL and (models / "masks.safetensors").exists()
+        shipped_masks = in_cnn_space and (models / "masks.safetensors").exists()
         masks = MaskBank.load(models / "masks.safetensors") if shipped_masks else None
         key = CacheKey(
             embedder.model_sha256,

@@ -2,7 +2,8 @@
 
 :class:`JointsEmbedder` has the image embedder's interface (``embed_images``, ``failures``,
 ``model_sha256``, ``module``, ``device``), so the engine can use it as its image model
-(:func:`image_embedder_from_checkpoint` picks it for a ``joints_mlp`` model card). Each image goes through
+(:func:`posebrowser.core.image_models.image_embedder_from_checkpoint` picks it for a ``joints_mlp``
+model card). Each image goes through
 :class:`posebrowser.estimate.estimator.PoseEstimator` (results kept in the per-image estimate cache, so a
 second pass over a gallery reads them back), its 3-D joints are put in the joints-net frame and embedded.
 
@@ -27,14 +28,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posebrowser.core.device import DeviceChoice, resolve_device
-from posebrowser.core.embedder import Embedder, _module_fingerprint
+from posebrowser.core.embedder import _module_fingerprint
 from posebrowser.errors import CheckpointError, DataError, JobCancelledError
 from posebrowser.estimate.cache import EstimateCache, default_estimate_cache_dir, estimate_cached
 from posebrowser.estimate.result import PoseEstimate
 from posebrowser.nets.joints_net import embed_joints
 
 if TYPE_CHECKING:
-
     from posebrowser.estimate.estimator import PoseEstimator
     from posebrowser.nets.joints_net import JointsNet
 
@@ -162,16 +162,3 @@ class JointsEmbedder:
             if self.no_person == "exclude":
                 self.failures.append((row, NO_PERSON_MESSAGE))
         return found
-
-
-def image_embedder_from_checkpoint(
-    path: str | Path, device: str = "auto", estimate_cache_dir: str | Path | None = None
-) -> Embedder | JointsEmbedder:
-    """The embedder of an image model: the CNN :class:`Embedder`, or :class:`JointsEmbedder` for a
-    ``joints_mlp`` card (estimator + joints net), whose estimates go to ``estimate_cache_dir`` (the
-    engine's, so a photo folder annotated while opening is not estimated a second time)."""
-    from posebrowser.nets.checkpoint import read_card
-
-    if read_card(path).net == JOINTS_NET:
-        return JointsEmbedder.from_checkpoint(path, device, estimate_cache_dir)
-    return Embedder.from_checkpoint(path, device)

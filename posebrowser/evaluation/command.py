@@ -262,6 +262,7 @@ def evaluate_engine(
         baselines[ORACLE] = oracle
     if untrained is not None:
         baselines[UNTRAINED] = untrained
+    baselines.update(cnn_alone_vectors(engine, both))
     joints_rows, joints_meta = joints_model_vectors(gallery, both, len(query_rows), joints_model)
     baselines.update(joints_rows)
     for label, vectors in baselines.items():
@@ -404,6 +405,19 @@ def untrained_embeddings(engine: Any, rows: NDArray[np.int64], seed: int) -> NDA
     centred = unit - np.nanmean(unit, axis=0)
     scale = float(np.sqrt(np.nanmean((centred**2).sum(axis=1))))
     return np.asarray(centred / (scale if scale > 0 else 1.0), dtype=np.float32)
+
+
+CNN_ALONE = "image query, CNN alone (the fused model without the pose estimator)"
+
+
+def cnn_alone_vectors(engine: Any, rows: NDArray[np.int64]) -> dict[str, NDArray[np.float32]]:
+    """With the fused image model: its CNN's own rows for gallery ``rows`` (what the estimator adds is
+    the difference to the image query's row); nothing for any other image model."""
+    embedder = getattr(engine, "image_embedder", None)
+    cnn = getattr(embedder, "image", None)
+    if cnn is None or not hasattr(embedder, "fusion"):
+        return {}
+    return {CNN_ALONE: np.asarray(cnn.embed_images(engine.gallery, indices=rows), dtype=np.float32)}
 
 
 JOINTS_ESTIMATED = "joints model (BlazePose 3-D joints → joints net)"

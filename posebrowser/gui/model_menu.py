@@ -1,6 +1,7 @@
-"""The *Image model* menu: which image model embeds the gallery and the queries — the image CNN, or the
-pose estimator followed by the joints net — among those present in the models folder. Choosing one
-reopens the gallery with it."""
+"""The *Image model* menu: which image model embeds the gallery and the queries — the image CNN blended
+with the pose estimator's reading (the fused model, the default), the image CNN alone, or the pose
+estimator followed by the joints net — among those present in the models folder. Choosing one reopens
+the gallery with it."""
 
 from __future__ import annotations
 

@@ -45,11 +45,15 @@ class MirrorViewNet(nn.Module):
 
     def set_rotation(self, rotation: NDArray[np.floating]) -> None:
         """Install a fitted (D, D) orthogonal map (see :func:`fit_rotation`)."""
-        current: torch.Tensor = self.rotation  # type: ignore[assignment]
-        values = torch.as_tensor(np.asarray(rotation), dtype=current.dtype)
-        if values.shape != current.shape:
-            raise ValueError(f"rotation must be {tuple(current.shape)}, not {tuple(values.shape)}")
-        current.copy_(values)
+        install_rotation(self.rotation, rotation)  # type: ignore[arg-type]
+
+
+def install_rotation(buffer: torch.Tensor, rotation: NDArray[np.floating]) -> None:
+    """Copy a fitted (D, D) map into a module's ``rotation`` buffer; a map of another shape is refused."""
+    values = torch.as_tensor(np.asarray(rotation), dtype=buffer.dtype)
+    if values.shape != buffer.shape:
+        raise ValueError(f"rotation must be {tuple(buffer.shape)}, not {tuple(values.shape)}")
+    buffer.copy_(values)
 
 
 def fit_rotation(plain: NDArray[np.floating], mirrored: NDArray[np.floating]) -> NDArray[np.float64]:

@@ -22,7 +22,7 @@ from posebrowser.nets.preprocessing import (
 if TYPE_CHECKING:
     from torch import nn
 
-NetKind = Literal["image", "posebit", "mask", "joints"]
+NetKind = Literal["image", "posebit", "mask", "joints", "fusion"]
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,9 @@ class NetSpec:
 
     ``build(**config)`` returns a freshly initialised ``nn.Module``; ``preprocessing`` (image nets only)
     gives the input pipeline the weights expect; ``default_config`` documents the accepted keys. ``kind``
-    is what the module takes: images, posebytes, embeddings (masks) or 3-D joints (``joints``: its model
-    card says ``image``, because the app feeds it images through the pose estimator).
+    is what the module takes: images, posebytes, embeddings (masks), 3-D joints (``joints``: its model
+    card says ``image``, because the app feeds it images through the pose estimator) or an image's CNN and
+    joints-net rows (``fusion``: its card says ``image`` too, the fused image model).
     """
 
     name: str
@@ -78,6 +79,12 @@ def _build_joints(**config: Any) -> nn.Module:
     from posebrowser.nets.joints_net import JointsNet
 
     return JointsNet(**config)
+
+
+def _build_fusion(**config: Any) -> nn.Module:
+    from posebrowser.nets.fusion import EstimatorFusion
+
+    return EstimatorFusion(**config)
 
 
 def _build_mask(**config: Any) -> nn.Module:
@@ -149,6 +156,21 @@ NETS: Mapping[str, NetSpec] = MappingProxyType(
             "model (card kind 'image') behind the pose estimator.",
             default_config=MappingProxyType(
                 {"hidden": 512, "depth": 2, "embedding_dim": 128, "dropout": 0.0}
+            ),
+        ),
+        "estimator_fusion": NetSpec(
+            name="estimator_fusion",
+            kind="fusion",
+            build=_build_fusion,
+            description="The image CNN's embedding blended with the pose estimator's (joints net, mapped "
+            "into the CNN's space by a fitted rotation); an image model (card kind 'image') of two models.",
+            default_config=MappingProxyType(
+                {
+                    "embedding_dim": 128,
+                    "weight": 0.3,
+                    "image_model": "image_net",
+                    "joints_model": "joints_net",
+                }
             ),
         ),
         "embedding_mask": NetSpec(

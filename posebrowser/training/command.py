@@ -1,7 +1,8 @@
 """``posebrowser train image|posebit|masks|all`` — gallery → trained models in ``--out``.
 
 ``all`` runs image net → embed the train split → posebit net → masks (→ the image net's mirrored view with
-``--mirror-view``; ``train mirror-view`` runs that step alone). Outputs (``--out``, default
+``--mirror-view``; ``train mirror-view`` runs that step alone; ``train fusion`` fits the fused image
+model of ``<out>/image_net`` and ``<out>/joints_net``). Outputs (``--out``, default
 ``models/``): ``image_net``, ``posebit_net`` (``.safetensors`` + ``.json`` model cards), ``masks.safetensors``
 + ``masks.json``; resumable states and loss-curve PNGs go to ``<out>/training/``. ``--tiny`` is a preset for
 tests and smoke runs (≤ 48 train images, 1 epoch, a narrow one-block-per-stage compact net at 64 px).
@@ -469,6 +470,13 @@ def _run_mirror_view(
     _report(args, "image_net (mirror view)", [])
 
 
+def _run_fusion(args: argparse.Namespace) -> None:
+    from posebrowser.training.fusion_fit import run_fusion
+
+    run_fusion(args)
+    _report(args, "fused_net (image_net + pose estimator)", [])
+
+
 def _report(args: argparse.Namespace, what: str, losses: list[float]) -> None:
     if args.json:
         print(json.dumps({"model": what, "out": str(args.out), "train_loss": losses}))
@@ -483,6 +491,7 @@ def _run(args: argparse.Namespace) -> int:
         "posebit": run_posebit,
         "masks": run_masks,
         "mirror-view": _run_mirror_view,
+        "fusion": _run_fusion,
         "all": run_all,
     }
     try:
@@ -509,6 +518,14 @@ def _finite_non_negative(text: str) -> float:
     return value
 
 
+def _unit_interval(text: str) -> float:
+    """argparse type: a number in [0, 1]."""
+    value = _finite_non_negative(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, not {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     """argparse type: an integer ≥ 1 (refused at parse time, before any training)."""
     try:
@@ -523,7 +540,7 @@ def _positive_int(text: str) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``train`` sub-command."""
     parser = subparsers.add_parser("train", help="train the image net, posebit net and masks on a gallery")
-    parser.add_argument("what", choices=("image", "posebit", "masks", "mirror-view", "all"))
+    parser.add_argument("what", choices=("image", "posebit", "masks", "mirror-view", "fusion", "all"))
     parser.add_argument("--gallery", default=None, help="gallery folder (default: the built-in gallery)")
     parser.add_argument("--out", default="models", help="output folder for models (default: models/)")
     parser.add_argument(
@@ -737,6 +754,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="all: give the image net a mirrored second view at the end (flip test-time augmentation; "
         "its map fitted on 2,000 train images; twice the embedding time; the shipped recipe). "
         "'train mirror-view' does this step alone on <out>/image_net",
+    )
+    parser.add_argument(
+        "--fusion-weight",
+        type=_unit_interval,
+        default=0.3,
+        help="fusion: the share of the pose estimator's reading in the fused image model (default 0.3, "
+        "chosen on the validation halves); 'train fusion' fits <out>/fused_net from <out>/image_net and "
+        "<out>/joints_net",
     )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--seed", type=int, default=0)

@@ -287,3 +287,28 @@ def test_unreadable_gallery_images_are_left_out_not_zero_vectors(
     parsed = parser.parse_args(args)
     assert parsed.func(parsed) == 0
     assert capsys.readouterr().err.count("could not be read") == 1
+
+
+def test_the_fused_model_is_the_default_and_keeps_posebit_queries(workspace: Path, tmp_path: Path) -> None:
+    """A models folder with ``fused_net`` opens it by default; it lives in the CNN's space, so the posebit
+    net and the masks stay on, and images where the estimator finds nobody (noise) keep the CNN's rows."""
+    import shutil
+
+    from posebrowser.core.fused_embedder import FusedEmbedder
+    from posebrowser.nets.fusion import EstimatorFusion
+    from posebrowser.nets.joints_net import JointsNet
+
+    models = tmp_path / "models"
+    shutil.copytree(workspace / "models", models)
+    save_model(models / "joints_net", JointsNet(hidden=16), ModelCard("joints_mlp", {"hidden": 16}, "image"))
+    save_model(models / "fused_net", EstimatorFusion(), ModelCard("estimator_fusion", {}, "image"))
+    fused = RetrievalEngine.open(workspace / "gallery", models, "cpu", tmp_path / "cache")
+    cnn = RetrievalEngine.open(
+        workspace / "gallery", models, "cpu", tmp_path / "cache", image_model="image_net"
+    )
+    assert isinstance(fused.image_embedder, FusedEmbedder)
+    assert not isinstance(cnn.image_embedder, FusedEmbedder)
+    assert fused.posebit_embedder is not None and fused.masks is not None and not fused.warnings
+    assert len(fused.image_embedder.no_person_rows) > 0  # noise images: nobody found, the CNN's rows
+    rows = fused.image_embedder.no_person_rows
+    np.testing.assert_allclose(fused.embeddings[rows], cnn.embeddings[rows], atol=1e-5)

@@ -7,46 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from pose_fakes import random_poses
+from pose_fakes import FakeEstimator, picture, random_poses
 
 from posebrowser.core.embedder import Embedder
-from posebrowser.core.joints_embedder import NO_PERSON_MESSAGE, JointsEmbedder, image_embedder_from_checkpoint
+from posebrowser.core.image_models import image_embedder_from_checkpoint
+from posebrowser.core.joints_embedder import NO_PERSON_MESSAGE, JointsEmbedder
 from posebrowser.errors import DataError
 from posebrowser.estimate.estimator import PoseEstimator
-from posebrowser.estimate.result import NoPersonFound, PersonBox, PoseEstimate
 from posebrowser.nets.checkpoint import ModelCard, save_model
 from posebrowser.nets.joints_net import JointsNet
-
-
-class FakeEstimator:
-    """Reads the pose index from the image's first pixel; 255 means nobody is there."""
-
-    version = "fake-estimator-1"
-
-    def __init__(self, poses: np.ndarray) -> None:
-        self.poses = poses.astype(np.float32)
-        self.calls = 0
-
-    def estimate(self, image: np.ndarray) -> PoseEstimate | NoPersonFound:
-        self.calls += 1
-        index = int(image[0, 0, 0])
-        if index == 255:
-            return NoPersonFound("no-person", "No person was found in the image.", (8, 8), self.version)
-        return PoseEstimate(
-            image_size=(8, 8),
-            box=PersonBox(0, 0, 8, 8),
-            joints_2d=np.zeros((16, 2), np.float32),
-            joints_3d=self.poses[index],
-            confidence=np.ones(16, np.float32),
-            posebits=np.zeros(3, np.int8),
-            vocabulary_version="v",
-            people_found=1,
-            estimator=self.version,
-        )
-
-
-def picture(index: int) -> np.ndarray:
-    return np.full((8, 8, 3), index, dtype=np.uint8)
 
 
 @pytest.fixture
@@ -102,16 +71,9 @@ def test_the_model_card_picks_the_embedder(tmp_path) -> None:
     embedder = image_embedder_from_checkpoint(tmp_path / "joints_net", "cpu")
     assert isinstance(embedder, JointsEmbedder)
     assert embedder.model_sha256 != written.sha256  # the estimator's version is part of it
-    from posebrowser.nets.compact import CompactImageNet
-    from posebrowser.nets.preprocessing import compact_preprocessing
+    from tiny_models import save_tiny_cnn
 
-    cnn_card = ModelCard(
-        net="compact_resnet",
-        config={"width": 0.25, "blocks": [1, 1, 1, 1]},
-        kind="image",
-        preprocessing=compact_preprocessing().to_dict(),
-    )
-    save_model(tmp_path / "cnn", CompactImageNet(width=0.25, blocks=(1, 1, 1, 1)), cnn_card)
+    save_tiny_cnn(tmp_path / "cnn")
     assert isinstance(image_embedder_from_checkpoint(tmp_path / "cnn", "cpu"), Embedder)
 
 

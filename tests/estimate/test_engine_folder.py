@@ -158,10 +158,17 @@ def test_posebrowser_evaluate_runs_on_the_folder_and_says_it_is_estimated(
             assert np.all(np.isfinite(values)), table["title"]
 
 
-def test_posebrowser_embed_does_not_estimate_poses(
+def test_posebrowser_embed_does_not_annotate_the_folder(
     folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The CNN alone needs no pose estimate; the default fused model estimates each image once, for its
+    reading only (the folder's annotation is not built: one estimate per image, not two)."""
     cache = tmp_path / "cache"
-    assert cli_main(["embed", "--gallery", str(folder), "--cache-dir", str(cache), "--device", "cpu"]) == 0
+    base = ["embed", "--gallery", str(folder), "--cache-dir", str(cache), "--device", "cpu"]
+    assert cli_main([*base, "--image-model", "image_net"]) == 0
     assert "embedded" in capsys.readouterr().out
-    assert not (cache / "estimates").exists(), "embeddings need no annotations"
+    assert not (cache / "estimates").exists(), "the CNN's embeddings need no annotations"
+    assert cli_main(base) == 0
+    estimates = [path for path in (cache / "estimates").rglob("*") if path.is_file()]
+    images = [path for path in folder.rglob("*") if path.suffix.lower() in (".jpg", ".jpeg", ".png")]
+    assert 0 < len(estimates) <= 2 * len(images)

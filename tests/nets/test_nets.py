@@ -84,6 +84,8 @@ def _example_input(name: str) -> torch.Tensor:
         return torch.randint(0, 2, (3, 11)).float()
     if kind == "joints":
         return torch.randn(3, 16, 3) * 0.3
+    if kind == "fusion":  # each image's CNN row and joints-net row
+        return torch.nn.functional.normalize(torch.randn(3, 2, 128), dim=2)
     return torch.nn.functional.normalize(torch.randn(3, 128), dim=1)
 
 

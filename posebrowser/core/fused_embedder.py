@@ -1,0 +1,124 @@
+"""The fused image model: the image CNN and the pose estimator read each image, and the two readings are
+blended in the CNN's space (:class:`posebrowser.nets.fusion.EstimatorFusion`).
+
+:class:`FusedEmbedder` has the image embedder's interface (``embed_images``, ``failures``,
+``model_sha256``, ``module``, ``device``, ``preprocessing``, ``prepare_batch``), so the engine, the command
+line and the evaluation use it like the CNN's :class:`~posebrowser.core.embedder.Embedder`. Its rows live
+in the CNN's space (:attr:`embedding_space`): the posebit net and the masks apply. An image in which the
+estimator finds nobody keeps the CNN's row; an unreadable image is a NaN row listed in :attr:`failures`,
+exactly as with the CNN alone. The estimates go through the per-image estimate cache, so a second pass
+over a gallery reads them back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from posebrowser.errors import CheckpointError, JobCancelledError
+
+if TYPE_CHECKING:
+    from posebrowser.core.embedder import Embedder
+    from posebrowser.core.joints_embedder import JointsEmbedder
+    from posebrowser.nets.fusion import EstimatorFusion
+
+F32 = NDArray[np.float32]
+FUSION_NET = "estimator_fusion"
+#: Images per step: one CNN batch, then the estimator over the same images.
+CHUNK = 64
+
+
+class FusedEmbedder:
+    """CNN embedder + joints embedder (estimator + joints net) + the fitted fusion (see the module doc)."""
+
+    def __init__(
+        self, image: Embedder, joints: JointsEmbedder, fusion: EstimatorFusion, model_sha256: str
+    ) -> None:
+        self.image, self.joints, self.fusion = image, joints, fusion
+        self.joints.no_person = "exclude"  # NaN rows mark "no person": the blend keeps the CNN's row there
+        self.model_sha256 = model_sha256
+        self.embedding_space = fusion.image_model
+        self.failures: list[tuple[int, str]] = []
+        self.no_person_rows: list[int] = []
+
+    @classmethod
+    def from_checkpoint(
+        cls, path: str | Path, device: str = "auto", estimate_cache_dir: str | Path | None = None
+    ) -> FusedEmbedder:
+        """Load an ``estimator_fusion`` model and the two models its card names (stems in its folder);
+        :attr:`model_sha256` covers all three and the estimator version."""
+        from posebrowser.core.embedder import Embedder
+        from posebrowser.core.joints_embedder import JointsEmbedder
+        from posebrowser.nets.checkpoint import load_model
+        from posebrowser.nets.fusion import EstimatorFusion
+
+        module, card = load_model(path, expect_kind="image")
+        if not isinstance(module, EstimatorFusion):
+            raise CheckpointError(f"This is a {card.net} model, not an {FUSION_NET} model.", path=path)
+        folder = Path(path).parent
+        image = Embedder.from_checkpoint(folder / module.image_model, device)
+        joints = JointsEmbedder.from_checkpoint(folder / module.joints_model, device, estimate_cache_dir)
+        identity = hashlib.sha256(
+            f"{card.sha256}|{image.model_sha256}|{joints.model_sha256}".encode()
+        ).hexdigest()
+        return cls(image, joints, module, identity)
+
+    # the CNN's side, for callers that look inside the image model (status bar, untrained baseline)
+    @property
+    def module(self) -> Any:
+        return self.image.module
+
+    @property
+    def device(self) -> Any:
+        return self.image.device
+
+    @property
+    def preprocessing(self) -> Any:
+        return self.image.preprocessing
+
+    def prepare_batch(self, *args: Any, **kwargs: Any) -> Any:
+        return self.image.prepare_batch(*args, **kwargs)
+
+    def embed_images(
+        self,
+        sources: Sequence[Any] | Any,
+        batch_size: int = CHUNK,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+        indices: Sequence[int] | NDArray[np.integer] | None = None,
+        strict: bool = False,
+    ) -> F32:
+        """Embed images → ``(N, D)`` float32 unit rows (NaN for an unreadable image; ``strict``: raise)."""
+        if hasattr(sources, "image_path"):
+            rows = range(len(sources)) if indices is None else [int(i) for i in indices]
+            items: list[Any] = [sources.image_path(i) for i in rows]
+        else:
+            items = list(sources)
+        self.failures, self.no_person_rows = [], []
+        parts: list[F32] = []
+        for start in range(0, len(items), max(1, batch_size)):
+            if cancel is not None and cancel():
+                raise JobCancelledError("Embedding was cancelled.")
+            chunk = items[start : start + max(1, batch_size)]
+            parts.append(self._embed_chunk(chunk, start, strict))
+            if progress is not None:
+                progress(start + len(chunk), len(items))
+        if not parts:
+            return np.zeros((0, self.fusion.embedding_dim), dtype=np.float32)
+        return np.concatenate(parts)
+
+    def _embed_chunk(self, chunk: list[Any], offset: int, strict: bool) -> F32:
+        cnn = self.image.embed_images(chunk, batch_size=len(chunk), strict=strict)
+        self.failures += [(offset + row, message) for row, message in self.image.failures]
+        readable = [row for row in range(len(chunk)) if np.isfinite(cnn[row]).all()]
+        joints = np.full_like(cnn, np.nan)
+        if readable:
+            joints[readable] = self.joints.embed_images([chunk[row] for row in readable])
+        person: NDArray[np.bool_] = np.asarray(np.isfinite(joints).all(axis=1))
+        self.no_person_rows += [offset + row for row in readable if not person[row]]
+        return self.fusion.blend(cnn, joints, person)
