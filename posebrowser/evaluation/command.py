@@ -263,7 +263,9 @@ def evaluate_engine(
     if untrained is not None:
         baselines[UNTRAINED] = untrained
     baselines.update(cnn_alone_vectors(engine, both))
-    joints_rows, joints_meta = joints_model_vectors(gallery, both, len(query_rows), joints_model)
+    joints_rows, joints_meta = joints_model_vectors(
+        gallery, both, len(query_rows), joints_model, _engine_estimate_root(engine)
+    )
     baselines.update(joints_rows)
     for label, vectors in baselines.items():
         baseline = evaluate_retrieval(
@@ -434,19 +436,31 @@ def _joints_model_path(args: argparse.Namespace) -> Path | None:
     return stem if stem.with_suffix(".json").is_file() else None
 
 
+def _engine_estimate_root(engine: Any) -> Path | None:
+    """Where the engine's image model keeps its pose estimates (the fused model's), so the joints model's
+    rows read them back instead of estimating the same images again; None for a model without any."""
+    cache = getattr(getattr(getattr(engine, "image_embedder", None), "joints", None), "cache", None)
+    return getattr(cache, "root", None)
+
+
 def joints_model_vectors(
-    gallery: Any, rows: NDArray[np.int64], query_count: int, model: Path | None
+    gallery: Any,
+    rows: NDArray[np.int64],
+    query_count: int,
+    model: Path | None,
+    estimate_root: Path | None = None,
 ) -> tuple[dict[str, NDArray[np.float32]], dict[str, Any]]:
     """The joints model's rows: gallery ``rows`` (queries first, ``query_count`` of them) embedded by the
     pose estimator + joints net, and — with 3-D ground truth — the joints net fed the true joints (an upper
     bound: a perfect estimator). An image where the estimator finds nobody (or that cannot be read) gets
     the net's zero-information row (its mean training pose, embedded), so every method is scored on the
-    same queries and database; how many is in the returned meta. Nothing without ``model``."""
+    same queries and database; how many is in the returned meta. Estimates go through ``estimate_root``
+    (default: the user's estimate cache). Nothing without ``model``."""
     if model is None:
         return {}, {}
     from posebrowser.core.joints_embedder import JointsEmbedder
 
-    embedder = JointsEmbedder.from_checkpoint(model, "cpu")
+    embedder = JointsEmbedder.from_checkpoint(model, "cpu", estimate_root)
     embedder.no_person = "neutral"
     vectors = {JOINTS_ESTIMATED: embedder.embed_images(gallery, indices=rows)}
     missing = sorted({*embedder.no_person_rows, *(row for row, _ in embedder.failures)})

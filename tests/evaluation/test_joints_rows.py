@@ -88,3 +88,21 @@ def test_the_rows_reach_the_report(setup) -> None:
     tied = np.ones((20, 4), np.float32)  # every item has the same neutral row
     assert hit[JOINTS_ESTIMATED] == pytest.approx(100 * hit_at_k(tied, tied, truth, (1, 2), 3))
     assert report["meta"]["joints_model_no_person"]["database"] == 20
+
+
+def test_the_rows_read_the_fused_models_estimates_not_the_users_cache(setup, tmp_path: Path) -> None:
+    """With the fused image model the engine has already estimated every image; the joints model's rows
+    go through the same estimate cache (one estimate per image), not the user's."""
+    from posebrowser.estimate.cache import EstimateCache
+    from posebrowser.evaluation.command import _engine_estimate_root
+
+    gallery, model = setup
+    shared = tmp_path / "engine-cache" / "estimates"
+    fused = SimpleNamespace(joints=SimpleNamespace(cache=EstimateCache(shared, "v")))
+    assert _engine_estimate_root(SimpleNamespace(image_embedder=fused)) == shared
+    assert _engine_estimate_root(SimpleNamespace(image_embedder=object())) is None
+    rows = gallery.split_indices("val")
+    joints_model_vectors(gallery, rows, 10, model, shared)
+    written = [path for path in shared.rglob("*.json")]
+    assert len(written) == len(rows)
+    assert not list((tmp_path / "cache").rglob("*.json"))  # the user's cache (XDG_CACHE_HOME) untouched
