@@ -31,6 +31,8 @@ def left_out_prefixes() -> tuple[str, ...]:
         "mediapipe/tasks/c/libmediapipe.so",
         "resources/estimator/pose_landmarker_full.task",
         "resources/gallery/annotations.npz",
+        "models/fused_net.safetensors",
+        "models/embeddings/201e1279f16d8d00caac/embeddings.npy",
         "PySide6/Qt/plugins/platforms/libqoffscreen.so",
     ],
 )
@@ -47,6 +49,7 @@ def test_nothing_the_app_needs_is_left_out(needed: str) -> None:
         "torch/lib/libtorchbind_test.so",
         "PySide6/Qt/translations/qtbase_de.qm",
         "resources/screenshots/image-query.png",
+        "models/embeddings/estimates/81a6b690413c3a8ce26e/0a1b.json",
     ],
 )
 def test_test_programs_translations_and_screenshots_are_left_out(unused: str) -> None:
