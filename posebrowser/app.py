@@ -72,16 +72,20 @@ class RealEngineFactory:
     def __init__(
         self, models_dir: str | None, device: str, cache_dir: str | None, image_model: str | None = None
     ) -> None:
+        from posebrowser.core.locations import DEFAULT_IMAGE_MODEL, resolve_image_model  # no torch yet
+
         self.models_dir, self.device, self.cache_dir = models_dir, device, cache_dir
-        present = [name for name, _ in self.image_models()]
-        # default: the first model of the menu the folder has (the fused model, else the CNN alone)
-        self.image_model = image_model or (present[0] if present else "image_net")
+        # default: the fused model, or the CNN alone in a folder without it (as the engine resolves it)
+        self.image_model = image_model or resolve_image_model(self._folder(), DEFAULT_IMAGE_MODEL)
+
+    def _folder(self) -> Path:
+        from posebrowser.core.locations import default_models_dir  # not core.engine: no torch yet
+
+        return Path(self.models_dir) if self.models_dir is not None else default_models_dir()
 
     def image_models(self) -> tuple[tuple[str, str], ...]:
         """The image models present in the models folder, as (name, label)."""
-        from posebrowser.core.locations import default_models_dir  # not core.engine: no torch yet
-
-        folder = Path(self.models_dir) if self.models_dir is not None else default_models_dir()
+        folder = self._folder()
         return tuple(
             (name, label) for name, label in IMAGE_MODELS if (folder / f"{name}.safetensors").is_file()
         )

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from posebrowser.core.locations import DEFAULT_IMAGE_MODEL
 from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import QueryError
 
@@ -32,7 +33,7 @@ def _engine_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", type=Path, default=None, help="embedding cache folder")
     parser.add_argument(
         "--image-model",
-        default="fused_net",
+        default=DEFAULT_IMAGE_MODEL,
         help="image model in the models folder: fused_net (the CNN blended with the pose estimator's "
         "reading; default, the CNN where the folder has none), image_net (the CNN alone) or joints_net "
         "(estimator + joints net)",
@@ -122,7 +123,7 @@ def open_engine(args: argparse.Namespace, estimate_poses: bool = True) -> Any:
         chunk_rows=getattr(args, "chunk_rows", 4096),
         estimate_poses=estimate_poses,
         annotation_progress=progress_bar("estimating poses"),  # a photo folder without annotations
-        image_model=getattr(args, "image_model", "fused_net"),
+        image_model=getattr(args, "image_model", DEFAULT_IMAGE_MODEL),
     )
     for warning in engine.warnings:  # e.g. unreadable images left out: once, on stderr
         print(f"warning: {warning}", file=sys.stderr)
@@ -196,9 +197,8 @@ def _run_embed_distributed(args: argparse.Namespace) -> int:
     from posebrowser.core.cache import CacheKey
     from posebrowser.core.device import resolve_device
     from posebrowser.core.distributed import embed_sharded, init_distributed
-    from posebrowser.core.engine import FUSED_IMAGE_MODEL, resolve_image_model
     from posebrowser.core.image_models import image_embedder_from_checkpoint
-    from posebrowser.core.locations import default_cache_dir, default_models_dir
+    from posebrowser.core.locations import default_cache_dir, default_models_dir, resolve_image_model
     from posebrowser.data.loading import open_gallery
     from posebrowser.pose.posebits import get_vocabulary
 
@@ -212,7 +212,7 @@ def _run_embed_distributed(args: argparse.Namespace) -> int:
     context = init_distributed(choice.name)
     gallery = open_gallery(args.gallery)
     models = args.models or default_models_dir()
-    name = resolve_image_model(Path(models), getattr(args, "image_model", FUSED_IMAGE_MODEL))
+    name = resolve_image_model(Path(models), getattr(args, "image_model", DEFAULT_IMAGE_MODEL))
     embedder = image_embedder_from_checkpoint(Path(models) / name, choice.name)
     key = CacheKey(embedder.model_sha256, gallery.content_hash, get_vocabulary().version)
 

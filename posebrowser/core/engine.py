@@ -18,7 +18,13 @@ from posebrowser.core.cache import CacheKey
 from posebrowser.core.conditional import CONDITIONAL_CONTRAST, ConditionalPosebyteModel, contrast_query
 from posebrowser.core.device import DeviceChoice, configure_threads, resolve_device
 from posebrowser.core.index import RetrievalIndex
-from posebrowser.core.locations import default_cache_dir, default_models_dir
+from posebrowser.core.locations import (
+    CNN_IMAGE_MODEL,
+    DEFAULT_IMAGE_MODEL,
+    default_cache_dir,
+    default_models_dir,
+    resolve_image_model,
+)
 from posebrowser.core.masks import MaskBank, fit_mask, posebit_agreement, satisfies
 from posebrowser.core.projection import Projection, ProjectionCache, fingerprint, project
 from posebrowser.core.query import (
@@ -35,20 +41,9 @@ from posebrowser.data.gallery_format import SPLITS
 from posebrowser.errors import CacheError, QueryError, UnknownPosebitError, VocabularyMismatchError
 
 F32 = NDArray[np.float32]
-CNN_IMAGE_MODEL = "image_net"  # the image CNN: the posebit net and the masks were trained in its space
-FUSED_IMAGE_MODEL = "fused_net"  # the CNN blended with the pose estimator's reading, in the CNN's space
-DEFAULT_IMAGE_MODEL = FUSED_IMAGE_MODEL  # falls back to the CNN in a models folder without it
 SHIPPED_EMBEDDINGS_DIR = "embeddings"  # under the models folder: the built-in gallery, embedded once
 Progress = Callable[[int, int], None]
 ConditionsLike = Mapping[str, int] | Sequence[tuple[str, int]]
-
-
-def resolve_image_model(models: Path, name: str) -> str:
-    """``name``, or the CNN when ``name`` is the default fused model and the folder has none (a folder
-    trained before the fusion, or a test's tiny models)."""
-    if name == FUSED_IMAGE_MODEL and not (models / f"{FUSED_IMAGE_MODEL}.json").is_file():
-        return CNN_IMAGE_MODEL
-    return name
 
 
 def shipped_embeddings(models: Path, key: CacheKey, count: int) -> F32 | None:

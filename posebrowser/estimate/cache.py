@@ -53,9 +53,8 @@ class EstimateCache:
 
     def __init__(self, root: str | Path, estimator_version: str) -> None:
         self.estimator_version = estimator_version
-        self.root = Path(root)  # shared by every estimator version; ``directory`` is this version's
         folder = hashlib.sha256(estimator_version.encode()).hexdigest()[:20]
-        self.directory = self.root / folder
+        self.directory = Path(root) / folder
         remove_stale_temporaries(self.directory, older_than_s=STALE_TEMPORARY_S)
 
     def path_for(self, key: str) -> Path:

@@ -61,30 +61,30 @@ def run_fusion(args: argparse.Namespace) -> None:
     from posebrowser.core.joints_embedder import JointsEmbedder
     from posebrowser.data.loading import open_gallery
     from posebrowser.nets.checkpoint import ModelCard, read_card, save_model
-    from posebrowser.training.mirror_fit import fit_positions
-    from posebrowser.training.train_split import TINY_IMAGES
+    from posebrowser.training.mirror_fit import fit_rows
 
     out = Path(args.out)
     for stem in ("image_net", "joints_net"):
         if not (out / f"{stem}.json").is_file():
             raise CheckpointError(f"The fusion needs {stem} in the models folder; it is not there.", path=out)
     gallery = open_gallery(args.gallery)
-    rows = np.asarray(gallery.split_indices("train"), dtype=np.int64)
-    limit = TINY_IMAGES if args.tiny else args.max_train_images
-    rows = rows[:limit] if limit is not None else rows
-    rows = rows[fit_positions(len(rows), args.seed)]
+    rows = fit_rows(gallery, args)
     cnn = Embedder.from_checkpoint(out / "image_net", args.device).embed_images(gallery, indices=rows)
     joints = JointsEmbedder.from_checkpoint(out / "joints_net", args.device)
     fusion, figures = fit_fusion(cnn, joints.embed_images(gallery, indices=rows), args.fusion_weight)
     image_card = read_card(out / "image_net")
     fit = {**figures, "seed": args.seed, "gallery": gallery.content_hash}
-    config = {"embedding_dim": int(cnn.shape[1]), "weight": fusion.weight}
     card = ModelCard(
         net="estimator_fusion",
-        config={**config, "image_model": "image_net", "joints_model": "joints_net"},
+        config={
+            "embedding_dim": fusion.embedding_dim,
+            "weight": fusion.weight,
+            "image_model": fusion.image_model,
+            "joints_model": fusion.joints_model,
+        },
         kind="image",
         preprocessing=image_card.preprocessing,
-        embedding_dim=int(cnn.shape[1]),
+        embedding_dim=fusion.embedding_dim,
         posebit_version=image_card.posebit_version,
         training_data_hash=gallery.content_hash,
         metrics={

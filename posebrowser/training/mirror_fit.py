@@ -68,18 +68,25 @@ def fit_mirror_view(
 def _fit_images(args: argparse.Namespace, data: TrainData | None) -> tuple[Any, NDArray[np.uint8], Any]:
     """(gallery, the fit images, their plain embeddings if ``data`` holds them)."""
     from posebrowser.data.loading import open_gallery
-    from posebrowser.training.train_split import TINY_IMAGES, decode_rows
+    from posebrowser.training.train_split import decode_rows
 
     if data is not None:
         positions = fit_positions(len(data.rows), args.seed)
         plain = None if data.embeddings is None else data.embeddings[positions]
         return data.gallery, data.images[positions], plain
     gallery = open_gallery(args.gallery)
-    rows = gallery.split_indices("train")
+    return gallery, decode_rows(gallery, fit_rows(gallery, args), None, not args.quiet, "mirror-fit"), None
+
+
+def fit_rows(gallery: Any, args: argparse.Namespace) -> NDArray[np.int64]:
+    """Gallery rows of the images a map is fitted on: :func:`fit_positions` of the train split, that split
+    cut to ``--max-train-images`` (or the ``--tiny`` preset's size) as training cuts it."""
+    from posebrowser.training.train_split import TINY_IMAGES
+
+    rows = np.asarray(gallery.split_indices("train"), dtype=np.int64)
     limit = TINY_IMAGES if args.tiny else args.max_train_images
     rows = rows[:limit] if limit is not None else rows
-    positions = fit_positions(len(rows), args.seed)
-    return gallery, decode_rows(gallery, rows[positions], None, not args.quiet, "mirror-fit"), None
+    return rows[fit_positions(len(rows), args.seed)]
 
 
 def run_mirror_view(
