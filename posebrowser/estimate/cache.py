@@ -106,7 +106,9 @@ def estimate_cached(
         raise CorruptFileError(str(error), path=path) from error
     if cache is not None:
         cache.put(key, outcome)
-    return outcome, False
+    # what the cache stores (joints to 0.1 mm, …), so an image gets the same answer computed or read back:
+    # a fused embedding or a fitted map then does not depend on which images were already cached
+    return outcome_from_json(outcome.to_json_dict()), False
 
 
 @dataclass(frozen=True)

@@ -109,3 +109,20 @@ def test_a_killed_folder_run_resumes_where_it_stopped(
     assert sum(r.cached for r in results) == written
     assert all(r.outcome is not None for r in results)
     assert len(cache) == len({content_key(f.read_bytes()) for f in files})
+
+
+def test_a_computed_estimate_equals_its_cached_read_back_exactly(tmp_path: Path) -> None:
+    """The cache stores joints to 0.1 mm; a miss used to return the unrounded estimate, so the fused image
+    model's rows (and its fitted map) moved by ~1e-4 with which images happened to be cached already."""
+    from pose_fakes import FakeEstimator, picture, random_poses
+
+    estimator = FakeEstimator(random_poses(np.random.default_rng(0), 4))
+    cache = EstimateCache(tmp_path / "cache", estimator.version)
+    computed, was_cached = estimate_cached(estimator, picture(2), cache)  # type: ignore[arg-type]
+    read_back, now_cached = estimate_cached(estimator, picture(2), cache)  # type: ignore[arg-type]
+    uncached, _ = estimate_cached(estimator, picture(2), None)  # type: ignore[arg-type]
+    assert (was_cached, now_cached) == (False, True)
+    for outcome in (computed, uncached):
+        assert isinstance(outcome, PoseEstimate) and isinstance(read_back, PoseEstimate)
+        assert np.array_equal(outcome.joints_3d, read_back.joints_3d)
+        assert np.array_equal(outcome.confidence, read_back.confidence)
