@@ -4,6 +4,11 @@
     python tools/joints_model.py sweep  [--scales 0 0.5 1 1.5] [--epochs 20] [--extra-poses 12000]
     python tools/joints_model.py train  --scale S [--out models/joints_net]
 
+With ``--frame torso`` each step works in the torso frame instead of the facing one
+(:func:`posebrowser.nets.joints_net.joints_frame`): the noise model goes to
+``models/estimator_noise_torso.json`` and the net to ``models/joints_torso_net`` (a second reader for
+``posebrowser train fusion --fusion-readers joints_net=0.2 joints_torso_net=0.15``; screened, not shipped).
+
 ``noise`` runs BlazePose on the gallery's **train** renders (through the estimate cache, so a second run
 reads them back), compares its 3-D joints with the ground truth in the joints-net frame and writes the
 Gaussian residual model (:mod:`posebrowser.estimate.noise`) with how it was measured; it also prints the
@@ -75,7 +80,7 @@ def run_noise(args: argparse.Namespace) -> int:
     for split in ("train", "val", "test"):
         rows, outcomes, version = estimated_split(gallery, split)
         estimated, truth, low = found_pairs(gallery, rows, outcomes)
-        error = np.linalg.norm(residuals(estimated, truth).reshape(-1, 16, 3), axis=-1)
+        error = np.linalg.norm(residuals(estimated, truth, args.frame).reshape(-1, 16, 3), axis=-1)
         print(
             f"{split}: person found in {len(estimated)}/{len(rows)} "
             f"({100 * len(estimated) / len(rows):.1f} %), mean per-joint error {100 * error.mean():.1f} cm "
@@ -86,6 +91,7 @@ def run_noise(args: argparse.Namespace) -> int:
         noise = fit_noise(
             estimated,
             truth,
+            frame=args.frame,
             images=len(rows),
             low_confidence=low,
             measured={
@@ -97,8 +103,8 @@ def run_noise(args: argparse.Namespace) -> int:
                 "estimator": version,
                 "mean_per_joint_error_m": round(float(error.mean()), 5),
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                "how": "python tools/joints_model.py noise: BlazePose on each train render; residual = "
-                "estimated − true 3-D joints, both pelvis-centred and facing-aligned; mean and "
+                "how": f"python tools/joints_model.py noise --frame {args.frame}: BlazePose on each train "
+                "render; residual = estimated − true 3-D joints, both in the joints-net frame; mean and "
                 "covariance over the images with a person",
             },
         )
@@ -173,7 +179,9 @@ def _train(args: argparse.Namespace, gallery: Any, poses: np.ndarray, scale: flo
     from posebrowser.estimate.noise import EstimatorNoise
     from posebrowser.training.joints_trainer import JointsTrainConfig, train_joints_net
 
-    config = JointsTrainConfig(epochs=args.epochs, noise_scale=scale, hidden=args.hidden, seed=args.seed)
+    config = JointsTrainConfig(
+        epochs=args.epochs, noise_scale=scale, hidden=args.hidden, seed=args.seed, frame=args.frame
+    )
     noise = EstimatorNoise.load(args.noise) if scale > 0 else None
     net, result = train_joints_net(poses, noise, config)
     print(
@@ -239,7 +247,10 @@ def main() -> int:
     )
     parser.add_argument("command", choices=("noise", "sweep", "train"))
     parser.add_argument("--gallery", type=Path, default=None)
-    parser.add_argument("--noise", type=Path, default=REPO / "models" / "estimator_noise.json")
+    parser.add_argument("--frame", choices=("facing", "torso"), default="facing")
+    parser.add_argument(
+        "--noise", type=Path, default=None, help="default: models/estimator_noise[_torso].json"
+    )
     parser.add_argument("--scales", type=float, nargs="+", default=[0.0, 0.5, 1.0, 1.5])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--epochs", type=int, default=20)
@@ -249,12 +260,14 @@ def main() -> int:
     parser.add_argument("--poses-cache", type=Path, default=None, help="npz of sampled poses (written once)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    suffix = "" if args.frame == "facing" else f"_{args.frame}"
+    args.noise = args.noise or REPO / "models" / f"estimator_noise{suffix}.json"
     if args.command == "noise":
         args.out = args.out or args.noise
         return run_noise(args)
     if args.command == "sweep":
         return run_sweep(args)
-    args.out = args.out or REPO / "models" / "joints_net"
+    args.out = args.out or REPO / "models" / ("joints_net" if args.frame == "facing" else "joints_torso_net")
     return run_train(args)
 
 

@@ -16,20 +16,12 @@ Prints a Markdown table: the seven acceptance figures of ``tools/ablation.py`` p
 from __future__ import annotations
 
 import argparse
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def _ablation() -> object:
-    spec = importlib.util.spec_from_file_location("ablation", ROOT / "tools" / "ablation.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _normalise(rows: np.ndarray) -> np.ndarray:
@@ -59,9 +51,10 @@ def main() -> int:
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "build" / "rerank-cache")
     args = parser.parse_args()
 
+    import ablation  # a sibling script: run as `python tools/...`, its folder is on sys.path
+
     from posebrowser.core.engine import RetrievalEngine
 
-    ablation = _ablation()
     engine = RetrievalEngine.open(args.gallery, args.models, "cpu", args.cache_dir)
     gallery = engine.gallery
     queries, database = ablation._halves(gallery)  # type: ignore[attr-defined]

@@ -34,13 +34,24 @@ CHUNK = 64
 
 
 class FusedEmbedder:
-    """CNN embedder + joints embedder (estimator + joints net) + the fitted fusion (see the module doc)."""
+    """CNN embedder + joints embedders (estimator + a joints net each; one estimator, one estimate per
+    image) + the fitted fusion (see the module doc)."""
 
     def __init__(
-        self, image: Embedder, joints: JointsEmbedder, fusion: EstimatorFusion, model_sha256: str
+        self,
+        image: Embedder,
+        joints: JointsEmbedder | Sequence[JointsEmbedder],
+        fusion: EstimatorFusion,
+        model_sha256: str,
     ) -> None:
-        self.image, self.joints, self.fusion = image, joints, fusion
-        self.joints.no_person = "exclude"  # NaN rows mark "no person": the blend keeps the CNN's row there
+        readers = [joints] if not isinstance(joints, Sequence) else list(joints)
+        if len(readers) != len(fusion.weights):
+            raise ValueError(f"{len(readers)} joints embedders for a fusion of {len(fusion.weights)} readers")
+        self.image, self.readers, self.fusion = image, readers, fusion
+        #: The first joints embedder (the one whose estimates the others read back from the cache).
+        self.joints = readers[0]
+        for reader in readers:
+            reader.no_person = "exclude"  # NaN rows mark "no person": the blend keeps the CNN's row there
         self.model_sha256 = model_sha256
         self.embedding_space = fusion.image_model
         self.failures: list[tuple[int, str]] = []
@@ -50,8 +61,9 @@ class FusedEmbedder:
     def from_checkpoint(
         cls, path: str | Path, device: str = "auto", estimate_cache_dir: str | Path | None = None
     ) -> FusedEmbedder:
-        """Load an ``estimator_fusion`` model and the two models its card names (stems in its folder);
-        :attr:`model_sha256` covers all three and the estimator version."""
+        """Load an ``estimator_fusion`` model and the models its card names (stems in its folder; the
+        joints embedders share one estimator and estimate cache); :attr:`model_sha256` covers them all and
+        the estimator version."""
         from posebrowser.core.embedder import Embedder
         from posebrowser.core.joints_embedder import JointsEmbedder
         from posebrowser.nets.checkpoint import load_model
@@ -62,11 +74,16 @@ class FusedEmbedder:
             raise CheckpointError(f"This is a {card.net} model, not an {FUSION_NET} model.", path=path)
         folder = Path(path).parent
         image = Embedder.from_checkpoint(folder / module.image_model, device)
-        joints = JointsEmbedder.from_checkpoint(folder / module.joints_model, device, estimate_cache_dir)
-        identity = hashlib.sha256(
-            f"{card.sha256}|{image.model_sha256}|{joints.model_sha256}".encode()
-        ).hexdigest()
-        return cls(image, joints, module, identity)
+        first = JointsEmbedder.from_checkpoint(folder / module.joints_models[0], device, estimate_cache_dir)
+        readers = [first] + [
+            JointsEmbedder.from_checkpoint(
+                folder / stem, device, estimator=first.estimator, cache=first.cache
+            )
+            for stem in module.joints_models[1:]
+        ]
+        parts = [card.sha256, image.model_sha256, *(reader.model_sha256 for reader in readers)]
+        identity = hashlib.sha256("|".join(parts).encode()).hexdigest()
+        return cls(image, readers, module, identity)
 
     # the CNN's side, for callers that look inside the image model (status bar, untrained baseline)
     @property
@@ -116,9 +133,10 @@ class FusedEmbedder:
         cnn = self.image.embed_images(chunk, batch_size=len(chunk), strict=strict)
         self.failures += [(offset + row, message) for row, message in self.image.failures]
         readable = [row for row in range(len(chunk)) if np.isfinite(cnn[row]).all()]
-        joints = np.full_like(cnn, np.nan)
+        readings = [np.full_like(cnn, np.nan) for _ in self.readers]
         if readable:
-            joints[readable] = self.joints.embed_images([chunk[row] for row in readable])
-        person: NDArray[np.bool_] = np.asarray(np.isfinite(joints).all(axis=1))
+            for reading, reader in zip(readings, self.readers, strict=True):
+                reading[readable] = reader.embed_images([chunk[row] for row in readable])
+        person: NDArray[np.bool_] = np.asarray(np.isfinite(readings[0]).all(axis=1))
         self.no_person_rows += [offset + row for row in readable if not person[row]]
-        return self.fusion.blend(cnn, joints, person)
+        return self.fusion.blend(cnn, readings, person)

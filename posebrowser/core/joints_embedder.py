@@ -69,10 +69,17 @@ class JointsEmbedder:
 
     @classmethod
     def from_checkpoint(
-        cls, path: str | Path, device: str = "auto", cache_dir: str | Path | None = None
+        cls,
+        path: str | Path,
+        device: str = "auto",
+        cache_dir: str | Path | None = None,
+        *,
+        estimator: PoseEstimator | None = None,
+        cache: EstimateCache | None = None,
     ) -> JointsEmbedder:
-        """Load a ``joints_mlp`` model with the bundled estimator and the default estimate cache;
-        :attr:`model_sha256` covers both the weights and the estimator version."""
+        """Load a ``joints_mlp`` model with the bundled estimator and the default estimate cache (or the
+        ``estimator`` and ``cache`` given, shared with another embedder); :attr:`model_sha256` covers both
+        the weights and the estimator version."""
         from posebrowser.estimate.estimator import PoseEstimator
         from posebrowser.nets.checkpoint import load_model
         from posebrowser.nets.joints_net import JointsNet
@@ -80,8 +87,8 @@ class JointsEmbedder:
         module, card = load_model(path, expect_kind="image")
         if not isinstance(module, JointsNet):
             raise CheckpointError(f"This is a {card.net} model, not a {JOINTS_NET} model.", path=path)
-        estimator = PoseEstimator()
-        cache = EstimateCache(cache_dir or default_estimate_cache_dir(), estimator.version)
+        estimator = estimator or PoseEstimator()
+        cache = cache or EstimateCache(cache_dir or default_estimate_cache_dir(), estimator.version)
         # what the embeddings depend on: the net's weights and the estimator (bundle, mapping, threshold)
         identity = hashlib.sha256(f"{card.sha256}|{estimator.version}".encode()).hexdigest()
         return cls(module, estimator, cache, device, identity)

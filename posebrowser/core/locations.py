@@ -23,6 +23,10 @@ def default_cache_dir() -> Path:
 CNN_IMAGE_MODEL = "image_net"  # the image CNN: the posebit net and the masks were trained in its space
 FUSED_IMAGE_MODEL = "fused_net"  # the CNN blended with the pose estimator's reading, in the CNN's space
 DEFAULT_IMAGE_MODEL = FUSED_IMAGE_MODEL  # falls back to the CNN in a models folder without it
+JOINTS_MODEL = "joints_net"  # the pose estimator's joints, facing frame (the lean kept) → joints net
+#: The fused model's estimator readers and their weights (chosen on the validation halves; a second,
+#: torso-frame reader was screened and not taken: models/README.md).
+DEFAULT_READERS: tuple[tuple[str, float], ...] = ((JOINTS_MODEL, 0.3),)
 
 
 def resolve_image_model(models: Path, name: str) -> str:

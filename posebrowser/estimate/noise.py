@@ -1,7 +1,8 @@
 """How wrong the pose estimator's 3-D joints are: a Gaussian error model measured on rendered images.
 
-Both the estimated and the ground-truth joints are put in the joints-net frame
-(:func:`posebrowser.nets.joints_net.joints_frame`: pelvis-centred, facing-aligned, metres) and the
+Both the estimated and the ground-truth joints are put in one joints-net frame
+(:func:`posebrowser.nets.joints_net.joints_frame`: pelvis-centred, metres; facing-aligned by default, or
+the torso's own axes — the model's ``frame``, which a net trained with it must share) and the
 residual ``estimated − truth`` of each image with a person is a 48-vector (16 joints × xyz). The model is
 that vector's mean and full 48 × 48 covariance (so correlated errors — a whole body tilted because the
 estimator assumes a level camera, a mirrored limb pair — are kept), plus how often no person is found
@@ -22,12 +23,17 @@ from numpy.typing import ArrayLike, NDArray
 
 from posebrowser.errors import DataError
 from posebrowser.fileio import atomic_write_bytes
-from posebrowser.nets.joints_net import joints_frame
+from posebrowser.nets.joints_net import FRAMES, joints_frame
 from posebrowser.pose.skeleton import NUM_JOINTS
 
 NOISE_FORMAT = "posebrowser-estimator-noise"
 NOISE_FORMAT_VERSION = 1
 DIMS = NUM_JOINTS * 3
+FRAME_TEXT = {
+    "facing": "pelvis-centred, facing-aligned Z-up metres (posebrowser.nets.joints_net.joints_frame)",
+    "torso": "pelvis-centred metres in the torso's axes: z along the spine, x along the hips "
+    "(posebrowser.nets.joints_net.torso_frame)",
+}
 #: Added to the covariance's diagonal before the Cholesky factorisation (m²): keeps it positive definite.
 JITTER = 1e-9
 
@@ -37,15 +43,19 @@ class EstimatorNoise:
     """Residual ``estimated − truth`` in the joints-net frame: ``mean`` (48,), ``covariance`` (48, 48)
     (metres, m²); ``no_person_rate`` (share of images without a person found); ``low_confidence_rate``
     (16,) (share of found people with each joint's confidence below the estimator's threshold);
-    ``measured``: how, where and on how many images it was measured."""
+    ``measured``: how, where and on how many images it was measured; ``frame``: the joints-net frame the
+    residuals live in."""
 
     mean: NDArray[np.float64]
     covariance: NDArray[np.float64]
     no_person_rate: float = 0.0
     low_confidence_rate: NDArray[np.float64] = field(default_factory=lambda: np.zeros(NUM_JOINTS))
     measured: Mapping[str, Any] = field(default_factory=dict)
+    frame: str = "facing"
 
     def __post_init__(self) -> None:
+        if self.frame not in FRAMES:
+            raise ValueError(f"frame must be one of {FRAMES}, not {self.frame!r}")
         if np.shape(self.mean) != (DIMS,) or np.shape(self.covariance) != (DIMS, DIMS):
             raise ValueError(f"mean must be ({DIMS},) and covariance ({DIMS}, {DIMS}).")
         if np.shape(self.low_confidence_rate) != (NUM_JOINTS,):
@@ -61,18 +71,19 @@ class EstimatorNoise:
         """Simulated estimates ``(N, 16, 3)`` float32 of clean poses ``truth`` (any Z-up frame): a residual
         drawn from the model, times ``scale`` (0 = clean), added in the joints-net frame, and the result
         put back in that frame (as a real estimate would be)."""
-        clean = joints_frame(truth).astype(np.float64)
+        clean = joints_frame(truth, self.frame).astype(np.float64)
         if scale == 0.0:
             return clean.astype(np.float32)
         factor = np.linalg.cholesky(self.covariance + JITTER * np.eye(DIMS))
         draws = rng.standard_normal((len(clean), DIMS)) @ factor.T + self.mean
-        return joints_frame(clean + scale * draws.reshape(-1, NUM_JOINTS, 3))
+        return joints_frame(clean + scale * draws.reshape(-1, NUM_JOINTS, 3), self.frame)
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "format": NOISE_FORMAT,
             "format_version": NOISE_FORMAT_VERSION,
-            "frame": "pelvis-centred, facing-aligned Z-up metres (posebrowser.nets.joints_net.joints_frame)",
+            "frame": FRAME_TEXT[self.frame],
+            "frame_name": self.frame,
             "measured": dict(self.measured),
             "no_person_rate": round(float(self.no_person_rate), 6),
             "low_confidence_rate": np.round(self.low_confidence_rate, 6).tolist(),
@@ -92,6 +103,7 @@ class EstimatorNoise:
             no_person_rate=float(payload["no_person_rate"]),
             low_confidence_rate=np.asarray(payload["low_confidence_rate"], dtype=np.float64),
             measured=dict(payload.get("measured", {})),
+            frame=str(payload.get("frame_name", "facing")),
         )
 
     def save(self, path: str | Path) -> None:
@@ -109,10 +121,11 @@ class EstimatorNoise:
             raise DataError(f"The estimator noise model cannot be read ({error}).", path=path) from error
 
 
-def residuals(estimated: ArrayLike, truth: ArrayLike) -> NDArray[np.float64]:
+def residuals(estimated: ArrayLike, truth: ArrayLike, frame: str = "facing") -> NDArray[np.float64]:
     """``(N, 48)`` residuals ``estimated − truth`` of paired ``(N, 16, 3)`` poses, both in the joints-net
-    frame (each is put in it first)."""
-    est, gt = joints_frame(estimated).astype(np.float64), joints_frame(truth).astype(np.float64)
+    ``frame`` (each is put in it first)."""
+    est = joints_frame(estimated, frame).astype(np.float64)
+    gt = joints_frame(truth, frame).astype(np.float64)
     if est.shape != gt.shape:
         raise ValueError(f"Paired poses needed, got {est.shape} and {gt.shape}.")
     return (est - gt).reshape(len(est), DIMS)
@@ -125,13 +138,14 @@ def fit_noise(
     images: int | None = None,
     low_confidence: ArrayLike | None = None,
     measured: Mapping[str, Any] | None = None,
+    frame: str = "facing",
 ) -> EstimatorNoise:
     """The Gaussian residual model of ``estimated`` vs ``truth`` (paired ``(N, 16, 3)``, people found).
 
     ``images``: how many images were tried (≥ N; the rest had no person found), default N;
     ``low_confidence``: ``(N, 16)`` bool, joints below the estimator's confidence threshold.
     """
-    values = residuals(estimated, truth)
+    values = residuals(estimated, truth, frame)
     if len(values) < 2:
         raise ValueError("At least two estimated poses are needed to fit a noise model.")
     tried = len(values) if images is None else int(images)
@@ -144,4 +158,5 @@ def fit_noise(
         no_person_rate=1.0 - len(values) / tried,
         low_confidence_rate=flags.astype(np.float64).mean(axis=0),
         measured={"people_found": len(values), "images": tried, **(measured or {})},
+        frame=frame,
     )

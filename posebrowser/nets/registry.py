@@ -152,24 +152,27 @@ NETS: Mapping[str, NetSpec] = MappingProxyType(
             name="joints_mlp",
             kind="joints",
             build=_build_joints,
-            description="3-D joints (16, 3), pelvis-centred and facing-aligned → MLP → 128 → L2; an image "
-            "model (card kind 'image') behind the pose estimator.",
+            description="3-D joints (16, 3), pelvis-centred and facing-aligned (or in the torso's axes, "
+            "frame 'torso') → MLP → 128 → L2; an image model (card kind 'image') behind the pose estimator.",
             default_config=MappingProxyType(
-                {"hidden": 512, "depth": 2, "embedding_dim": 128, "dropout": 0.0}
+                {"hidden": 512, "depth": 2, "embedding_dim": 128, "dropout": 0.0, "frame": "facing"}
             ),
         ),
         "estimator_fusion": NetSpec(
             name="estimator_fusion",
             kind="fusion",
             build=_build_fusion,
-            description="The image CNN's embedding blended with the pose estimator's (joints net, mapped "
-            "into the CNN's space by a fitted rotation); an image model (card kind 'image') of two models.",
+            description="The image CNN's embedding blended with the pose estimator's (one or more joints "
+            "nets, each mapped into the CNN's space by a fitted rotation); an image model (card kind "
+            "'image') of several models.",
             default_config=MappingProxyType(
                 {
                     "embedding_dim": 128,
                     "weight": 0.3,
                     "image_model": "image_net",
                     "joints_model": "joints_net",
+                    "more_joints_models": (),
+                    "more_weights": (),
                 }
             ),
         ),

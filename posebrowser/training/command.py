@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from posebrowser.core.locations import DEFAULT_READERS
 from posebrowser.errors import DataError, PosebrowserError
 from posebrowser.training.train_split import TINY_IMAGES, TrainData, decode_rows, load_train_split
 
@@ -526,6 +527,14 @@ def _unit_interval(text: str) -> float:
     return value
 
 
+def _fusion_reader(text: str) -> tuple[str, float]:
+    """argparse type: ``STEM=WEIGHT``, a joints model's stem in the models folder and its share in [0, 1]."""
+    stem, _, weight = text.partition("=")
+    if not stem or not weight or "/" in stem:
+        raise argparse.ArgumentTypeError(f"expected STEM=WEIGHT (e.g. joints_net=0.2), not {text!r}")
+    return stem, _unit_interval(weight)
+
+
 def _positive_int(text: str) -> int:
     """argparse type: an integer ≥ 1 (refused at parse time, before any training)."""
     try:
@@ -756,12 +765,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "'train mirror-view' does this step alone on <out>/image_net",
     )
     parser.add_argument(
-        "--fusion-weight",
-        type=_unit_interval,
-        default=0.3,
-        help="fusion: the share of the pose estimator's reading in the fused image model (default 0.3, "
-        "chosen on the validation halves); 'train fusion' fits <out>/fused_net from <out>/image_net and "
-        "<out>/joints_net",
+        "--fusion-readers",
+        type=_fusion_reader,
+        nargs="+",
+        default=list(DEFAULT_READERS),
+        metavar="STEM=WEIGHT",
+        help="fusion: the joints models that read the pose estimator's estimate and each one's share in "
+        "the fused image model (default "
+        + " ".join(f"{stem}={weight}" for stem, weight in DEFAULT_READERS)
+        + ", chosen on the validation halves); 'train fusion' fits <out>/fused_net from <out>/image_net "
+        "and these models in <out>",
     )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--seed", type=int, default=0)

@@ -1,18 +1,20 @@
 """``posebrowser train fusion``: fit the fused image model (:class:`~posebrowser.nets.fusion.EstimatorFusion`)
-of ``<out>/image_net`` and ``<out>/joints_net``.
+of ``<out>/image_net`` and the joints nets ``--fusion-readers`` names (default: ``joints_net`` alone; a
+torso-frame ``joints_torso_net`` as a second reader was screened and not shipped).
 
-The map that carries the joints net's rows into the CNN's space is fitted on :data:`FIT_IMAGES` images of
-the gallery's train split (drawn with ``--seed``, as the mirror map's; never val or test images): each is
-embedded by the CNN and, where the pose estimator finds a person, by the estimator + joints net, and the
-orthogonal map between the paired rows is fitted by orthogonal Procrustes. The weight of the estimator's
-reading (``--fusion-weight``, default 0.3) was chosen on the validation halves. Nothing else is trained:
-the posebit net and the masks stay in the CNN's space. Saved as ``<out>/fused_net`` (the card names the
-two models and carries the fit's figures).
+The map that carries each joints net's rows into the CNN's space is fitted on the images of the gallery's
+train split that the mirror map uses (drawn with ``--seed``; never val or test images): each is embedded
+by the CNN and, where the pose estimator finds a person, by the estimator + each joints net (one estimate
+per image), and the orthogonal map between the paired rows is fitted by orthogonal Procrustes, one map
+per joints net. The weights of the readings (``--fusion-readers STEM=WEIGHT …``) were chosen on the
+validation halves. Nothing else is trained: the posebit net and the masks stay in the CNN's space. Saved
+as ``<out>/fused_net`` (the card names the models and carries the fit's figures).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +29,40 @@ MIN_PAIRS = 16
 
 
 def fit_fusion(
-    cnn: NDArray[np.floating], joints: NDArray[np.floating], weight: float
-) -> tuple[Any, dict[str, float]]:
-    """The fusion fitted on paired ``(N, D)`` rows (NaN joints rows = no person, left out of the fit).
+    cnn: NDArray[np.floating],
+    joints: NDArray[np.floating] | Sequence[NDArray[np.floating]],
+    weight: float | Sequence[float],
+    joints_models: Sequence[str] = ("joints_net",),
+) -> tuple[Any, dict[str, Any]]:
+    """The fusion fitted on paired ``(N, D)`` rows: the CNN's and each joints net's (one array or one per
+    reader; NaN joints rows = no person, left out of the fit), one weight per reader.
     Returns (the :class:`EstimatorFusion`, the fit's figures for the card)."""
     from posebrowser.nets.fusion import EstimatorFusion
+
+    readings = [joints] if isinstance(joints, np.ndarray) else list(joints)
+    weights = [float(weight)] if isinstance(weight, int | float) else [float(w) for w in weight]
+    if not len(readings) == len(weights) == len(joints_models):
+        raise ValueError("one joints reading, weight and model name per reader")
+    cnn_rows: NDArray[np.float64] = np.asarray(cnn, np.float64)
+    fusion = EstimatorFusion(
+        int(cnn_rows.shape[1]),
+        weights[0],
+        joints_model=joints_models[0],
+        more_joints_models=tuple(joints_models[1:]),
+        more_weights=tuple(weights[1:]),
+    )
+    figures: dict[str, Any] = {"fit_images": len(cnn_rows)}
+    for reader, reading in enumerate(readings):
+        rotation, fit = _fit_reader(cnn_rows, np.asarray(reading, np.float64))
+        fusion.set_rotation(rotation, reader)
+        figures.update(fit if reader == 0 else {f"{joints_models[reader]}": fit})
+    return fusion.eval(), figures
+
+
+def _fit_reader(cnn: NDArray[np.float64], joints: NDArray[np.float64]) -> tuple[Any, dict[str, Any]]:
+    """One reader's orthogonal map onto the CNN's rows and its figures."""
     from posebrowser.nets.mirror_view import fit_rotation
 
-    cnn, joints = np.asarray(cnn, np.float64), np.asarray(joints, np.float64)
     paired = np.isfinite(cnn).all(axis=1) & np.isfinite(joints).all(axis=1)
     if paired.sum() < MIN_PAIRS:
         raise DataError(
@@ -42,17 +70,12 @@ def fit_fusion(
             f"person; {int(paired.sum())} of {len(cnn)} have one."
         )
     rotation = fit_rotation(joints[paired], cnn[paired])
-    fusion = EstimatorFusion(int(cnn.shape[1]), weight)
-    fusion.set_rotation(rotation)
-    figures = {
-        "fit_images": len(cnn),
+    after = np.mean(np.sum((joints[paired] @ rotation) * cnn[paired], axis=1))
+    return rotation, {
         "with_person": int(paired.sum()),
         "mean_cosine_before_map": round(float(np.mean(np.sum(joints[paired] * cnn[paired], axis=1))), 4),
-        "mean_cosine_after_map": round(
-            float(np.mean(np.sum((joints[paired] @ rotation) * cnn[paired], axis=1))), 4
-        ),
+        "mean_cosine_after_map": round(float(after), 4),
     }
-    return fusion.eval(), figures
 
 
 def run_fusion(args: argparse.Namespace) -> None:
@@ -64,24 +87,25 @@ def run_fusion(args: argparse.Namespace) -> None:
     from posebrowser.training.mirror_fit import fit_rows
 
     out = Path(args.out)
-    for stem in ("image_net", "joints_net"):
+    stems, weights = zip(*args.fusion_readers, strict=True)
+    for stem in ("image_net", *stems):
         if not (out / f"{stem}.json").is_file():
             raise CheckpointError(f"The fusion needs {stem} in the models folder; it is not there.", path=out)
     gallery = open_gallery(args.gallery)
     rows = fit_rows(gallery, args)
     cnn = Embedder.from_checkpoint(out / "image_net", args.device).embed_images(gallery, indices=rows)
-    joints = JointsEmbedder.from_checkpoint(out / "joints_net", args.device)
-    fusion, figures = fit_fusion(cnn, joints.embed_images(gallery, indices=rows), args.fusion_weight)
+    first = JointsEmbedder.from_checkpoint(out / stems[0], args.device)
+    readers = [first] + [
+        JointsEmbedder.from_checkpoint(out / stem, args.device, estimator=first.estimator, cache=first.cache)
+        for stem in stems[1:]
+    ]
+    readings = [reader.embed_images(gallery, indices=rows) for reader in readers]
+    fusion, figures = fit_fusion(cnn, readings, weights, stems)
     image_card = read_card(out / "image_net")
     fit = {**figures, "seed": args.seed, "gallery": gallery.content_hash}
     card = ModelCard(
         net="estimator_fusion",
-        config={
-            "embedding_dim": fusion.embedding_dim,
-            "weight": fusion.weight,
-            "image_model": fusion.image_model,
-            "joints_model": fusion.joints_model,
-        },
+        config=_card_config(fusion),
         kind="image",
         preprocessing=image_card.preprocessing,
         embedding_dim=fusion.embedding_dim,
@@ -90,9 +114,24 @@ def run_fusion(args: argparse.Namespace) -> None:
         metrics={
             "fit": fit,
             "image_net_sha256": image_card.sha256,
-            "joints_net_sha256": read_card(out / "joints_net").sha256,
+            **{f"{stem}_sha256": read_card(out / stem).sha256 for stem in stems},
         },
-        notes=f"image_net blended with the pose estimator + joints_net (weight {fusion.weight}); map "
-        f"fitted on {figures['with_person']} train images with a person (seed {args.seed})",
+        notes="image_net blended with the pose estimator + "
+        + ", ".join(f"{stem} (weight {weight})" for stem, weight in args.fusion_readers)
+        + f"; maps fitted on {figures['with_person']} train images with a person (seed {args.seed})",
     )
     save_model(out / FUSED_STEM, fusion, card)
+
+
+def _card_config(fusion: Any) -> dict[str, Any]:
+    """The card's config: the single-reader keys as before, the further readers only when there are any."""
+    config = {
+        "embedding_dim": fusion.embedding_dim,
+        "weight": fusion.weight,
+        "image_model": fusion.image_model,
+        "joints_model": fusion.joints_model,
+    }
+    if len(fusion.weights) > 1:
+        config["more_joints_models"] = list(fusion.joints_models[1:])
+        config["more_weights"] = list(fusion.weights[1:])
+    return config

@@ -60,13 +60,16 @@ class JointsTrainConfig:
     noise_scale: float = 1.0
     seed: int = 0
     device: str = "cpu"
+    #: The joints-net frame (``"facing"``, or ``"torso"``: triplets then mined by the distance in it).
+    frame: str = "facing"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def net_config(self) -> dict[str, Any]:
         """The :class:`JointsNet` keyword arguments of this run (what a model card stores)."""
-        return {"hidden": self.hidden, "depth": self.depth, "embedding_dim": 128, "dropout": self.dropout}
+        config = {"hidden": self.hidden, "depth": self.depth, "embedding_dim": 128, "dropout": self.dropout}
+        return config if self.frame == "facing" else {**config, "frame": self.frame}
 
 
 @dataclass
@@ -81,10 +84,11 @@ class JointsTrainResult:
     steps: int
 
 
-def aligned_for_metric(poses: NDArray[np.floating]) -> NDArray[np.float64]:
-    """``(N, 16, 3)`` poses facing-aligned and centred on their centroid: the mean per-joint distance of
-    two such poses is exactly their 3-D ground-truth distance (``pose.similarity.distances_3d``)."""
-    framed = joints_frame(poses).astype(np.float64)
+def aligned_for_metric(poses: NDArray[np.floating], frame: str = "facing") -> NDArray[np.float64]:
+    """``(N, 16, 3)`` poses in the joints-net ``frame``, centred on their centroid. Facing-aligned, the mean
+    per-joint distance of two such poses is exactly their 3-D ground-truth distance
+    (``pose.similarity.distances_3d``); in the torso frame it is that distance with the lean removed."""
+    framed = joints_frame(poses, frame).astype(np.float64)
     centred: NDArray[np.float64] = framed - framed.mean(axis=1, keepdims=True)
     return centred
 
@@ -197,10 +201,14 @@ def train_joints_net(
     numpy_rng = seed_everything(config.seed)
     device = choose_device(config.device)
     net = JointsNet(**config.net_config()).to(device)
-    clean = joints_frame(poses)
+    if noise is not None and noise.frame != config.frame:
+        raise ValueError(
+            f"The noise model lives in the {noise.frame} frame, the net in the {config.frame} one."
+        )
+    clean = joints_frame(poses, config.frame)
     with torch.no_grad():
         net.get_buffer("mean_pose").copy_(torch.from_numpy(clean.mean(axis=0)))
-    batches = JointsBatches(aligned_for_metric(clean), config)
+    batches = JointsBatches(aligned_for_metric(clean, config.frame), config)
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     per_epoch = batches.batches_per_epoch()
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, config.epochs * per_epoch))
@@ -244,7 +252,7 @@ def train_joints_net(
 def embed_joints(net: JointsNet, joints: NDArray[np.floating], batch: int = 4096) -> F32:
     """``(N, 16, 3)`` Z-up poses (any frame: they are put in the joints-net frame) → ``(N, 128)`` float32."""
     device = next(net.parameters()).device
-    framed = joints_frame(joints)
+    framed = joints_frame(joints, net.frame)
     out = [
         net(torch.from_numpy(framed[i : i + batch]).to(device)).float().cpu().numpy()
         for i in range(0, len(framed), batch)

@@ -77,3 +77,25 @@ def test_json_round_trip_and_errors(tmp_path, rng) -> None:
         EstimatorNoise.load(path)
     with pytest.raises(ValueError, match="fewer"):
         fit_noise(random_poses(rng, 4), random_poses(rng, 4), images=3)
+
+
+def test_a_torso_frame_model_measures_in_that_frame_draws_in_it_and_round_trips(rng, tmp_path) -> None:
+    from scipy.spatial.transform import Rotation
+
+    truth = random_poses(rng, 300)
+    # a whole-body tilt, as an estimator that assumes a level camera makes, plus a little joint noise
+    tilt = Rotation.from_euler("x", rng.uniform(0.2, 0.4, (300, 1))).as_matrix()
+    estimated = truth @ tilt + rng.normal(0, 0.01, truth.shape)
+    facing = fit_noise(estimated, truth)
+    torso = fit_noise(estimated, truth, frame="torso")
+    assert torso.frame == "torso" and facing.frame == "facing"
+    # the torso frame does not see the tilt: its residuals are the joint noise alone
+    assert torso.per_joint_rms.mean() < 0.5 * facing.per_joint_rms.mean()
+    draws = torso.sample(truth[:5], rng)
+    np.testing.assert_allclose(joints_frame(draws, "torso"), draws, atol=1e-5)
+    torso.save(tmp_path / "noise.json")
+    again = EstimatorNoise.load(tmp_path / "noise.json")
+    assert again.frame == "torso"
+    np.testing.assert_allclose(again.covariance, torso.covariance, atol=1e-8)
+    with pytest.raises(ValueError, match="frame must be one of"):
+        EstimatorNoise(np.zeros(DIMS), np.eye(DIMS), frame="world")

@@ -53,3 +53,43 @@ def test_bad_shapes_are_refused() -> None:
         joints_frame(np.zeros((2, 15, 3)))
     with pytest.raises(ValueError, match="positive"):
         JointsNet(hidden=0)
+
+
+def test_torso_frame_removes_every_global_rotation_and_is_idempotent(rng) -> None:
+    from scipy.spatial.transform import Rotation
+
+    from posebrowser.pose.skeleton import UPPER_NECK
+
+    poses = random_poses(rng, 12)
+    framed = joints_frame(poses, "torso")
+    np.testing.assert_allclose(framed[:, PELVIS], 0, atol=1e-6)
+    spine, hips = framed[:, UPPER_NECK], framed[:, L_HIP] - framed[:, R_HIP]
+    np.testing.assert_allclose(spine[:, :2], 0, atol=1e-5)  # the spine along +z
+    assert (spine[:, 2] > 0).all() and (hips[:, 0] > 0).all()
+    np.testing.assert_allclose(hips[:, 1], 0, atol=1e-5)  # the hips in the x–z plane
+    tilted = poses @ Rotation.random(12, random_state=3).as_matrix()  # any rotation, not only about z
+    np.testing.assert_allclose(joints_frame(tilted, "torso"), framed, atol=1e-5)
+    np.testing.assert_allclose(joints_frame(framed, "torso"), framed, atol=1e-5)
+    # the facing frame keeps the lean, so a tilt changes it
+    assert not np.allclose(joints_frame(tilted), joints_frame(poses), atol=1e-2)
+
+
+def test_torso_frame_of_a_pose_without_a_spine_is_nan_and_an_unknown_frame_is_refused(rng) -> None:
+    flat = np.zeros((1, 16, 3))
+    assert np.isnan(joints_frame(flat, "torso")).all()
+    with pytest.raises(ValueError, match="frame must be one of"):
+        joints_frame(random_poses(rng, 1), "world")
+    with pytest.raises(ValueError, match="frame must be one of"):
+        JointsNet(frame="world")
+
+
+def test_a_torso_net_embeds_tilted_copies_alike(rng) -> None:
+    from scipy.spatial.transform import Rotation
+
+    from posebrowser.nets.joints_net import embed_joints
+
+    torch.manual_seed(0)
+    net = JointsNet(hidden=32, frame="torso")
+    poses = random_poses(rng, 6)
+    tilted = poses @ Rotation.random(6, random_state=4).as_matrix()
+    np.testing.assert_allclose(embed_joints(net, poses), embed_joints(net, tilted), atol=1e-5)

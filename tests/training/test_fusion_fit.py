@@ -34,7 +34,7 @@ def test_the_fit_is_the_procrustes_map_of_the_train_images_two_readings(
         return JointsEmbedder(net, estimator)  # type: ignore[arg-type]
 
     monkeypatch.setattr(JointsEmbedder, "from_checkpoint", staticmethod(with_fake_estimator))
-    step = _parse(["train", "fusion", "--out", str(out), "--fusion-weight", "0.25", *base])
+    step = _parse(["train", "fusion", "--out", str(out), "--fusion-readers", "joints_net=0.25", *base])
     assert step.func(step) == 0
     fusion, card = load_model(out / "fused_net", expect_kind="image")
     assert isinstance(fusion, EstimatorFusion) and card.net == "estimator_fusion"

@@ -55,3 +55,23 @@ def test_a_tiny_noisy_run_lowers_the_all_triplet_loss_and_repeats_exactly(rng) -
     )
     vectors = embed_joints(net, poses[:10])
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_torso_run_trains_a_torso_net_and_refuses_a_facing_noise_model(rng) -> None:
+    import pytest
+
+    poses = random_poses(rng, 128, jitter=0.15)
+    config = JointsTrainConfig(epochs=1, batch_size=64, hidden=32, candidates=40, seed=1, frame="torso")
+    facing_noise = EstimatorNoise(np.zeros(DIMS), np.eye(DIMS) * 0.02**2)
+    with pytest.raises(ValueError, match="noise model lives in the facing frame"):
+        train_joints_net(poses, facing_noise, config)
+    torso_noise = EstimatorNoise(np.zeros(DIMS), np.eye(DIMS) * 0.02**2, frame="torso")
+    net, _ = train_joints_net(poses, torso_noise, config)
+    assert net.frame == "torso" and config.net_config()["frame"] == "torso"
+    np.testing.assert_allclose(
+        net.get_buffer("mean_pose").numpy(), joints_frame(poses, "torso").mean(axis=0), atol=1e-6
+    )
+    # mined by the distance in the torso frame: the centred torso-frame poses
+    aligned = aligned_for_metric(poses, "torso")
+    np.testing.assert_allclose(aligned.mean(axis=1), 0, atol=1e-9)
+    assert "frame" not in JointsTrainConfig().net_config()  # a facing card keeps its old config
