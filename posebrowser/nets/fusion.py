@@ -97,7 +97,8 @@ class EstimatorFusion(nn.Module):
         """``(N, D)`` unit rows from the CNN's rows, each joints net's rows (one array, or one per reader)
         and whether a person was found.
 
-        A row without a person is the CNN's row unchanged; a NaN CNN row (unreadable image) stays NaN.
+        A row without a person — or whose estimate a reader cannot read (a NaN row: a torso frame needs a
+        spine) — is the CNN's row unchanged; a NaN CNN row (unreadable image) stays NaN.
         """
         image = np.asarray(image, dtype=np.float32)
         readers = [joints] if isinstance(joints, np.ndarray) else list(joints)
@@ -105,6 +106,9 @@ class EstimatorFusion(nn.Module):
             raise ValueError(f"{len(readers)} joints readings for a fusion of {len(self.weights)} readers")
         out = image.copy()
         found = np.asarray(person, dtype=bool) & np.isfinite(image).all(axis=1)
+        if len(readers) > 1:  # one reader: its NaN rows are exactly the rows without a person
+            for reading in readers:
+                found &= np.isfinite(np.asarray(reading)).all(axis=1)
         if found.any():
             found_rows = [np.asarray(reading, dtype=np.float32)[found] for reading in readers]
             rows = np.stack([image[found], *found_rows], axis=1)

@@ -55,6 +55,15 @@ def test_two_readers_blend_by_the_formula_row_by_row(rng) -> None:
         fusion.blend(cnn, facing, person)
 
 
+def test_a_reading_one_reader_cannot_make_keeps_the_cnn_row(rng) -> None:
+    cnn, facing, torso = unit_rows(rng, 3), unit_rows(rng, 3), unit_rows(rng, 3)
+    torso[1] = np.nan  # e.g. an estimate without a spine has no torso frame
+    out = two_reader_fusion().blend(cnn, [facing, torso], np.ones(3, bool))
+    assert np.isfinite(out).all()
+    np.testing.assert_array_equal(out[1], cnn[1])
+    assert not np.allclose(out[0], cnn[0])
+
+
 def test_weights_and_names_must_agree() -> None:
     with pytest.raises(ValueError, match="same length"):
         EstimatorFusion(more_joints_models=("a", "b"), more_weights=(0.1,))
