@@ -88,6 +88,11 @@ def run_fusion(args: argparse.Namespace) -> None:
 
     out = Path(args.out)
     stems, weights = zip(*args.fusion_readers, strict=True)
+    if sum(weights) > 1.0 + 1e-9 or len(set(stems)) != len(stems):
+        raise DataError(
+            f"--fusion-readers needs each joints model once and weights that sum to at most 1, not "
+            f"{' '.join(f'{stem}={weight}' for stem, weight in args.fusion_readers)}."
+        )
     for stem in ("image_net", *stems):
         if not (out / f"{stem}.json").is_file():
             raise CheckpointError(f"The fusion needs {stem} in the models folder; it is not there.", path=out)

@@ -60,3 +60,23 @@ def test_a_folder_without_the_joints_model_is_a_clear_error(
     step = _parse(["train", "fusion", "--out", str(out), *base])
     assert step.func(step) == 1
     assert "needs joints_net" in capsys.readouterr().err and not (out / "fused_net.json").exists()
+
+
+BAD_READERS = [["joints_net=0.7", "joints_torso_net=0.5"], ["joints_net=0.2", "joints_net=0.1"]]
+
+
+@pytest.mark.parametrize("readers", BAD_READERS)
+def test_readers_whose_weights_pass_1_or_repeat_are_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], readers: list[str]
+) -> None:
+    out = tmp_path / "models"
+    out.mkdir()
+    gallery = str(tmp_path / "none")
+    step = _parse(["train", "fusion", "--out", str(out), "--gallery", gallery, "--fusion-readers", *readers])
+    assert step.func(step) == 1
+    assert "sum to at most 1" in capsys.readouterr().err and not (out / "fused_net.json").exists()
+
+
+def test_a_malformed_reader_is_refused_at_parse_time() -> None:
+    with pytest.raises(SystemExit):
+        _parse(["train", "fusion", "--fusion-readers", "joints_net"])
