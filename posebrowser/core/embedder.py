@@ -39,6 +39,18 @@ class GalleryLike(Protocol):
     def image_path(self, index: int) -> Path: ...
 
 
+def image_items(
+    sources: Sequence[Any] | GalleryLike, indices: Sequence[int] | NDArray[np.integer] | None = None
+) -> list[Any]:
+    """What an image embedder embeds: a gallery's image paths (its ``indices``, default every row), or the
+    given paths / PIL images / arrays as a list."""
+    if hasattr(sources, "image_path"):
+        gallery: Any = sources
+        rows = range(len(gallery)) if indices is None else [int(i) for i in indices]
+        return [gallery.image_path(i) for i in rows]
+    return list(sources)
+
+
 def _module_fingerprint(module: Any) -> str:
     digest = hashlib.sha256()
     for key, tensor in sorted(module.state_dict().items()):
@@ -199,12 +211,7 @@ class Embedder:
         otherwise its row is all NaN (never a vector a search could return) and ``(row, message)`` is
         appended to :attr:`failures`.
         """
-        if hasattr(sources, "image_path"):
-            gallery: Any = sources
-            rows = range(len(gallery)) if indices is None else [int(i) for i in indices]
-            items: Sequence[Any] = [gallery.image_path(i) for i in rows]
-        else:
-            items = list(sources)
+        items = image_items(sources, indices)
         total = len(items)
         out: F32 | None = None
         self.failures = []

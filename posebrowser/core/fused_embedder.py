@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from posebrowser.core.embedder import image_items
+from posebrowser.core.joints_embedder import read_with_readers
 from posebrowser.errors import CheckpointError, JobCancelledError
 
 if TYPE_CHECKING:
@@ -48,10 +50,8 @@ class FusedEmbedder:
         if len(readers) != len(fusion.weights):
             raise ValueError(f"{len(readers)} joints embedders for a fusion of {len(fusion.weights)} readers")
         self.image, self.readers, self.fusion = image, readers, fusion
-        #: The first joints embedder (the one whose estimates the others read back from the cache).
+        #: The first joints embedder: its estimator and cache make the one estimate every reader reads.
         self.joints = readers[0]
-        for reader in readers:
-            reader.no_person = "exclude"  # NaN rows mark "no person": the blend keeps the CNN's row there
         self.model_sha256 = model_sha256
         self.embedding_space = fusion.image_model
         self.failures: list[tuple[int, str]] = []
@@ -65,7 +65,7 @@ class FusedEmbedder:
         joints embedders share one estimator and estimate cache); :attr:`model_sha256` covers them all and
         the estimator version."""
         from posebrowser.core.embedder import Embedder
-        from posebrowser.core.joints_embedder import JointsEmbedder
+        from posebrowser.core.joints_embedder import load_readers
         from posebrowser.nets.checkpoint import load_model
         from posebrowser.nets.fusion import EstimatorFusion
 
@@ -74,13 +74,7 @@ class FusedEmbedder:
             raise CheckpointError(f"This is a {card.net} model, not an {FUSION_NET} model.", path=path)
         folder = Path(path).parent
         image = Embedder.from_checkpoint(folder / module.image_model, device)
-        first = JointsEmbedder.from_checkpoint(folder / module.joints_models[0], device, estimate_cache_dir)
-        readers = [first] + [
-            JointsEmbedder.from_checkpoint(
-                folder / stem, device, estimator=first.estimator, cache=first.cache
-            )
-            for stem in module.joints_models[1:]
-        ]
+        readers = load_readers(folder, module.joints_models, device, estimate_cache_dir)
         parts = [card.sha256, image.model_sha256, *(reader.model_sha256 for reader in readers)]
         identity = hashlib.sha256("|".join(parts).encode()).hexdigest()
         return cls(image, readers, module, identity)
@@ -111,11 +105,7 @@ class FusedEmbedder:
         strict: bool = False,
     ) -> F32:
         """Embed images → ``(N, D)`` float32 unit rows (NaN for an unreadable image; ``strict``: raise)."""
-        if hasattr(sources, "image_path"):
-            rows = range(len(sources)) if indices is None else [int(i) for i in indices]
-            items: list[Any] = [sources.image_path(i) for i in rows]
-        else:
-            items = list(sources)
+        items = image_items(sources, indices)
         self.failures, self.no_person_rows = [], []
         parts: list[F32] = []
         for start in range(0, len(items), max(1, batch_size)):
@@ -135,8 +125,9 @@ class FusedEmbedder:
         readable = [row for row in range(len(chunk)) if np.isfinite(cnn[row]).all()]
         readings = [np.full_like(cnn, np.nan) for _ in self.readers]
         if readable:
-            for reading, reader in zip(readings, self.readers, strict=True):
-                reading[readable] = reader.embed_images([chunk[row] for row in readable])
+            read = read_with_readers(self.readers, [chunk[row] for row in readable])
+            for reading, rows in zip(readings, read, strict=True):
+                reading[readable] = rows
         person: NDArray[np.bool_] = np.asarray(np.isfinite(readings[0]).all(axis=1))
         self.no_person_rows += [offset + row for row in readable if not person[row]]
         return self.fusion.blend(cnn, readings, person)

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from posebrowser.core.device import DeviceChoice, resolve_device
-from posebrowser.core.embedder import _module_fingerprint
+from posebrowser.core.embedder import _module_fingerprint, image_items
 from posebrowser.errors import CheckpointError, DataError, JobCancelledError
 from posebrowser.estimate.cache import EstimateCache, default_estimate_cache_dir, estimate_cached
 from posebrowser.estimate.result import PoseEstimate
@@ -124,11 +124,7 @@ class JointsEmbedder:
 
         An unreadable image is a NaN row listed in :attr:`failures` (``strict``: :class:`DataError`).
         """
-        if hasattr(sources, "image_path"):
-            rows = range(len(sources)) if indices is None else [int(i) for i in indices]
-            items: list[Any] = [sources.image_path(i) for i in rows]
-        else:
-            items = list(sources)
+        items = image_items(sources, indices)
         self.failures, self.no_person_rows = [], []
         dim = int(self.neutral_row().shape[0])
         out = np.full((len(items), dim), np.nan, dtype=np.float32)
@@ -169,3 +165,43 @@ class JointsEmbedder:
             if self.no_person == "exclude":
                 self.failures.append((row, NO_PERSON_MESSAGE))
         return found
+
+
+def load_readers(
+    folder: str | Path, stems: Sequence[str], device: str = "auto", cache_dir: str | Path | None = None
+) -> list[JointsEmbedder]:
+    """The joints models ``stems`` of ``folder``, sharing one estimator and one estimate cache (the first
+    one's), as several readers of the same estimate."""
+    first = JointsEmbedder.from_checkpoint(Path(folder) / stems[0], device, cache_dir)
+    return [first] + [
+        JointsEmbedder.from_checkpoint(
+            Path(folder) / stem, device, estimator=first.estimator, cache=first.cache
+        )
+        for stem in stems[1:]
+    ]
+
+
+def read_with_readers(
+    readers: Sequence[JointsEmbedder], items: Sequence[Any], batch_size: int = 256
+) -> list[F32]:
+    """Each reader's ``(N, D)`` rows of ``items`` from **one** estimate per image (the first reader's
+    estimator and cache): NaN rows where nobody is found or the estimator cannot read the image."""
+    first = readers[0]
+    dim = int(first.neutral_row().shape[0])
+    readings = [np.full((len(items), dim), np.nan, dtype=np.float32) for _ in readers]
+    for start in range(0, len(items), batch_size):
+        found: dict[int, NDArray[np.float32]] = {}
+        for row in range(start, min(len(items), start + batch_size)):
+            try:
+                joints = first.estimated_joints(items[row])
+            except DataError:
+                continue
+            if joints is not None:
+                found[row] = joints
+        if found:
+            rows = np.fromiter(found, dtype=np.int64)
+            stacked = np.stack([found[int(r)] for r in rows])
+            for reading, reader in zip(readings, readers, strict=True):
+                reading[rows] = reader.embed_joints(stacked)
+    return readings
+

@@ -55,17 +55,26 @@ class EstimatorFusion(nn.Module):
             raise ValueError("more_joints_models and more_weights must have the same length")
         if any(not 0.0 <= w <= 1.0 for w in weights) or sum(weights) > 1.0 + 1e-9:
             raise ValueError(f"each weight must lie in [0, 1] and their sum at most 1, not {weights}")
-        #: The estimator readers' weights, the first reader's first (``weight`` is the first alone).
+        #: The estimator readers' weights, the first reader's first.
         self.weights = weights
-        self.weight = weights[0]
-        self.image_model, self.joints_model = str(image_model), str(joints_model)
+        self.image_model = str(image_model)
         #: Every joints model's stem, the first reader's first.
-        self.joints_models = (self.joints_model, *(str(m) for m in more_joints_models))
+        self.joints_models = (str(joints_model), *(str(m) for m in more_joints_models))
         self.embedding_dim = int(embedding_dim)
         self.register_buffer("rotation", torch.eye(int(embedding_dim)))
         if len(weights) > 1:
             eye = torch.eye(int(embedding_dim)).expand(len(weights) - 1, -1, -1).clone()
             self.register_buffer("more_rotations", eye)
+
+    @property
+    def weight(self) -> float:
+        """The first reader's weight (the card's ``weight``)."""
+        return self.weights[0]
+
+    @property
+    def joints_model(self) -> str:
+        """The first reader's joints model (the card's ``joints_model``)."""
+        return self.joints_models[0]
 
     def rotations(self) -> list[torch.Tensor]:
         """Each reader's (D, D) map, the first reader's first."""
@@ -106,9 +115,8 @@ class EstimatorFusion(nn.Module):
             raise ValueError(f"{len(readers)} joints readings for a fusion of {len(self.weights)} readers")
         out = image.copy()
         found = np.asarray(person, dtype=bool) & np.isfinite(image).all(axis=1)
-        if len(readers) > 1:  # one reader: its NaN rows are exactly the rows without a person
-            for reading in readers:
-                found &= np.isfinite(np.asarray(reading)).all(axis=1)
+        for reading in readers:
+            found &= np.isfinite(np.asarray(reading)).all(axis=1)
         if found.any():
             found_rows = [np.asarray(reading, dtype=np.float32)[found] for reading in readers]
             rows = np.stack([image[found], *found_rows], axis=1)

@@ -80,8 +80,8 @@ def _fit_reader(cnn: NDArray[np.float64], joints: NDArray[np.float64]) -> tuple[
 
 def run_fusion(args: argparse.Namespace) -> None:
     """Fit and save ``<out>/fused_net`` on the train split of ``--gallery`` (see the module doc)."""
-    from posebrowser.core.embedder import Embedder
-    from posebrowser.core.joints_embedder import JointsEmbedder
+    from posebrowser.core.embedder import Embedder, image_items
+    from posebrowser.core.joints_embedder import load_readers, read_with_readers
     from posebrowser.data.loading import open_gallery
     from posebrowser.nets.checkpoint import ModelCard, read_card, save_model
     from posebrowser.training.mirror_fit import fit_rows
@@ -99,12 +99,7 @@ def run_fusion(args: argparse.Namespace) -> None:
     gallery = open_gallery(args.gallery)
     rows = fit_rows(gallery, args)
     cnn = Embedder.from_checkpoint(out / "image_net", args.device).embed_images(gallery, indices=rows)
-    first = JointsEmbedder.from_checkpoint(out / stems[0], args.device)
-    readers = [first] + [
-        JointsEmbedder.from_checkpoint(out / stem, args.device, estimator=first.estimator, cache=first.cache)
-        for stem in stems[1:]
-    ]
-    readings = [reader.embed_images(gallery, indices=rows) for reader in readers]
+    readings = read_with_readers(load_readers(out, stems, args.device), image_items(gallery, rows))
     fusion, figures = fit_fusion(cnn, readings, weights, stems)
     image_card = read_card(out / "image_net")
     fit = {**figures, "seed": args.seed, "gallery": gallery.content_hash}
