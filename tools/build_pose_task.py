@@ -18,6 +18,8 @@ and the metadata writer that 1.x no longer imports. This tool:
 
     python tools/build_pose_task.py                       # → resources/estimator/pose_landmarker_full.task
     python tools/build_pose_task.py --package mediapipe==0.10.21 --out /tmp/x.task
+    python tools/build_pose_task.py --landmarks pose_landmark_heavy.tflite \
+        --out /tmp/pose_landmarker_heavy.task   # the heavy landmark model (npm @mediapipe/pose)
 
 Needs network access to PyPI (build time only; nothing is downloaded when posebrowser runs).
 """
@@ -94,15 +96,16 @@ def _padding_field(padding: int) -> bytes:
     return (0xD935).to_bytes(2, "little") + (padding - 4).to_bytes(2, "little") + b"\x00" * (padding - 4)
 
 
-def build_inside(out: Path) -> None:
-    """The worker: runs in the throwaway venv, reads the wheel's models, writes the bundle to ``out``."""
+def build_inside(out: Path, landmarks: Path | None = None) -> None:
+    """The worker: runs in the throwaway venv, reads the wheel's models (the landmark model from
+    ``landmarks`` instead when given), writes the bundle to ``out``."""
     import mediapipe
 
     modules = Path(mediapipe.__file__).parent / "modules"
-    members = {
-        bundle_name: _with_normalisation((modules / source).read_bytes(), bundle_name, mean, std)
-        for source, bundle_name, mean, std in MODELS
-    }
+    members = {}
+    for source, bundle_name, mean, std in MODELS:
+        path = landmarks if landmarks is not None and bundle_name == LANDMARKS_NAME else modules / source
+        members[bundle_name] = _with_normalisation(path.read_bytes(), bundle_name, mean, std)
     data = _aligned_zip(members)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
@@ -143,16 +146,24 @@ def main(argv: list[str] | None = None) -> int:
         help="pip requirement of a mediapipe 0.10.21 wheel that ships the models",
     )
     parser.add_argument("--venv", type=Path, help="folder for the throwaway venv (default: a temp dir)")
+    parser.add_argument(
+        "--landmarks",
+        type=Path,
+        help="a BlazePose landmark model to bundle instead of the wheel's full one (e.g. "
+        "pose_landmark_heavy.tflite from the npm package @mediapipe/pose)",
+    )
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)  # the worker half
     args = parser.parse_args(argv)
     out = args.out.resolve()
+    landmarks = args.landmarks.resolve() if args.landmarks else None
     if args.inside:
-        build_inside(out)
+        build_inside(out, landmarks)
         return 0
     with tempfile.TemporaryDirectory(prefix="pose-task-venv-") as scratch:
         folder = args.venv or Path(scratch) / "venv"
         python = _make_venv(folder, args.package)
         worker = [str(python), str(Path(__file__).resolve()), "--inside", "--out", str(out)]
+        worker += ["--landmarks", str(landmarks)] if landmarks else []
         subprocess.run(worker, check=True)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     print(f"sha256 {digest}")

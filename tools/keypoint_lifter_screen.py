@@ -1,0 +1,322 @@
+"""Screen a third reader of the pose estimate: BlazePose's 2-D image landmarks lifted into the joints net's
+space (validation data only; never the test split).
+
+The shipped fusion reads BlazePose's metric 3-D joints (the joints net). Its 2-D image landmarks are a
+second, more direct reading of the same image: a *keypoint lifter* — an MLP from the 16 landmarks
+(pelvis-centred, y up, scaled to unit RMS radius: translation- and scale-free) to 128-d unit rows — is
+trained to land where the shipped joints net puts the image's **true** 3-D pose (loss 1 − cos), so its
+rows live in the joints net's space and the fused model's fitted joints-net map carries them into the
+CNN's space unchanged. Training pairs are the exact 2-D projections and 3-D poses of the train split of
+the training and fine-tune sets (no rendering); each batch gets BlazePose-like 2-D errors: a Gaussian
+fitted (mean, full covariance) to BlazePose's residuals on the built-in gallery's train renders, times
+``--noise``, and with ``--swap`` that share of rows with the left/right confusions BlazePose makes
+(legs, arms or the whole body, in the proportions measured on the train renders). ``--orbit`` re-projects
+that share of rows through each image's camera orbited about the vertical by a random azimuth (the
+target does not change: the 3-D metric is facing-aligned). ``--clean`` scores the lifter on the
+ground-truth 2-D landmarks of the val images instead of BlazePose's: the bound a perfect 2-D reading
+would give.
+
+Each ``--grid a,b`` setting scores ``normalise((1 − a − b)·cnn + (a·joints + b·lifter)·R)`` on the val
+halves of ``tools/ablation.py`` (R: the shipped fusion's joints-net map; rows without a person keep the
+CNN's row). ``a = 0.3, b = 0`` is the shipped model.
+
+    python tools/keypoint_lifter_screen.py --noise 0.5 --swap 0.17 --sets builtin steep cs12 \
+        --grid 0.3,0 0.2,0.2 0.15,0.25 0.25,0.15 [--save lifter.pt | --load lifter.pt ...]
+
+Needs ``build/train-data``, ``build/finetune-data`` and, for the steep / camera-shift sets, the galleries
+and caches listed in :data:`SETS` (``models/README.md`` says how each is made).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ROOT = Path(__file__).resolve().parents[1]
+FIGURES = (0, 1, 2, 4, 5, 6, 7)  # the seven acceptance figures of ablation._scores (not Hamming)
+#: name → (gallery, CNN embedding cache, estimate cache); None: the built-in gallery / the user's cache.
+SETS = {
+    "builtin": (None, ROOT / "models/embeddings", None),
+    "steep": (
+        ROOT / "build/steep",
+        ROOT / "build/steep-cache",
+        ROOT / "build/score-Fu-steep/cache/estimates",
+    ),
+    "cs12": (
+        ROOT / "build/camera-shift-12",
+        ROOT / "build/cs12-cache",
+        ROOT / "build/score-Fu-cs12/cache/estimates",
+    ),
+}
+TRAINING_SETS = ("build/train-data", "build/finetune-data")
+BATCH = 256
+
+
+def _swap(pairs: list[tuple[int, int]]) -> list[int]:
+    order = list(range(16))
+    for a, b in pairs:
+        order[a], order[b] = b, a
+    return order
+
+
+#: BlazePose's left/right confusions on the built-in train renders (joint order of the 16-joint skeleton:
+#: 0–5 right ankle … left ankle, 10–15 right wrist … left wrist), with their shares among confused images.
+SWAPS = (
+    (_swap([(0, 5), (1, 4)]), 0.35),  # the legs
+    (_swap([(10, 15), (11, 14)]), 0.27),  # the arms
+    (_swap([(0, 5), (1, 4), (2, 3), (10, 15), (11, 14), (12, 13)]), 0.38),  # the whole body
+)
+
+
+def landmark_features(joints_2d: Any) -> np.ndarray:
+    """``(N, 16, 2)`` image landmarks (pixels, y down) → ``(N, 32)``: pelvis-centred, y up, unit RMS
+    radius."""
+    from posebrowser.pose.skeleton import PELVIS
+
+    points = np.asarray(joints_2d, dtype=np.float64)
+    centred = (points - points[:, PELVIS : PELVIS + 1]) * np.array([1.0, -1.0])
+    radius = np.sqrt((centred**2).sum(-1).mean(-1))[:, None, None]
+    return (centred / radius).reshape(len(points), -1).astype(np.float32)
+
+
+def orbited_landmarks(world: np.ndarray, rotation: np.ndarray, translation: np.ndarray,
+                      azimuth: np.ndarray) -> np.ndarray:
+    """``(N, 16, 2)`` landmarks of Z-up world joints seen by each camera (``X_c = R X_w + t``) orbited by
+    ``azimuth`` radians about the vertical through the pelvis (up to the focal length and principal
+    point, which :func:`landmark_features` removes)."""
+    from posebrowser.pose.skeleton import PELVIS
+
+    pivot = world[:, PELVIS]
+    centre = -np.einsum("nji,nj->ni", rotation, translation)
+    cos, sin = np.cos(azimuth), np.sin(azimuth)
+    spin = np.zeros((len(world), 3, 3))
+    spin[:, 0, 0], spin[:, 0, 1], spin[:, 1, 0], spin[:, 1, 1], spin[:, 2, 2] = cos, -sin, sin, cos, 1.0
+    moved = np.einsum("nij,nj->ni", spin, centre - pivot) + pivot
+    turned = rotation @ np.transpose(spin, (0, 2, 1))
+    camera = np.einsum("nij,nkj->nki", turned, world - moved[:, None])
+    return np.asarray(camera[..., :2] / np.maximum(camera[..., 2:3], 1e-3))
+
+
+def with_swaps(features: torch.Tensor, rng: np.random.Generator, share: float) -> torch.Tensor:
+    """``features`` with ``share`` of its rows' landmarks left/right-confused as :data:`SWAPS` says."""
+    out = features.clone()
+    rows = len(out)
+    confused = rng.random(rows) < share
+    kinds = rng.choice(len(SWAPS), rows, p=[weight for _, weight in SWAPS])
+    points = out.reshape(rows, 16, 2)
+    for kind, (order, _) in enumerate(SWAPS):
+        chosen = torch.from_numpy(np.nonzero(confused & (kinds == kind))[0])
+        if len(chosen):
+            points[chosen] = points[chosen][:, order]
+    return points.reshape(rows, 32)
+
+
+class KeypointLifter(nn.Module):
+    """``(N, 32)`` landmark features → ``(N, 128)`` unit rows: Martinez et al.'s residual MLP (2017)."""
+
+    def __init__(self, hidden: int = 1024, blocks: int = 2, dropout: float = 0.2) -> None:
+        super().__init__()
+        self.first = nn.Linear(32, hidden)
+        self.blocks = nn.ModuleList(nn.Sequential(*[
+            part for _ in range(2)
+            for part in (nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Dropout(dropout))
+        ]) for _ in range(blocks))
+        self.head = nn.Linear(hidden, 128)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.first(x))
+        for block in self.blocks:
+            h = h + block(h)
+        return F.normalize(self.head(h), dim=1)
+
+
+def estimates(estimator: Any, gallery: Any, rows: np.ndarray, cache_dir: Path | None) -> list[Any]:
+    from posebrowser.estimate.cache import EstimateCache, default_estimate_cache_dir, estimate_files
+
+    cache = EstimateCache(cache_dir or default_estimate_cache_dir(), estimator.version)
+    return [item.outcome for item in estimate_files([gallery.image_path(int(r)) for r in rows], estimator,
+                                                    cache)]
+
+
+def landmark_noise(estimator: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, covariance) of BlazePose's landmark-feature residuals on the built-in train renders."""
+    from posebrowser.data.loading import open_gallery
+    from posebrowser.estimate.result import PoseEstimate
+
+    gallery = open_gallery(None)
+    rows = gallery.split_indices("train")
+    outcomes = estimates(estimator, gallery, rows, None)
+    found = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, PoseEstimate)]
+    residual = landmark_features(np.stack([outcomes[i].joints_2d for i in found])) - landmark_features(
+        gallery.joints_2d[rows[found]])
+    print(f"landmark noise from {len(found)} built-in train renders with a person", flush=True)
+    return residual.mean(0), np.cov(residual, rowvar=False)
+
+
+def training_pairs(joints_embedder: Any) -> dict[str, np.ndarray]:
+    from posebrowser.data.loading import open_gallery
+
+    keys = ("x", "target", "world", "rotation", "translation")
+    parts: dict[str, list[np.ndarray]] = {key: [] for key in keys}
+    for name in TRAINING_SETS:
+        gallery = open_gallery(str(ROOT / name))
+        rows = gallery.split_indices("train")
+        parts["x"].append(landmark_features(gallery.joints_2d[rows]))
+        parts["target"].append(joints_embedder.embed_joints(gallery.joints_3d[rows]))
+        parts["world"].append(gallery.joints_3d[rows])
+        parts["rotation"].append(gallery.camera_rotation[rows])
+        parts["translation"].append(gallery.camera_translation[rows])
+    return {key: np.concatenate(value) for key, value in parts.items()}
+
+
+def train(args: argparse.Namespace, joints_embedder: Any, estimator: Any) -> KeypointLifter:
+    mean, covariance = landmark_noise(estimator)
+    pairs = training_pairs(joints_embedder)
+    x, target = torch.from_numpy(pairs["x"]), torch.from_numpy(pairs["target"])
+    world, rotation, translation = (pairs[key].astype(np.float64)
+                                    for key in ("world", "rotation", "translation"))
+    print(f"{len(x)} training pairs", flush=True)
+    factor = torch.linalg.cholesky(torch.from_numpy(covariance).float() + 1e-6 * torch.eye(32))
+    offset = torch.from_numpy(mean).float()
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    net = KeypointLifter(args.hidden, dropout=args.dropout)
+    optimiser = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-4)
+    steps_per_epoch = len(x) // BATCH
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, 1e-3, total_steps=args.epochs * steps_per_epoch)
+    began = time.perf_counter()
+    for epoch in range(args.epochs):
+        order, total = torch.randperm(len(x)), 0.0
+        net.train()
+        for start in range(0, steps_per_epoch * BATCH, BATCH):
+            batch = order[start : start + BATCH]
+            inputs = x[batch].clone()
+            orbit = rng.random(len(batch)) < args.orbit
+            if orbit.any():
+                picked = batch.numpy()[orbit]
+                azimuth = rng.uniform(-np.pi, np.pi, len(picked))
+                seen = orbited_landmarks(world[picked], rotation[picked], translation[picked], azimuth)
+                inputs[torch.from_numpy(orbit)] = torch.from_numpy(landmark_features(seen))
+            if args.swap > 0:
+                inputs = with_swaps(inputs, rng, args.swap)
+            inputs = inputs + args.noise * (offset + torch.randn(len(batch), 32) @ factor.T)
+            loss = (1 - (net(inputs) * target[batch]).sum(1)).mean()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += float(loss.detach())
+        print(f"epoch {epoch}: loss {total / steps_per_epoch:.4f} ({time.perf_counter() - began:.0f} s)",
+              flush=True)
+    return net.eval()
+
+
+def set_rows(name: str, estimator: Any, joints_embedder: Any, lifter: Any, clean: bool) -> dict[str, Any]:
+    """The val halves of a set and each reader's rows (NaN where BlazePose finds nobody)."""
+    import ablation  # a sibling script: run as `python tools/...`, its folder is on sys.path
+
+    from posebrowser.core.engine import RetrievalEngine
+    from posebrowser.estimate.result import PoseEstimate
+
+    gallery_dir, cache_dir, estimate_cache = SETS[name]
+    engine = RetrievalEngine.open(gallery_dir, ROOT / "models", "cpu", cache_dir, image_model="image_net")
+    gallery = engine.gallery
+    queries, database = ablation._halves(gallery)
+    rows = np.concatenate([queries, database])
+    outcomes = estimates(estimator, gallery, rows, estimate_cache)
+    person = np.array([isinstance(outcome, PoseEstimate) for outcome in outcomes])
+    joints = np.full((len(rows), 128), np.nan, np.float32)
+    lifted = joints.copy()
+    found = [outcome for outcome in outcomes if isinstance(outcome, PoseEstimate)]
+    joints[person] = joints_embedder.embed_joints(np.stack([outcome.joints_3d for outcome in found]))
+    estimated = [outcome.joints_2d for outcome in found]
+    landmarks = gallery.joints_2d[rows[person]] if clean else np.stack(estimated)
+    with torch.inference_mode():
+        lifted[person] = lifter(torch.from_numpy(landmark_features(landmarks))).numpy()
+    cnn = np.asarray(engine.embeddings, np.float32)[rows]
+    return {"gallery": gallery, "queries": queries, "database": database, "rows": rows, "person": person,
+            "cnn": cnn, "joints": joints, "lifted": lifted}
+
+
+def print_scores(
+    name: str, data: dict[str, Any], rotation: np.ndarray, grid: list[tuple[float, float]]
+) -> None:
+    import ablation
+
+    from posebrowser.nets.fusion import EstimatorFusion
+
+    def row(label: str, vectors: np.ndarray) -> None:
+        table = np.zeros((len(data["gallery"]), vectors.shape[1]), np.float32)
+        table[data["rows"]] = vectors
+        scores = ablation._scores(table, data["queries"], data["database"], data["gallery"])
+        mean = np.mean([scores[i] for i in FIGURES])
+        figures = " | ".join(f"{v:.1f}" for v in scores)
+        print(f"| {name}: {label} | {figures} | {mean:.1f} |", flush=True)
+
+    person = data["person"][:, None]
+    row("joints net alone", np.where(person, data["joints"], data["cnn"]))
+    row("keypoint lifter alone", np.where(person, data["lifted"], data["cnn"]))
+    for joints_weight, lifter_weight in grid:
+        fusion = EstimatorFusion(128, joints_weight, joints_model="joints_net",
+                                 more_joints_models=("keypoint_lifter",), more_weights=(lifter_weight,))
+        fusion.set_rotation(rotation, 0)
+        fusion.set_rotation(rotation, 1)
+        row(f"fused {joints_weight:g} / {lifter_weight:g}",
+            fusion.blend(data["cnn"], [data["joints"], data["lifted"]], data["person"]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--hidden", type=int, default=1024)
+    parser.add_argument("--dropout", type=float, default=0.2)
+    parser.add_argument("--noise", type=float, default=1.0, help="scale of the fitted landmark noise")
+    parser.add_argument("--swap", type=float, default=0.0, help="share of rows given a left/right confusion")
+    parser.add_argument("--orbit", type=float, default=0.0, help="share of rows seen from a new azimuth")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sets", nargs="+", choices=tuple(SETS), default=["builtin"])
+    parser.add_argument("--grid", nargs="+", default=["0.3,0", "0.2,0.2"], help="joints,lifter weights")
+    parser.add_argument("--clean", action="store_true", help="lift the ground-truth landmarks (a bound)")
+    parser.add_argument("--save", type=Path, default=None)
+    parser.add_argument("--load", type=Path, nargs="+", default=None, help="lifters to average")
+    args = parser.parse_args()
+
+    from posebrowser.core.fused_embedder import FusedEmbedder
+    from posebrowser.core.joints_embedder import JointsEmbedder
+    from posebrowser.estimate.estimator import PoseEstimator
+
+    joints_embedder = JointsEmbedder.from_checkpoint(ROOT / "models" / "joints_net", "cpu")
+    fused = FusedEmbedder.from_checkpoint(ROOT / "models" / "fused_net", "cpu")
+    rotation = fused.fusion.rotations()[0].numpy()
+    estimator = PoseEstimator()
+    if args.load:
+        lifters = []
+        for path in args.load:
+            one = KeypointLifter(args.hidden, dropout=args.dropout)
+            one.load_state_dict(torch.load(path, weights_only=True))
+            lifters.append(one.eval())
+
+        def lifter(x: torch.Tensor) -> torch.Tensor:
+            return F.normalize(torch.stack([one(x) for one in lifters]).sum(0), dim=1)
+    else:
+        lifter = train(args, joints_embedder, estimator)
+        if args.save:
+            torch.save(lifter.state_dict(), args.save)
+    grid = [(float(a), float(b)) for a, b in (text.split(",") for text in args.grid)]
+    print("| val halves | hit@1 2D | 3D | Procrustes | Hamming | top-10 in true 50 | test-like 2D | 3D "
+          "| Procrustes | mean of seven |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name in args.sets:
+        print_scores(name, set_rows(name, estimator, joints_embedder, lifter, args.clean), rotation, grid)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
