@@ -156,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = args.out.resolve()
     landmarks = args.landmarks.resolve() if args.landmarks else None
+    if landmarks is not None and not landmarks.is_file():
+        parser.error(f"--landmarks {args.landmarks}: no such file")  # before any venv is made
     if args.inside:
         build_inside(out, landmarks)
         return 0

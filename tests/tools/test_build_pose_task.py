@@ -49,3 +49,14 @@ def test_landmarks_replace_only_the_landmark_model(fake_wheel: Path, monkeypatch
     heavy.write_bytes(b"heavy landmarks")
     members = _members(tool, fake_wheel / "heavy.task", monkeypatch, landmarks=heavy)
     assert members == {tool.DETECTOR_NAME: b"detector|127.5", tool.LANDMARKS_NAME: b"heavy landmarks|0.0"}
+
+
+def test_a_missing_landmark_model_is_refused_before_any_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    tool = load_script("tools/build_pose_task.py")
+    monkeypatch.setattr(tool, "_make_venv", lambda *args: pytest.fail("a venv was made"))
+    with pytest.raises(SystemExit) as exit_info:
+        tool.main(["--landmarks", str(tmp_path / "none.tflite"), "--out", str(tmp_path / "x.task")])
+    assert exit_info.value.code == 2
+    assert "no such file" in capsys.readouterr().err
+    assert not (tmp_path / "x.task").exists()
