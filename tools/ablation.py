@@ -73,6 +73,9 @@ VARIANTS: dict[str, list[str]] = {
     },
 }
 METRICS = ("2d", "3d", "procrustes", "hamming")
+#: The seven acceptance figures among the eight of :func:`_scores` (every one but Hamming hit@1).
+ACCEPTANCE_FIGURES = (0, 1, 2, 4, 5, 6, 7)
+SCORE_COLUMNS = "hit@1 2D | 3D | Procrustes | Hamming | top-10 in true 50 | test-like 2D | 3D | Procrustes"
 #: The test protocol's hit window as a share of its database (top 51 of 1,118 = 4.6 %): the val halves
 #: (385 items) are also scored with a window of this share, as fine-grained as the test figures.
 TEST_LIKE_SHARE = 51 / 1118
@@ -150,6 +153,18 @@ def _scores(vectors: np.ndarray, queries: np.ndarray, database: np.ndarray, gall
     row.append(100 * true_neighbour_share(vectors[queries], vectors[database], truths["3d"]))
     row += [hit_at_1(metric, window, False) for metric in METRICS[:3]]
     return row
+
+
+def screen_header(first_column: str) -> str:
+    """The two header lines of a screen's Markdown table: ``first_column``, the eight scores of
+    :func:`_scores` and the mean of the seven acceptance figures."""
+    return f"| {first_column} | {SCORE_COLUMNS} | mean of seven |\n|---|" + "---|" * 9
+
+
+def screen_row(label: str, scores: list[float]) -> str:
+    """One row of a screen's table: the eight scores and the mean of :data:`ACCEPTANCE_FIGURES`."""
+    mean = np.mean([scores[i] for i in ACCEPTANCE_FIGURES])
+    return f"| {label} | " + " | ".join(f"{v:.1f}" for v in scores) + f" | {mean:.1f} |"
 
 
 def main() -> int:

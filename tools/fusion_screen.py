@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-FIGURES = (0, 1, 2, 4, 5, 6, 7)  # the seven acceptance figures of ablation._scores (not Hamming)
 
 
 
@@ -72,17 +71,13 @@ def main() -> int:
     settings = [[float(w) for w in text.split(",")] for text in args.weights] if args.weights else [
         list(fusion.weights)
     ]
-    print(f"| weights ({', '.join(fusion.joints_models)}) | hit@1 2D | 3D | Procrustes | Hamming "
-          "| top-10 in true 50 | test-like 2D | 3D | Procrustes | mean of seven |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(ablation.screen_header(f"weights ({', '.join(fusion.joints_models)})"))
     cnn = np.asarray(engine.embeddings, np.float32)[rows]
     for weights in settings:
         vectors = np.zeros((len(gallery), cnn.shape[1]), np.float32)
         vectors[rows] = blended(fusion, cnn, readings, weights)
         scores = ablation._scores(vectors, queries, database, gallery)
-        mean = np.mean([scores[i] for i in FIGURES])
-        label = " / ".join(f"{w:g}" for w in weights)
-        print(f"| {label} | " + " | ".join(f"{v:.1f}" for v in scores) + f" | {mean:.1f} |")
+        print(ablation.screen_row(" / ".join(f"{w:g}" for w in weights), scores))
     return 0
 
 

@@ -40,7 +40,6 @@ import torch.nn.functional as F
 from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
-FIGURES = (0, 1, 2, 4, 5, 6, 7)  # the seven acceptance figures of ablation._scores (not Hamming)
 #: name → (gallery, CNN embedding cache, estimate cache); None: the built-in gallery / the user's cache.
 SETS = {
     "builtin": (None, ROOT / "models/embeddings", None),
@@ -256,9 +255,7 @@ def print_scores(
         table = np.zeros((len(data["gallery"]), vectors.shape[1]), np.float32)
         table[data["rows"]] = vectors
         scores = ablation._scores(table, data["queries"], data["database"], data["gallery"])
-        mean = np.mean([scores[i] for i in FIGURES])
-        figures = " | ".join(f"{v:.1f}" for v in scores)
-        print(f"| {name}: {label} | {figures} | {mean:.1f} |", flush=True)
+        print(ablation.screen_row(f"{name}: {label}", scores), flush=True)
 
     person = data["person"][:, None]
     row("joints net alone", np.where(person, data["joints"], data["cnn"]))
@@ -310,9 +307,9 @@ def main() -> int:
         if args.save:
             torch.save(lifter.state_dict(), args.save)
     grid = [(float(a), float(b)) for a, b in (text.split(",") for text in args.grid)]
-    print("| val halves | hit@1 2D | 3D | Procrustes | Hamming | top-10 in true 50 | test-like 2D | 3D "
-          "| Procrustes | mean of seven |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    import ablation  # a sibling script: run as `python tools/...`, its folder is on sys.path
+
+    print(ablation.screen_header("val halves"))
     for name in args.sets:
         print_scores(name, set_rows(name, estimator, joints_embedder, lifter, args.clean), rotation, grid)
     return 0

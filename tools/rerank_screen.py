@@ -59,11 +59,7 @@ def main() -> int:
     gallery = engine.gallery
     queries, database = ablation._halves(gallery)  # type: ignore[attr-defined]
     vectors = np.asarray(engine.embeddings, np.float64)
-    print(
-        "| variant | hit@1 2D | 3D | Procrustes | Hamming | top-10 in true 50 "
-        "| test-like 2D | 3D | Procrustes | mean of seven |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(ablation.screen_header("variant"))  # type: ignore[attr-defined]
     variants = [("none", 0, 0.0, False)] + [
         (f"{name} k={k} α={alpha:g}", k, alpha, name == "αQE")
         for name in ("DBA", "αQE") for k in (3, 5, 10) for alpha in (1.0, 3.0)
@@ -77,8 +73,7 @@ def main() -> int:
         scored = np.zeros_like(vectors)
         scored[queries], scored[database] = query_rows, database_rows
         row = ablation._scores(scored, queries, database, gallery)  # type: ignore[attr-defined]
-        mean = np.mean([row[i] for i in (0, 1, 2, 4, 5, 6, 7)])
-        print(f"| {label} | " + " | ".join(f"{v:.1f}" for v in row) + f" | {mean:.1f} |")
+        print(ablation.screen_row(label, row))  # type: ignore[attr-defined]
     return 0
 
 

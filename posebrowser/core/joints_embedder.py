@@ -132,17 +132,18 @@ class JointsEmbedder:
             if cancel is not None and cancel():
                 raise JobCancelledError("Embedding was cancelled.")
             chunk = range(start, min(len(items), start + batch_size))
-            found = self._estimate_chunk(items, chunk, strict)
-            if found:
-                found_rows = np.fromiter(found, dtype=np.int64)
-                out[found_rows] = self.embed_joints(np.stack([found[int(r)] for r in found_rows]))
+            found_rows, joints = _stacked(self._estimate_chunk(items, chunk, strict))
+            if len(found_rows):
+                out[found_rows] = self.embed_joints(joints)
             if progress is not None:
                 progress(chunk.stop, len(items))
         if self.no_person == "neutral" and self.no_person_rows:
             out[self.no_person_rows] = self.neutral_row()
         return out
 
-    def _estimate_chunk(self, items: list[Any], chunk: range, strict: bool) -> dict[int, NDArray[np.float32]]:
+    def _estimate_chunk(
+        self, items: Sequence[Any], chunk: range, strict: bool
+    ) -> dict[int, NDArray[np.float32]]:
         """Estimated joints by row of the rows in ``chunk`` that have a person; records the others."""
         found: dict[int, NDArray[np.float32]] = {}
         for row in chunk:
@@ -187,21 +188,20 @@ def read_with_readers(
     """Each reader's ``(N, D)`` rows of ``items`` from **one** estimate per image (the first reader's
     estimator and cache): NaN rows where nobody is found or the estimator cannot read the image."""
     first = readers[0]
+    first.failures, first.no_person_rows = [], []  # the first reader's record of this call, as embed_images'
     dim = int(first.neutral_row().shape[0])
     readings = [np.full((len(items), dim), np.nan, dtype=np.float32) for _ in readers]
     for start in range(0, len(items), batch_size):
-        found: dict[int, NDArray[np.float32]] = {}
-        for row in range(start, min(len(items), start + batch_size)):
-            try:
-                joints = first.estimated_joints(items[row])
-            except DataError:
-                continue
-            if joints is not None:
-                found[row] = joints
-        if found:
-            rows = np.fromiter(found, dtype=np.int64)
-            stacked = np.stack([found[int(r)] for r in rows])
+        chunk = range(start, min(len(items), start + batch_size))
+        rows, joints = _stacked(first._estimate_chunk(items, chunk, strict=False))
+        if len(rows):
             for reading, reader in zip(readings, readers, strict=True):
-                reading[rows] = reader.embed_joints(stacked)
+                reading[rows] = reader.embed_joints(joints)
     return readings
+
+
+def _stacked(found: dict[int, NDArray[np.float32]]) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """The rows of ``found`` (ascending) and their joints stacked ``(M, 16, 3)`` (``(0,)`` when empty)."""
+    rows = np.fromiter(sorted(found), dtype=np.int64)
+    return rows, (np.stack([found[int(r)] for r in rows]) if found else np.zeros(0, np.float32))
 

@@ -53,8 +53,10 @@ class EstimateCache:
 
     def __init__(self, root: str | Path, estimator_version: str) -> None:
         self.estimator_version = estimator_version
+        #: The cache's root: one folder per estimator version below it.
+        self.root = Path(root)
         folder = hashlib.sha256(estimator_version.encode()).hexdigest()[:20]
-        self.directory = Path(root) / folder
+        self.directory = self.root / folder
         remove_stale_temporaries(self.directory, older_than_s=STALE_TEMPORARY_S)
 
     def path_for(self, key: str) -> Path:

@@ -440,7 +440,7 @@ def _engine_estimate_root(engine: Any) -> Path | None:
     """Where the engine's image model keeps its pose estimates (the fused model's), so the joints model's
     rows read them back instead of estimating the same images again; None for a model without any."""
     cache = getattr(getattr(getattr(engine, "image_embedder", None), "joints", None), "cache", None)
-    return None if cache is None else cache.directory.parent  # the root above its estimator's folder
+    return None if cache is None else cache.root
 
 
 def joints_model_vectors(
