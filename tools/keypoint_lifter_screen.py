@@ -37,7 +37,9 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
+
+from posebrowser.nets.keypoint_reader import KeypointLifter, landmark_features
+from posebrowser.training.keypoint_trainer import with_swaps
 
 ROOT = Path(__file__).resolve().parents[1]
 #: name → (gallery, CNN embedding cache, estimate cache); None: the built-in gallery / the user's cache.
@@ -58,33 +60,6 @@ TRAINING_SETS = ("build/train-data", "build/finetune-data")
 BATCH = 256
 
 
-def _swap(pairs: list[tuple[int, int]]) -> list[int]:
-    order = list(range(16))
-    for a, b in pairs:
-        order[a], order[b] = b, a
-    return order
-
-
-#: BlazePose's left/right confusions on the built-in train renders (joint order of the 16-joint skeleton:
-#: 0–5 right ankle … left ankle, 10–15 right wrist … left wrist), with their shares among confused images.
-SWAPS = (
-    (_swap([(0, 5), (1, 4)]), 0.35),  # the legs
-    (_swap([(10, 15), (11, 14)]), 0.27),  # the arms
-    (_swap([(0, 5), (1, 4), (2, 3), (10, 15), (11, 14), (12, 13)]), 0.38),  # the whole body
-)
-
-
-def landmark_features(joints_2d: Any) -> np.ndarray:
-    """``(N, 16, 2)`` image landmarks (pixels, y down) → ``(N, 32)``: pelvis-centred, y up, unit RMS
-    radius."""
-    from posebrowser.pose.skeleton import PELVIS
-
-    points = np.asarray(joints_2d, dtype=np.float64)
-    centred = (points - points[:, PELVIS : PELVIS + 1]) * np.array([1.0, -1.0])
-    radius = np.sqrt((centred**2).sum(-1).mean(-1))[:, None, None]
-    return (centred / radius).reshape(len(points), -1).astype(np.float32)
-
-
 def orbited_landmarks(world: np.ndarray, rotation: np.ndarray, translation: np.ndarray,
                       azimuth: np.ndarray) -> np.ndarray:
     """``(N, 16, 2)`` landmarks of Z-up world joints seen by each camera (``X_c = R X_w + t``) orbited by
@@ -103,39 +78,6 @@ def orbited_landmarks(world: np.ndarray, rotation: np.ndarray, translation: np.n
     return np.asarray(camera[..., :2] / np.maximum(camera[..., 2:3], 1e-3))
 
 
-def with_swaps(features: torch.Tensor, rng: np.random.Generator, share: float) -> torch.Tensor:
-    """``features`` with ``share`` of its rows' landmarks left/right-confused as :data:`SWAPS` says."""
-    out = features.clone()
-    rows = len(out)
-    confused = rng.random(rows) < share
-    kinds = rng.choice(len(SWAPS), rows, p=[weight for _, weight in SWAPS])
-    points = out.reshape(rows, 16, 2)
-    for kind, (order, _) in enumerate(SWAPS):
-        chosen = torch.from_numpy(np.nonzero(confused & (kinds == kind))[0])
-        if len(chosen):
-            points[chosen] = points[chosen][:, order]
-    return points.reshape(rows, 32)
-
-
-class KeypointLifter(nn.Module):
-    """``(N, 32)`` landmark features → ``(N, 128)`` unit rows: Martinez et al.'s residual MLP (2017)."""
-
-    def __init__(self, hidden: int = 1024, blocks: int = 2, dropout: float = 0.2) -> None:
-        super().__init__()
-        self.first = nn.Linear(32, hidden)
-        self.blocks = nn.ModuleList(nn.Sequential(*[
-            part for _ in range(2)
-            for part in (nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Dropout(dropout))
-        ]) for _ in range(blocks))
-        self.head = nn.Linear(hidden, 128)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = F.relu(self.first(x))
-        for block in self.blocks:
-            h = h + block(h)
-        return F.normalize(self.head(h), dim=1)
-
-
 def estimates(estimator: Any, gallery: Any, rows: np.ndarray, cache_dir: Path | None) -> list[Any]:
     from posebrowser.estimate.cache import EstimateCache, default_estimate_cache_dir, estimate_files
 
@@ -144,18 +86,36 @@ def estimates(estimator: Any, gallery: Any, rows: np.ndarray, cache_dir: Path | 
                                                     cache)]
 
 
-def landmark_noise(estimator: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, covariance) of BlazePose's landmark-feature residuals on the built-in train renders."""
-    from posebrowser.data.loading import open_gallery
+def blazepose_landmarks(estimator: Any, gallery: Any, rows: np.ndarray, cache_dir: Path | None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """BlazePose's ``(N, 16, 2)`` landmarks of the rows (NaN where it finds nobody) and where it found one."""
     from posebrowser.estimate.result import PoseEstimate
+
+    outcomes = estimates(estimator, gallery, rows, cache_dir)
+    found = np.array([isinstance(outcome, PoseEstimate) for outcome in outcomes])
+    landmarks = np.full((len(rows), 16, 2), np.nan, np.float32)
+    if found.any():
+        landmarks[found] = np.stack([o.joints_2d for o in outcomes if isinstance(o, PoseEstimate)])
+    return landmarks, found
+
+
+def net_landmarks(reader: Any, gallery: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A keypoint reader's landmarks of the rows (it reads every image; normalised coordinates, which the
+    scale-free landmark features do not see)."""
+    from posebrowser.training.keypoint_trainer import load_rgb, read_landmarks
+
+    return read_landmarks(reader, load_rgb(gallery, rows)), np.ones(len(rows), bool)
+
+
+def landmark_noise(read: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, covariance) of the landmark reader's feature residuals on the built-in train renders."""
+    from posebrowser.data.loading import open_gallery
 
     gallery = open_gallery(None)
     rows = gallery.split_indices("train")
-    outcomes = estimates(estimator, gallery, rows, None)
-    found = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, PoseEstimate)]
-    residual = landmark_features(np.stack([outcomes[i].joints_2d for i in found])) - landmark_features(
-        gallery.joints_2d[rows[found]])
-    print(f"landmark noise from {len(found)} built-in train renders with a person", flush=True)
+    landmarks, found = read(gallery, rows, None)
+    residual = landmark_features(landmarks[found]) - landmark_features(gallery.joints_2d[rows[found]])
+    print(f"landmark noise from {found.sum()} built-in train renders with a reading", flush=True)
     return residual.mean(0), np.cov(residual, rowvar=False)
 
 
@@ -175,8 +135,8 @@ def training_pairs(joints_embedder: Any) -> dict[str, np.ndarray]:
     return {key: np.concatenate(value) for key, value in parts.items()}
 
 
-def train(args: argparse.Namespace, joints_embedder: Any, estimator: Any) -> KeypointLifter:
-    mean, covariance = landmark_noise(estimator)
+def train(args: argparse.Namespace, joints_embedder: Any, read: Any) -> KeypointLifter:
+    mean, covariance = landmark_noise(read)
     pairs = training_pairs(joints_embedder)
     x, target = torch.from_numpy(pairs["x"]), torch.from_numpy(pairs["target"])
     world, rotation, translation = (pairs[key].astype(np.float64)
@@ -186,7 +146,7 @@ def train(args: argparse.Namespace, joints_embedder: Any, estimator: Any) -> Key
     offset = torch.from_numpy(mean).float()
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    net = KeypointLifter(args.hidden, dropout=args.dropout)
+    net = KeypointLifter(hidden=args.hidden, dropout=args.dropout)
     optimiser = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-4)
     steps_per_epoch = len(x) // BATCH
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, 1e-3, total_steps=args.epochs * steps_per_epoch)
@@ -217,8 +177,10 @@ def train(args: argparse.Namespace, joints_embedder: Any, estimator: Any) -> Key
     return net.eval()
 
 
-def set_rows(name: str, estimator: Any, joints_embedder: Any, lifter: Any, clean: bool) -> dict[str, Any]:
-    """The val halves of a set and each reader's rows (NaN where BlazePose finds nobody)."""
+def set_rows(name: str, estimator: Any, joints_embedder: Any, lifter: Any, read: Any, clean: bool
+             ) -> dict[str, Any]:
+    """The val halves of a set and each reader's rows (NaN where BlazePose / the landmark reader finds
+    nobody)."""
     import ablation  # a sibling script: run as `python tools/...`, its folder is on sys.path
 
     from posebrowser.core.engine import RetrievalEngine
@@ -235,10 +197,10 @@ def set_rows(name: str, estimator: Any, joints_embedder: Any, lifter: Any, clean
     lifted = joints.copy()
     found = [outcome for outcome in outcomes if isinstance(outcome, PoseEstimate)]
     joints[person] = joints_embedder.embed_joints(np.stack([outcome.joints_3d for outcome in found]))
-    estimated = [outcome.joints_2d for outcome in found]
-    landmarks = gallery.joints_2d[rows[person]] if clean else np.stack(estimated)
+    landmarks, readable = (gallery.joints_2d[rows], np.ones(len(rows), bool)) if clean else read(
+        gallery, rows, estimate_cache)
     with torch.inference_mode():
-        lifted[person] = lifter(torch.from_numpy(landmark_features(landmarks))).numpy()
+        lifted[readable] = lifter(torch.from_numpy(landmark_features(landmarks[readable]))).numpy()
     cnn = np.asarray(engine.embeddings, np.float32)[rows]
     return {"gallery": gallery, "queries": queries, "database": database, "rows": rows, "person": person,
             "cnn": cnn, "joints": joints, "lifted": lifted}
@@ -265,8 +227,14 @@ def print_scores(
                                  more_joints_models=("keypoint_lifter",), more_weights=(lifter_weight,))
         fusion.set_rotation(rotation, 0)
         fusion.set_rotation(rotation, 1)
-        row(f"fused {joints_weight:g} / {lifter_weight:g}",
-            fusion.blend(data["cnn"], [data["joints"], data["lifted"]], data["person"]))
+        blended = fusion.blend(data["cnn"], [data["joints"], data["lifted"]], data["person"])
+        row(f"fused {joints_weight:g} / {lifter_weight:g}", blended)
+        alone = ~data["person"] & np.isfinite(data["lifted"]).all(1)
+        if alone.any() and lifter_weight > 0:
+            lifted = data["lifted"][alone] @ rotation
+            mixed = (1 - lifter_weight) * data["cnn"][alone] + lifter_weight * lifted
+            blended[alone] = mixed / np.linalg.norm(mixed, axis=1, keepdims=True)
+            row(f"fused {joints_weight:g} / {lifter_weight:g}, lifter also without a person", blended)
 
 
 def main() -> int:
@@ -281,6 +249,9 @@ def main() -> int:
     parser.add_argument("--sets", nargs="+", choices=tuple(SETS), default=["builtin"])
     parser.add_argument("--grid", nargs="+", default=["0.3,0", "0.2,0.2"], help="joints,lifter weights")
     parser.add_argument("--clean", action="store_true", help="lift the ground-truth landmarks (a bound)")
+    parser.add_argument("--keypoint-net", type=Path, default=None,
+                        help="read the landmarks with this keypoint reader (e.g. models/keypoint_reader; "
+                             "its own lifter is not used) instead of BlazePose")
     parser.add_argument("--save", type=Path, default=None)
     parser.add_argument("--load", type=Path, nargs="+", default=None, help="lifters to average")
     args = parser.parse_args()
@@ -293,17 +264,27 @@ def main() -> int:
     fused = FusedEmbedder.from_checkpoint(ROOT / "models" / "fused_net", "cpu")
     rotation = fused.fusion.rotations()[0].numpy()
     estimator = PoseEstimator()
+    if args.keypoint_net:
+        from posebrowser.nets.checkpoint import load_model
+
+        net, _ = load_model(args.keypoint_net, expect_kind="image")
+
+        def read(gallery: Any, rows: np.ndarray, _cache: Path | None) -> tuple[np.ndarray, np.ndarray]:
+            return net_landmarks(net, gallery, rows)
+    else:
+        def read(gallery: Any, rows: np.ndarray, cache: Path | None) -> tuple[np.ndarray, np.ndarray]:
+            return blazepose_landmarks(estimator, gallery, rows, cache)
     if args.load:
         lifters = []
         for path in args.load:
-            one = KeypointLifter(args.hidden, dropout=args.dropout)
+            one = KeypointLifter(hidden=args.hidden, dropout=args.dropout)
             one.load_state_dict(torch.load(path, weights_only=True))
             lifters.append(one.eval())
 
         def lifter(x: torch.Tensor) -> torch.Tensor:
             return F.normalize(torch.stack([one(x) for one in lifters]).sum(0), dim=1)
     else:
-        lifter = train(args, joints_embedder, estimator)
+        lifter = train(args, joints_embedder, read)
         if args.save:
             torch.save(lifter.state_dict(), args.save)
     grid = [(float(a), float(b)) for a, b in (text.split(",") for text in args.grid)]
@@ -311,7 +292,8 @@ def main() -> int:
 
     print(ablation.screen_header("val halves"))
     for name in args.sets:
-        print_scores(name, set_rows(name, estimator, joints_embedder, lifter, args.clean), rotation, grid)
+        data = set_rows(name, estimator, joints_embedder, lifter, read, args.clean)
+        print_scores(name, data, rotation, grid)
     return 0
 
 

@@ -1,5 +1,6 @@
-"""The fused image model: the image CNN and the pose estimator read each image, and the two readings are
-blended in the CNN's space (:class:`posebrowser.nets.fusion.EstimatorFusion`).
+"""The fused image model: the image CNN, the pose estimator and (in the shipped model) the keypoint reader
+read each image, and the readings are blended in the CNN's space
+(:class:`posebrowser.nets.fusion.EstimatorFusion`).
 
 :class:`FusedEmbedder` has the image embedder's interface (``embed_images``, ``failures``,
 ``model_sha256``, ``module``, ``device``, ``preprocessing``, ``prepare_batch``), so the engine, the command
@@ -36,22 +37,27 @@ CHUNK = 64
 
 
 class FusedEmbedder:
-    """CNN embedder + joints embedders (estimator + a joints net each; one estimator, one estimate per
-    image) + the fitted fusion (see the module doc)."""
+    """CNN embedder + readers (joints embedders: estimator + a joints net each, one estimator, one estimate
+    per image; image readers such as the keypoint reader) + the fitted fusion (see the module doc)."""
 
     def __init__(
         self,
         image: Embedder,
-        joints: JointsEmbedder | Sequence[JointsEmbedder],
+        joints: JointsEmbedder | Sequence[JointsEmbedder | Embedder],
         fusion: EstimatorFusion,
         model_sha256: str,
     ) -> None:
+        from posebrowser.core.joints_embedder import JointsEmbedder
+
         readers = [joints] if not isinstance(joints, Sequence) else list(joints)
         if len(readers) != len(fusion.weights):
-            raise ValueError(f"{len(readers)} joints embedders for a fusion of {len(fusion.weights)} readers")
+            raise ValueError(f"{len(readers)} readers for a fusion of {len(fusion.weights)} readers")
+        if not isinstance(readers[0], JointsEmbedder):
+            raise ValueError("the first reader of a fusion must be a joints embedder")
         self.image, self.readers, self.fusion = image, readers, fusion
-        #: The first joints embedder: its estimator and cache make the one estimate every reader reads.
-        self.joints = readers[0]
+        #: The first joints embedder: its estimator and cache make the one estimate every reader reads, and
+        #: where it finds nobody the CNN's row is kept.
+        self.joints: JointsEmbedder = readers[0]
         self.model_sha256 = model_sha256
         self.embedding_space = fusion.image_model
         self.failures: list[tuple[int, str]] = []

@@ -35,6 +35,7 @@ from posebrowser.estimate.result import PoseEstimate
 from posebrowser.nets.joints_net import embed_joints
 
 if TYPE_CHECKING:
+    from posebrowser.core.embedder import Embedder
     from posebrowser.estimate.estimator import PoseEstimator
     from posebrowser.nets.joints_net import JointsNet
 
@@ -168,35 +169,57 @@ class JointsEmbedder:
         return found
 
 
+#: The image models a fusion may read besides joints nets: they read the image itself, not the estimate.
+IMAGE_READER_NETS = ("keypoint_reader",)
+
+
 def load_readers(
     folder: str | Path, stems: Sequence[str], device: str = "auto", cache_dir: str | Path | None = None
-) -> list[JointsEmbedder]:
-    """The joints models ``stems`` of ``folder``, sharing one estimator and one estimate cache (the first
-    one's), as several readers of the same estimate."""
+) -> list[JointsEmbedder | Embedder]:
+    """The reader models ``stems`` of ``folder``: joints models share one estimator and one estimate cache
+    (the first one's, which must be a joints model: its estimate says whether a person was found), as
+    several readers of the same estimate; an image reader (:data:`IMAGE_READER_NETS`, e.g. the keypoint
+    reader) reads the image itself."""
+    from posebrowser.core.embedder import Embedder
+    from posebrowser.nets.checkpoint import read_card
+
     first = JointsEmbedder.from_checkpoint(Path(folder) / stems[0], device, cache_dir)
-    return [first] + [
-        JointsEmbedder.from_checkpoint(
-            Path(folder) / stem, device, estimator=first.estimator, cache=first.cache
-        )
-        for stem in stems[1:]
-    ]
+    readers: list[JointsEmbedder | Embedder] = [first]
+    for stem in stems[1:]:
+        path = Path(folder) / stem
+        if read_card(path).net in IMAGE_READER_NETS:
+            readers.append(Embedder.from_checkpoint(path, device))
+        else:
+            readers.append(JointsEmbedder.from_checkpoint(path, device, estimator=first.estimator,
+                                                          cache=first.cache))
+    return readers
 
 
 def read_with_readers(
-    readers: Sequence[JointsEmbedder], items: Sequence[Any], batch_size: int = 256
+    readers: Sequence[JointsEmbedder | Embedder], items: Sequence[Any], batch_size: int = 256
 ) -> list[F32]:
-    """Each reader's ``(N, D)`` rows of ``items`` from **one** estimate per image (the first reader's
-    estimator and cache): NaN rows where nobody is found or the estimator cannot read the image."""
+    """Each reader's ``(N, D)`` rows of ``items``: the joints readers' from **one** estimate per image (the
+    first reader's estimator and cache; NaN rows where nobody is found or the estimator cannot read the
+    image), an image reader's from the image (NaN where it cannot be read)."""
     first = readers[0]
+    if not isinstance(first, JointsEmbedder):
+        raise CheckpointError(
+            "The first reader of a fusion must be a joints model (its estimate finds the person)."
+        )
     first.failures, first.no_person_rows = [], []  # the first reader's record of this call, as embed_images'
     dim = int(first.neutral_row().shape[0])
     readings = [np.full((len(items), dim), np.nan, dtype=np.float32) for _ in readers]
+    joints_readers = [(reading, reader) for reading, reader in zip(readings, readers, strict=True)
+                      if isinstance(reader, JointsEmbedder)]
     for start in range(0, len(items), batch_size):
         chunk = range(start, min(len(items), start + batch_size))
         rows, joints = _stacked(first._estimate_chunk(items, chunk, strict=False))
         if len(rows):
-            for reading, reader in zip(readings, readers, strict=True):
+            for reading, reader in joints_readers:
                 reading[rows] = reader.embed_joints(joints)
+    for reading, image_reader in zip(readings, readers, strict=True):
+        if not isinstance(image_reader, JointsEmbedder) and len(items):
+            reading[:] = image_reader.embed_images(list(items))
     return readings
 
 

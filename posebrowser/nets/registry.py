@@ -87,6 +87,12 @@ def _build_fusion(**config: Any) -> nn.Module:
     return EstimatorFusion(**config)
 
 
+def _build_keypoint_reader(**config: Any) -> nn.Module:
+    from posebrowser.nets.keypoint_reader import KeypointReader
+
+    return KeypointReader(**config)
+
+
 def _build_mask(**config: Any) -> nn.Module:
     from posebrowser.nets.mask import EmbeddingMask
 
@@ -175,6 +181,19 @@ NETS: Mapping[str, NetSpec] = MappingProxyType(
                     "more_weights": (),
                 }
             ),
+        ),
+        "keypoint_reader": NetSpec(
+            name="keypoint_reader",
+            kind="image",
+            build=_build_keypoint_reader,
+            description="Keypoint net (Lite0 stages 0-4 + heat maps, integral regression) → 16 image "
+            "landmarks → keypoint lifter MLP → 128 → L2, in the joints net's space; a reader of the fused "
+            "image model.",
+            default_config=MappingProxyType(
+                {"width": 96, "hidden": 1024, "blocks": 2, "dropout": 0.2, "embedding_dim": 128,
+                 "mirrored_landmarks": True, "joints_model": "joints_net"}
+            ),
+            preprocessing=lite_preprocessing,
         ),
         "embedding_mask": NetSpec(
             name="embedding_mask",

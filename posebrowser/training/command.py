@@ -1,8 +1,10 @@
 """``posebrowser train image|posebit|masks|all`` — gallery → trained models in ``--out``.
 
 ``all`` runs image net → embed the train split → posebit net → masks (→ the image net's mirrored view with
-``--mirror-view``; ``train mirror-view`` runs that step alone; ``train fusion`` fits the fused image
-model of ``<out>/image_net`` and ``<out>/joints_net``). Outputs (``--out``, default
+``--mirror-view``; ``train mirror-view`` runs that step alone; ``train keypoints`` trains the keypoint
+reader, a third reader of each image, from ``<out>/image_net``'s trunk and ``<out>/joints_net``'s space;
+``train fusion`` fits the fused image model of ``<out>/image_net``, ``<out>/joints_net`` and the readers
+``--fusion-readers`` names). Outputs (``--out``, default
 ``models/``): ``image_net``, ``posebit_net`` (``.safetensors`` + ``.json`` model cards), ``masks.safetensors``
 + ``masks.json``; resumable states and loss-curve PNGs go to ``<out>/training/``. ``--tiny`` is a preset for
 tests and smoke runs (≤ 48 train images, 1 epoch, a narrow one-block-per-stage compact net at 64 px).
@@ -478,6 +480,18 @@ def _run_fusion(args: argparse.Namespace) -> None:
     _report(args, "fused_net (image_net + pose estimator)", [])
 
 
+def _run_keypoints(args: argparse.Namespace) -> None:
+    from posebrowser.training.keypoint_trainer import run_keypoints
+
+    def log(message: str) -> None:
+        if not args.quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    if args.tiny:
+        args.keypoint_epochs = args.lifter_epochs = 1
+    _report(args, "keypoint_reader (keypoint net + lifter)", run_keypoints(args, log))
+
+
 def _report(args: argparse.Namespace, what: str, losses: list[float]) -> None:
     if args.json:
         print(json.dumps({"model": what, "out": str(args.out), "train_loss": losses}))
@@ -493,6 +507,7 @@ def _run(args: argparse.Namespace) -> int:
         "masks": run_masks,
         "mirror-view": _run_mirror_view,
         "fusion": _run_fusion,
+        "keypoints": _run_keypoints,
         "all": run_all,
     }
     try:
@@ -549,7 +564,9 @@ def _positive_int(text: str) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``train`` sub-command."""
     parser = subparsers.add_parser("train", help="train the image net, posebit net and masks on a gallery")
-    parser.add_argument("what", choices=("image", "posebit", "masks", "mirror-view", "fusion", "all"))
+    parser.add_argument(
+        "what", choices=("image", "posebit", "masks", "mirror-view", "keypoints", "fusion", "all")
+    )
     parser.add_argument("--gallery", default=None, help="gallery folder (default: the built-in gallery)")
     parser.add_argument("--out", default="models", help="output folder for models (default: models/)")
     parser.add_argument(
@@ -778,6 +795,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--noise-gallery",
+        default=None,
+        help="keypoints: gallery whose train renders give the keypoint net's landmark errors for the lifter "
+        "(default: the built-in gallery)",
+    )
+    parser.add_argument(
+        "--keypoint-epochs", type=_positive_int, default=4, help="keypoints: keypoint-net epochs (4)"
+    )
+    parser.add_argument(
+        "--lifter-epochs", type=_positive_int, default=30, help="keypoints: keypoint-lifter epochs (30)"
+    )
     parser.add_argument("--resume", action="store_true", help="continue from <out>/training/*_state.pt")
     parser.add_argument("--tiny", action="store_true", help="tiny preset for tests (few images, 1 epoch)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")

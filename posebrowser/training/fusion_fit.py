@@ -1,12 +1,14 @@
 """``posebrowser train fusion``: fit the fused image model (:class:`~posebrowser.nets.fusion.EstimatorFusion`)
-of ``<out>/image_net`` and the joints nets ``--fusion-readers`` names (default: ``joints_net`` alone; a
-torso-frame ``joints_torso_net`` as a second reader was screened and not shipped).
+of ``<out>/image_net`` and the readers ``--fusion-readers`` names (default: ``joints_net`` alone; the
+shipped recipe adds the keypoint reader, ``joints_net=0.2 keypoint_reader=0.2``; a torso-frame
+``joints_torso_net`` as a second reader was screened and not shipped).
 
 The map that carries each joints net's rows into the CNN's space is fitted on the images of the gallery's
 train split that the mirror map uses (drawn with ``--seed``; never val or test images): each is embedded
 by the CNN and, where the pose estimator finds a person, by the estimator + each joints net (one estimate
 per image), and the orthogonal map between the paired rows is fitted by orthogonal Procrustes, one map
-per joints net. The weights of the readings (``--fusion-readers STEM=WEIGHT …``) were chosen on the
+per joints net; the keypoint reader, trained to land in the joints net's space, takes the joints net's
+map. The weights of the readings (``--fusion-readers STEM=WEIGHT …``) were chosen on the
 validation halves. Nothing else is trained: the posebit net and the masks stay in the CNN's space. Saved
 as ``<out>/fused_net`` (the card names the models and carries the fit's figures).
 """
@@ -14,7 +16,7 @@ as ``<out>/fused_net`` (the card names the models and carries the fit's figures)
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +35,12 @@ def fit_fusion(
     joints: NDArray[np.floating] | Sequence[NDArray[np.floating]],
     weight: float | Sequence[float],
     joints_models: Sequence[str] = ("joints_net",),
+    shared_maps: Mapping[int, int] | None = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """The fusion fitted on paired ``(N, D)`` rows: the CNN's and each joints net's (one array or one per
-    reader; NaN joints rows = no person, left out of the fit), one weight per reader.
+    """The fusion fitted on paired ``(N, D)`` rows: the CNN's and each reader's (one array or one per
+    reader; NaN rows = no person, left out of the fit), one weight per reader. ``shared_maps`` gives a
+    reader (by index) the map of another whose space its rows live in (the keypoint reader is trained to
+    land in the joints net's space), instead of a map of its own.
     Returns (the :class:`EstimatorFusion`, the fit's figures for the card)."""
     from posebrowser.nets.fusion import EstimatorFusion
 
@@ -52,11 +57,28 @@ def fit_fusion(
         more_weights=tuple(weights[1:]),
     )
     figures: dict[str, Any] = {"fit_images": len(cnn_rows)}
-    for reader, reading in enumerate(readings):
-        rotation, fit = _fit_reader(cnn_rows, np.asarray(reading, np.float64))
+    shared = dict(shared_maps or {})
+    rotations: dict[int, Any] = {}
+    for reader in sorted(range(len(readings)), key=lambda r: r in shared):  # own maps first
+        if reader in shared:
+            rotation, fit = _shared_map(cnn_rows, np.asarray(readings[reader], np.float64),
+                                        rotations[shared[reader]], joints_models[shared[reader]])
+        else:
+            rotation, fit = _fit_reader(cnn_rows, np.asarray(readings[reader], np.float64))
+        rotations[reader] = rotation
         fusion.set_rotation(rotation, reader)
         figures.update(fit if reader == 0 else {f"{joints_models[reader]}": fit})
     return fusion.eval(), figures
+
+
+def _shared_map(
+    cnn: NDArray[np.float64], rows: NDArray[np.float64], rotation: Any, owner: str
+) -> tuple[Any, dict[str, Any]]:
+    """A reader that takes ``owner``'s map, and its figures."""
+    paired = np.isfinite(cnn).all(axis=1) & np.isfinite(rows).all(axis=1)
+    after = np.mean(np.sum((rows[paired] @ rotation) * cnn[paired], axis=1)) if paired.any() else np.nan
+    return rotation, {"map_of": owner, "with_rows": int(paired.sum()),
+                      "mean_cosine_after_map": round(float(after), 4)}
 
 
 def _fit_reader(cnn: NDArray[np.float64], joints: NDArray[np.float64]) -> tuple[Any, dict[str, Any]]:
@@ -100,7 +122,7 @@ def run_fusion(args: argparse.Namespace) -> None:
     rows = fit_rows(gallery, args)
     cnn = Embedder.from_checkpoint(out / "image_net", args.device).embed_images(gallery, indices=rows)
     readings = read_with_readers(load_readers(out, stems, args.device), image_items(gallery, rows))
-    fusion, figures = fit_fusion(cnn, readings, weights, stems)
+    fusion, figures = fit_fusion(cnn, readings, weights, stems, _shared_maps(out, stems))
     image_card = read_card(out / "image_net")
     fit = {**figures, "seed": args.seed, "gallery": gallery.content_hash}
     card = ModelCard(
@@ -121,6 +143,19 @@ def run_fusion(args: argparse.Namespace) -> None:
         + f"; maps fitted on {figures['with_person']} train images with a person (seed {args.seed})",
     )
     save_model(out / FUSED_STEM, fusion, card)
+
+
+def _shared_maps(out: Path, stems: Sequence[str]) -> dict[int, int]:
+    """Readers whose rows are trained to live in another reader's space (a keypoint reader's
+    ``joints_model``) → that reader's index."""
+    from posebrowser.nets.checkpoint import read_card
+
+    shared: dict[int, int] = {}
+    for reader, stem in enumerate(stems):
+        owner = read_card(out / stem).config.get("joints_model")
+        if isinstance(owner, str) and owner in stems and owner != stem:
+            shared[reader] = list(stems).index(owner)
+    return shared
 
 
 def _card_config(fusion: Any) -> dict[str, Any]:

@@ -1,0 +1,81 @@
+"""The keypoint reader: scale-free landmark features, the skeleton's mirror, landmarks inside the frame,
+a mirrored view that reads a mirrored image's landmarks back in the plain image's frame, unit rows, and a
+saved reader that loads as an image model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from posebrowser.nets.keypoint_reader import (
+    MIRROR,
+    KeypointLifter,
+    KeypointReader,
+    landmark_features,
+    landmark_features_torch,
+)
+from posebrowser.pose.skeleton import JOINT_NAMES, PELVIS
+
+
+def test_landmark_features_drop_position_and_scale_and_point_y_up(rng) -> None:
+    points = rng.uniform(0, 128, (5, 16, 2))
+    features = landmark_features(points)
+    np.testing.assert_allclose(landmark_features(3.0 * points + 17.0), features, atol=1e-5)
+    radius = np.sqrt((features.reshape(5, 16, 2) ** 2).sum(-1).mean(-1))
+    np.testing.assert_allclose(radius, 1.0, atol=1e-5)
+    above = points.copy()
+    above[:, 0, 1] = points[:, PELVIS, 1] - 50  # joint 0 drawn 50 px above the pelvis (y down)
+    assert (landmark_features(above).reshape(5, 16, 2)[:, 0, 1] > 0).all()
+    torch.testing.assert_close(landmark_features_torch(torch.from_numpy(points).float()),
+                               torch.from_numpy(features), atol=1e-5, rtol=0)
+
+
+def test_the_mirror_pairs_left_and_right_joints() -> None:
+    assert sorted(MIRROR) == list(range(16)) and all(MIRROR[MIRROR[i]] == i for i in range(16))
+    for joint, partner in enumerate(MIRROR):
+        name, other = JOINT_NAMES[joint], JOINT_NAMES[partner]
+        assert name.replace("left", "right") == other or name.replace("right", "left") == other
+
+
+@pytest.fixture(scope="module")
+def reader() -> KeypointReader:
+    torch.manual_seed(0)
+    return KeypointReader(width=8, hidden=32).eval()
+
+
+def test_landmarks_lie_inside_the_frame_and_rows_are_unit(reader) -> None:
+    x = torch.rand(2, 3, 160, 160) * 2 - 1
+    assert reader.landmarks(x).shape == (2, 16, 2) and float(reader.landmarks(x).abs().max()) < 1.0
+    rows = reader(x)
+    assert rows.shape == (2, 128)
+    torch.testing.assert_close(rows.norm(dim=1), torch.ones(2))
+
+
+def test_the_mirrored_view_of_a_mirrored_image_is_the_mirrored_reading(reader) -> None:
+    x = torch.rand(3, 3, 160, 160) * 2 - 1
+    plain = reader.landmarks(x)
+    back = reader.landmarks(torch.flip(x, dims=[3]))[:, list(MIRROR)] * torch.tensor([-1.0, 1.0])
+    torch.testing.assert_close(back, plain, atol=1e-5, rtol=0)
+
+
+def test_the_lifter_gives_unit_rows() -> None:
+    rows = KeypointLifter(hidden=32).eval()(torch.randn(6, 32))
+    assert rows.shape == (6, 128)
+    torch.testing.assert_close(rows.norm(dim=1), torch.ones(6))
+
+
+def test_a_saved_reader_embeds_images_like_the_module(tmp_path, reader, rng) -> None:
+    from posebrowser.core.embedder import Embedder
+    from posebrowser.nets.checkpoint import ModelCard, save_model
+    from posebrowser.nets.preprocessing import lite_preprocessing
+
+    card = ModelCard(net="keypoint_reader", config=dict(reader.config), kind="image",
+                     preprocessing=lite_preprocessing(160).to_dict())
+    save_model(tmp_path / "keypoint_reader", reader, card)
+    embedder = Embedder.from_checkpoint(tmp_path / "keypoint_reader", "cpu")
+    images = [rng.integers(0, 256, (160, 160, 3), dtype=np.uint8) for _ in range(2)]
+    rows = embedder.embed_images(images)
+    with torch.inference_mode():
+        expected = reader(torch.from_numpy((np.stack(images) - 127.5) / 127.5).float().permute(0, 3, 1, 2))
+    np.testing.assert_allclose(rows, expected.numpy(), atol=1e-4)

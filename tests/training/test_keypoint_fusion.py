@@ -1,0 +1,129 @@
+"""``posebrowser train keypoints`` then ``train fusion`` with the keypoint reader: a tiny run trains and
+saves the reader, resumes an interrupted run to the same weights, refuses a folder without the image net,
+and the fused model reads it with the joints net's map (oracle: the blend computed by hand)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from pose_fakes import FakeEstimator, random_poses
+from test_training_command import _parse
+
+from posebrowser.core.embedder import Embedder
+from posebrowser.core.fused_embedder import FusedEmbedder
+from posebrowser.core.joints_embedder import JointsEmbedder
+from posebrowser.nets.checkpoint import ModelCard, load_model, save_model
+from posebrowser.nets.efficientnet import LiteImageNet
+from posebrowser.nets.joints_net import JointsNet
+from posebrowser.nets.preprocessing import lite_preprocessing
+from posebrowser.training.keypoint_trainer import STATE_FILE, run_keypoints
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small rendered gallery (2-D and 3-D joints, train / val / test splits)."""
+    from posebrowser.synth.generate import generate_gallery
+
+    root = tmp_path_factory.mktemp("keypoints") / "gallery"
+    generate_gallery(root, count=60, seed=3, size=64, workers=1)
+    return root
+
+
+def _models(tmp_path: Path, gallery: Path) -> tuple[Path, Path]:
+    """The gallery and a models folder holding an untrained Lite0 image net and a small joints net."""
+    out = tmp_path / "m"
+    torch.manual_seed(0)
+    save_model(out / "image_net", LiteImageNet(),
+               ModelCard("efficientnet_lite0", {"embedding_dim": 128}, "image",
+                         preprocessing=lite_preprocessing(160).to_dict()))
+    save_model(out / "joints_net", JointsNet(hidden=16), ModelCard("joints_mlp", {"hidden": 16}, "image"))
+    return gallery, out
+
+
+def _keypoint_args(gallery: Path, out: Path) -> list[str]:
+    return ["train", "keypoints", "--gallery", str(gallery), "--noise-gallery", str(gallery), "--out",
+            str(out), "--device", "cpu", "--quiet", "--max-train-images", "16", "--keypoint-epochs", "2", "--lifter-epochs", "2"]
+
+
+def test_an_interrupted_run_resumes_to_the_weights_of_a_whole_run(
+    tmp_path: Path, synthetic: Path
+) -> None:
+    gallery, out = _models(tmp_path, synthetic)
+    whole = _parse(_keypoint_args(gallery, out))
+    assert whole.func(whole) == 0
+    reader, card = load_model(out / "keypoint_reader", expect_kind="image")
+    assert card.net == "keypoint_reader" and card.config["joints_model"] == "joints_net"
+    assert len(card.metrics["keypoint_train_l1_px"]) == 2 and len(card.metrics["lifter_train_loss"]) == 2
+    assert not (out / "training" / STATE_FILE).exists()
+
+    again = tmp_path / "again"
+    again.mkdir()
+    for name in ("image_net", "joints_net"):
+        for suffix in (".json", ".safetensors"):
+            (again / f"{name}{suffix}").write_bytes((out / f"{name}{suffix}").read_bytes())
+
+    def stop_after_the_first_epoch(message: str) -> None:
+        if "epoch 1/2" in message:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_keypoints(_parse(_keypoint_args(gallery, again)), stop_after_the_first_epoch)
+    assert (again / "training" / STATE_FILE).exists() and not (again / "keypoint_reader.json").exists()
+    resumed = _parse([*_keypoint_args(gallery, again), "--resume"])
+    assert resumed.func(resumed) == 0
+    second, _ = load_model(again / "keypoint_reader", expect_kind="image")
+    for (name, value), other in zip(reader.state_dict().items(), second.state_dict().values(), strict=True):
+        torch.testing.assert_close(other, value, msg=name)
+
+
+def test_a_folder_without_the_image_net_is_a_clear_error_that_writes_nothing(
+    tmp_path: Path, synthetic: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gallery, out = _models(tmp_path, synthetic)
+    (out / "image_net.json").unlink()
+    step = _parse(_keypoint_args(gallery, out))
+    assert step.func(step) == 1
+    assert "needs image_net" in capsys.readouterr().err
+    assert not (out / "keypoint_reader.json").exists()
+
+
+def test_the_fused_model_reads_the_keypoint_reader_with_the_joints_net_s_map(
+    tmp_path: Path, synthetic: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gallery, out = _models(tmp_path, synthetic)
+    step = _parse(_keypoint_args(gallery, out))
+    assert step.func(step) == 0
+    estimator = FakeEstimator(random_poses(np.random.default_rng(0), 255))
+
+    def with_fake_estimator(path: Path, device: str = "cpu", cache_dir: object = None, **_: object
+                            ) -> JointsEmbedder:
+        net, _ = load_model(path, expect_kind="image")
+        return JointsEmbedder(net, estimator)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(JointsEmbedder, "from_checkpoint", staticmethod(with_fake_estimator))
+    fusion_step = _parse(["train", "fusion", "--out", str(out), "--gallery", str(gallery), "--device", "cpu",
+                          "--quiet", "--max-train-images", "40", "--fusion-readers", "joints_net=0.2",
+                          "keypoint_reader=0.2"])
+    assert fusion_step.func(fusion_step) == 0
+    fusion, card = load_model(out / "fused_net", expect_kind="image")
+    assert card.config["more_joints_models"] == ["keypoint_reader"] and card.config["more_weights"] == [0.2]
+    assert card.metrics["fit"]["keypoint_reader"]["map_of"] == "joints_net"
+    first, second = fusion.rotations()
+    torch.testing.assert_close(second, first)
+
+    from posebrowser.data.loading import open_gallery
+
+    items = open_gallery(str(gallery))
+    rows = items.split_indices("val")
+    fused = FusedEmbedder.from_checkpoint(out / "fused_net", "cpu").embed_images(items, indices=rows)
+    cnn = Embedder.from_checkpoint(out / "image_net", "cpu").embed_images(items, indices=rows)
+    joints = with_fake_estimator(out / "joints_net").embed_images(items, indices=rows)
+    lifted = Embedder.from_checkpoint(out / "keypoint_reader", "cpu").embed_images(items, indices=rows)
+    person = np.isfinite(joints).all(axis=1)
+    assert person.any()
+    mixed = 0.6 * cnn[person] + 0.2 * (joints[person] + lifted[person]) @ first.numpy()
+    np.testing.assert_allclose(fused[person], mixed / np.linalg.norm(mixed, axis=1, keepdims=True), atol=1e-4)
+    np.testing.assert_allclose(fused[~person], cnn[~person], atol=1e-6)
