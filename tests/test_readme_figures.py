@@ -19,8 +19,8 @@ REPORT = ROOT / "models" / "evaluation" / "report.json"
 # README row label → report series name (rows the report has; other README rows are checked elsewhere)
 HIT_ROWS = {
     "**image query**": "image query",
-    "image query, the CNN alone (no pose estimator)": (
-        "image query, CNN alone (the fused model without the pose estimator)"
+    "image query, the CNN alone (no pose readers)": (
+        "image query, CNN alone (the fused model without its pose readers)"
     ),
     "image query, joints model (BlazePose 3-D joints → joints net)": (
         "joints model (BlazePose 3-D joints → joints net)"

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from posebrowser.nets.keypoint_reader import KeypointLifter, landmark_features
-from posebrowser.training.keypoint_trainer import with_swaps
+from posebrowser.training.keypoint_trainer import optimiser_step, with_swaps
 
 ROOT = Path(__file__).resolve().parents[1]
 #: name → (gallery, CNN embedding cache, estimate cache); None: the built-in gallery / the user's cache.
@@ -166,12 +166,7 @@ def train(args: argparse.Namespace, joints_embedder: Any, read: Any) -> Keypoint
             if args.swap > 0:
                 inputs = with_swaps(inputs, rng, args.swap)
             inputs = inputs + args.noise * (offset + torch.randn(len(batch), 32) @ factor.T)
-            loss = (1 - (net(inputs) * target[batch]).sum(1)).mean()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            total += float(loss.detach())
+            total += optimiser_step((1 - (net(inputs) * target[batch]).sum(1)).mean(), optimiser, schedule)
         print(f"epoch {epoch}: loss {total / steps_per_epoch:.4f} ({time.perf_counter() - began:.0f} s)",
               flush=True)
     return net.eval()

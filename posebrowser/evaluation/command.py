@@ -409,7 +409,7 @@ def untrained_embeddings(engine: Any, rows: NDArray[np.int64], seed: int) -> NDA
     return np.asarray(centred / (scale if scale > 0 else 1.0), dtype=np.float32)
 
 
-CNN_ALONE = "image query, CNN alone (the fused model without the pose estimator)"
+CNN_ALONE = "image query, CNN alone (the fused model without its pose readers)"
 
 
 def cnn_alone_vectors(engine: Any, rows: NDArray[np.int64]) -> dict[str, NDArray[np.float32]]:

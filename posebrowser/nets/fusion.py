@@ -15,6 +15,11 @@ camera looks down (:func:`posebrowser.nets.joints_net.joints_frame`) — each wi
 
     e = normalise((1 − Σ wᵢ) · cnn(x) + Σ wᵢ · jointsᵢ(estimate(x)) · Rᵢ)
 
+A reader may also read the image itself: the shipped model's second reader is the keypoint reader
+(:mod:`posebrowser.nets.keypoint_reader`: 2-D landmarks lifted into the joints net's space, so it takes
+the joints net's map), ``normalise(0.6 · cnn + (0.2 · joints + 0.2 · keypoints) · R)``. Where the
+estimator finds nobody, the CNN's row is kept.
+
 The result stays in the CNN's 128-d space, so the posebit net and the masks trained there still apply.
 This module holds only the fitted maps and the blend; :class:`posebrowser.core.fused_embedder.FusedEmbedder`
 runs the readers. A card's config names the models (``image_model``, ``joints_model`` and

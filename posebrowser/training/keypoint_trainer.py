@@ -96,6 +96,15 @@ def warped_batch(
     return (warped - 127.5) / 127.5, target
 
 
+def optimiser_step(loss: torch.Tensor, optimiser: torch.optim.Optimizer, schedule: Any) -> float:
+    """One optimiser and schedule step on ``loss``; returns its value."""
+    optimiser.zero_grad()
+    loss.backward()
+    optimiser.step()
+    schedule.step()
+    return float(loss.detach())
+
+
 def train_keypoint_net(
     reader: KeypointReader,
     images: NDArray[np.uint8],
@@ -139,12 +148,8 @@ def train_keypoint_net(
         for step in range(steps):
             batch = np.sort(order[step * args.batch_size : (step + 1) * args.batch_size])
             x, target = warped_batch(colour_jitter(images[batch], config, rng), landmarks[batch], rng)
-            loss = (net(x.to(device)) - target.to(device)).abs().mean() * half
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            total += float(loss.detach())
+            total += optimiser_step((net(x.to(device)) - target.to(device)).abs().mean() * half, optimiser,
+                                    schedule)
         losses.append(total / steps)
         state_path.parent.mkdir(parents=True, exist_ok=True)
         torch.save({"net": net.state_dict(), "optimiser": optimiser.state_dict(),
@@ -228,12 +233,7 @@ def train_lifter(
             batch = order[step * batch_size : (step + 1) * batch_size]
             inputs = with_swaps(x[batch], rng, SWAP_SHARE)
             inputs = inputs + NOISE_SCALE * (mean + torch.randn(len(batch), len(mean)) @ factor.T)
-            loss = (1 - (lifter(inputs) * target[batch]).sum(1)).mean()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            total += float(loss.detach())
+            total += optimiser_step((1 - (lifter(inputs) * target[batch]).sum(1)).mean(), optimiser, schedule)
         losses.append(total / steps)
         if (epoch + 1) % 10 == 0 or epoch + 1 == args.lifter_epochs:
             log(f"keypoint lifter epoch {epoch + 1}/{args.lifter_epochs}: loss {losses[-1]:.4f}")

@@ -102,3 +102,25 @@ def test_the_status_bar_names_a_mirror_view_net_by_its_plain_net() -> None:
     assert engine_info(engine).model_name == "CompactImageNet + mirrored view 837e55f8"
     engine.image_embedder.module = plain
     assert engine_info(engine).model_name == "CompactImageNet 837e55f8"
+
+
+def test_the_status_bar_names_every_reader_of_the_fused_model() -> None:
+    from types import SimpleNamespace
+
+    from torch import nn
+
+    from posebrowser.gui.controllers.gallery import _model_name
+    from posebrowser.nets.keypoint_reader import KeypointReader
+
+    class LiteImageNet(nn.Module):
+        pass
+
+    reader = SimpleNamespace(module=KeypointReader.__new__(KeypointReader))
+    joints = SimpleNamespace(module=None)
+    fused = SimpleNamespace(module=LiteImageNet(), model_sha256="99ca66ff1234", fusion=object(),
+                            readers=[joints, reader])
+    assert _model_name(SimpleNamespace(image_embedder=fused, model_name=None)) == (
+        "LiteImageNet + pose estimator + keypoint reader 99ca66ff")
+    fused.readers = [joints]
+    assert _model_name(SimpleNamespace(image_embedder=fused, model_name=None)) == (
+        "LiteImageNet + pose estimator 99ca66ff")

@@ -100,8 +100,9 @@ def test_registry_nets_forward_shape_and_norm(name: str) -> None:
         torch.testing.assert_close(out.norm(dim=1), torch.ones(3))
     spec = NETS[name]
     if spec.kind == "image":
-        # the shipped EfficientNet-Lite0 reads the 128 px renders upsampled to 160 px; the others at 112
-        expected = 160 if name == "efficientnet_lite0" else 112
+        # the shipped EfficientNet-Lite0 (and the keypoint reader on its trunk) reads the 128 px renders
+        # upsampled to 160 px; the others at 112
+        expected = 160 if name in ("efficientnet_lite0", "keypoint_reader") else 112
         assert spec.preprocessing is not None and spec.preprocessing().input_size == expected
 
 

@@ -45,7 +45,8 @@ def _models(tmp_path: Path, gallery: Path) -> tuple[Path, Path]:
 
 def _keypoint_args(gallery: Path, out: Path) -> list[str]:
     return ["train", "keypoints", "--gallery", str(gallery), "--noise-gallery", str(gallery), "--out",
-            str(out), "--device", "cpu", "--quiet", "--max-train-images", "16", "--keypoint-epochs", "2", "--lifter-epochs", "2"]
+            str(out), "--device", "cpu", "--quiet", "--max-train-images", "16", "--keypoint-epochs", "2",
+            "--lifter-epochs", "2"]
 
 
 def test_an_interrupted_run_resumes_to_the_weights_of_a_whole_run(

@@ -148,12 +148,15 @@ def default_split(engine: Any) -> str | None:
 
 def _model_name(engine: Any) -> str:
     """ "<net class> <sha prefix>" of the image model, for the status bar ("<net class> + mirrored view …"
-    for a net that also reads each image mirrored, "… + pose estimator" for the fused model)."""
+    for a net that also reads each image mirrored, "… + pose estimator" for the fused model, "… + keypoint
+    reader" when it also reads the keypoint reader)."""
     name = getattr(engine, "model_name", None)
     embedder = getattr(engine, "image_embedder", None)
     if name is None and embedder is not None and hasattr(embedder, "module"):
         from posebrowser.nets.mirror_view import net_label  # torch is loaded: the embedder holds a net
 
         label = net_label(embedder.module) + (" + pose estimator" if hasattr(embedder, "fusion") else "")
+        readers = [type(getattr(one, "module", None)).__name__ for one in getattr(embedder, "readers", ())]
+        label += " + keypoint reader" if "KeypointReader" in readers else ""
         name = f"{label} {str(getattr(embedder, 'model_sha256', ''))[:8]}".strip()
     return str(name or "none (embeddings only)")
