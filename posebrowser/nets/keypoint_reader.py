@@ -49,22 +49,18 @@ def _partner(name: str) -> str:
 MIRROR: tuple[int, ...] = tuple(JOINT_NAMES.index(_partner(name)) for name in JOINT_NAMES)
 
 
-def landmark_features(landmarks: ArrayLike) -> NDArray[np.float32]:
-    """``(N, 16, 2)`` image landmarks (any unit, y down) → ``(N, 32)``: pelvis-centred, y up, unit RMS
-    radius (translation- and scale-free)."""
-    points = np.asarray(landmarks, dtype=np.float64)
-    centred = (points - points[:, PELVIS : PELVIS + 1]) * np.array([1.0, -1.0])
-    radius = np.sqrt((centred**2).sum(-1).mean(-1))[:, None, None]
-    scaled = centred / np.maximum(radius, 1e-9)
-    features: NDArray[np.float32] = scaled.reshape(len(points), -1).astype(np.float32)
-    return features
-
-
 def landmark_features_torch(landmarks: torch.Tensor) -> torch.Tensor:
-    """:func:`landmark_features` on a ``(N, 16, 2)`` tensor (differentiable, on the tensor's device)."""
+    """``(N, 16, 2)`` image landmarks (any unit, y down) → ``(N, 32)``: pelvis-centred, y up, unit RMS
+    radius (translation- and scale-free); differentiable, on the tensor's device and dtype."""
     centred = (landmarks - landmarks[:, PELVIS : PELVIS + 1]) * landmarks.new_tensor([1.0, -1.0])
     radius = centred.pow(2).sum(-1).mean(-1).sqrt().clamp_min(1e-9)[:, None, None]
     return (centred / radius).flatten(1)
+
+
+def landmark_features(landmarks: ArrayLike) -> NDArray[np.float32]:
+    """:func:`landmark_features_torch` of NumPy landmarks, computed in float64, returned as float32."""
+    points = torch.from_numpy(np.asarray(landmarks, dtype=np.float64))
+    return np.asarray(landmark_features_torch(points).numpy(), dtype=np.float32)
 
 
 class KeypointNet(nn.Module):
