@@ -7,7 +7,8 @@ Two stages, both on training data only:
    an L1 loss in pixels on the exact 2-D landmarks of the train splits of ``--gallery`` and
    ``--finetune-gallery``. Augmentation: colour jitter, a random zoom (0.85–1.15) and shift (±10 %) and a
    mirrored image (its landmarks mirrored with the sides swapped) per image. AdamW 1e-3, one-cycle, batch
-   64, ``--epochs`` (default 4). Resumable per epoch (``<out>/training/keypoint_net_state.pt``).
+   64, ``--keypoint-epochs`` (default 4). Resumable per epoch (``<out>/training/keypoint_net_state.pt``;
+   resuming with other epochs, images, batch or seed is a clear error).
 2. **Keypoint lifter**, trained to land where ``<out>/joints_net`` puts each image's *true* 3-D pose
    (loss 1 − cos), on the exact 2-D projections of the same train splits (no rendering) with keypoint-net-
    like errors: a Gaussian fitted to the keypoint net's landmark residuals on the train renders of the
@@ -33,6 +34,12 @@ from numpy.typing import NDArray
 
 from posebrowser.errors import CheckpointError, DataError
 from posebrowser.nets.keypoint_reader import MIRROR, KeypointReader, landmark_features
+from posebrowser.training.loop import (
+    LossHistory,
+    load_training_state,
+    read_training_state,
+    save_training_state,
+)
 
 READER_STEM = "keypoint_reader"
 STATE_FILE = "keypoint_net_state.pt"
@@ -105,6 +112,33 @@ def optimiser_step(loss: torch.Tensor, optimiser: torch.optim.Optimizer, schedul
     return float(loss.detach())
 
 
+def _resumed_losses(
+    state_path: Path,
+    resume: bool,
+    settings: dict[str, Any],
+    net: torch.nn.Module,
+    optimiser: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+    rng: np.random.Generator,
+) -> list[float]:
+    """With ``resume`` and a saved state, restore it and return the finished epochs' losses (else ``[]``).
+    A state saved with other ``settings`` (epochs, images, batch, seed: the one-cycle schedule depends on
+    them) or one that cannot be read is a :class:`CheckpointError`; the file is kept either way."""
+    if not (resume and state_path.is_file()):
+        return []
+    state = read_training_state(state_path)  # settings are checked before any weights load
+    changed = [key for key, value in settings.items() if state["config"].get(key) != value]
+    if changed:
+        raise CheckpointError(
+            f"The saved training state used different settings ({', '.join(changed)}); "
+            "start without --resume or use the same settings.",
+            path=state_path,
+        )
+    _, history, _ = load_training_state(state_path, model=net, optimizer=optimiser, scheduler=schedule,
+                                        numpy_rng=rng, state=state)
+    return history.train
+
+
 def train_keypoint_net(
     reader: KeypointReader,
     images: NDArray[np.uint8],
@@ -128,14 +162,10 @@ def train_keypoint_net(
     state_path = Path(args.out) / "training" / STATE_FILE
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    losses: list[float] = []
-    if args.resume and state_path.is_file():
-        state = torch.load(state_path, map_location="cpu", weights_only=False)
-        net.load_state_dict(state["net"])
-        optimiser.load_state_dict(state["optimiser"])
-        schedule.load_state_dict(state["schedule"])
-        rng.bit_generator.state = state["rng"]
-        losses = list(state["losses"])
+    settings = {"keypoint_epochs": args.keypoint_epochs, "training_images": len(images),
+                "batch_size": args.batch_size, "seed": args.seed}
+    losses = _resumed_losses(state_path, args.resume, settings, net, optimiser, schedule, rng)
+    if losses:
         log(f"keypoint net: resumed after epoch {len(losses)}")
     half = INPUT_SIZE / 2 * (images.shape[1] / INPUT_SIZE)  # normalised units → pixels of the source image
     config = AugmentConfig()
@@ -152,9 +182,8 @@ def train_keypoint_net(
                                     schedule)
         losses.append(total / steps)
         state_path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"net": net.state_dict(), "optimiser": optimiser.state_dict(),
-                    "schedule": schedule.state_dict(), "rng": rng.bit_generator.state, "losses": losses},
-                   state_path)
+        save_training_state(state_path, epoch=epoch, model=net, optimizer=optimiser, scheduler=schedule,
+                            history=LossHistory(train=losses), numpy_rng=rng, config=settings)
         log(f"keypoint net epoch {epoch + 1}/{args.keypoint_epochs}: L1 {losses[-1]:.2f} px "
             f"({time.perf_counter() - began:.0f} s)")
     net.eval()

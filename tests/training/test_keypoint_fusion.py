@@ -80,6 +80,47 @@ def test_an_interrupted_run_resumes_to_the_weights_of_a_whole_run(
         torch.testing.assert_close(other, value, msg=name)
 
 
+def _interrupted_after_the_first_epoch(tmp_path: Path, gallery: Path) -> Path:
+    """A models folder whose ``train keypoints`` (2 epochs) was stopped after epoch 1."""
+    _, out = _models(tmp_path, gallery)
+
+    def stop_after_the_first_epoch(message: str) -> None:
+        if "epoch 1/2" in message:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_keypoints(_parse(_keypoint_args(gallery, out)), stop_after_the_first_epoch)
+    return out
+
+
+def test_resuming_with_other_epochs_is_a_clear_error_not_a_silently_wrong_schedule(
+    tmp_path: Path, synthetic: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = _interrupted_after_the_first_epoch(tmp_path, synthetic)
+    state = (out / "training" / STATE_FILE).read_bytes()
+    args = _keypoint_args(synthetic, out)
+    args[args.index("--keypoint-epochs") + 1] = "3"
+    resumed = _parse([*args, "--resume"])
+    assert resumed.func(resumed) == 1
+    error = capsys.readouterr().err
+    assert "different settings (keypoint_epochs)" in error and "without --resume" in error
+    assert (out / "training" / STATE_FILE).read_bytes() == state  # the saved epoch is kept
+    assert not (out / "keypoint_reader.json").exists()
+
+
+def test_a_truncated_state_is_a_clear_error_that_keeps_the_file(
+    tmp_path: Path, synthetic: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = _interrupted_after_the_first_epoch(tmp_path, synthetic)
+    path = out / "training" / STATE_FILE
+    path.write_bytes(path.read_bytes()[:1000])
+    resumed = _parse([*_keypoint_args(synthetic, out), "--resume"])
+    assert resumed.func(resumed) == 1
+    assert "cannot be resumed" in capsys.readouterr().err
+    assert len(path.read_bytes()) == 1000
+    assert not (out / "keypoint_reader.json").exists()
+
+
 def test_a_folder_without_the_image_net_is_a_clear_error_that_writes_nothing(
     tmp_path: Path, synthetic: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
