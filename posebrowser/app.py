@@ -61,6 +61,7 @@ IMAGE_MODELS: tuple[tuple[str, str], ...] = (
     ("fused_net", "Image CNN + pose estimator (fused)"),
     ("image_net", "Image CNN alone (EfficientNet-Lite0)"),
     ("joints_net", "Pose estimator + joints net"),
+    ("keypoint_reader", "Keypoint net + lifter (no pose estimator)"),
 )
 
 

@@ -1,7 +1,7 @@
 """The *Image model* menu: which image model embeds the gallery and the queries — the image CNN blended
-with the pose estimator's reading (the fused model, the default), the image CNN alone, or the pose
-estimator followed by the joints net — among those present in the models folder. Choosing one reopens
-the gallery with it."""
+with the pose estimator's reading (the fused model, the default), the image CNN alone, the pose
+estimator followed by the joints net, or the keypoint reader alone (its own keypoint net + lifter) —
+among those present in the models folder. Choosing one reopens the gallery with it."""
 
 from __future__ import annotations
 

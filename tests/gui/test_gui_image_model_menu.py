@@ -66,7 +66,7 @@ def test_the_app_offers_the_models_in_the_models_folder(tmp_path: Path) -> None:
     shipped = RealEngineFactory(None, "cpu", None).image_models()
     expected = [
         name
-        for name in ("fused_net", "image_net", "joints_net")
+        for name in ("fused_net", "image_net", "joints_net", "keypoint_reader")
         if (default_models_dir() / f"{name}.safetensors").is_file()
     ]
     assert [name for name, _ in shipped] == expected

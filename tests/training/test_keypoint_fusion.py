@@ -121,6 +121,21 @@ def test_a_truncated_state_is_a_clear_error_that_keeps_the_file(
     assert not (out / "keypoint_reader.json").exists()
 
 
+def test_the_keypoint_reader_alone_opens_as_the_engine_s_image_model(
+    tmp_path: Path, synthetic: Path
+) -> None:
+    from posebrowser.core.engine import RetrievalEngine
+
+    gallery, out = _models(tmp_path, synthetic)
+    step = _parse(_keypoint_args(gallery, out))
+    assert step.func(step) == 0
+    engine = RetrievalEngine.open(gallery, out, "cpu", tmp_path / "cache", image_model="keypoint_reader",
+                                  estimate_poses=False)
+    expected = Embedder.from_checkpoint(out / "keypoint_reader", "cpu").embed_images(engine.gallery)
+    np.testing.assert_allclose(engine.embeddings, expected, atol=1e-5)  # every image read, no estimator
+    assert any("Posebit queries and masks are off" in w for w in engine.warnings)
+
+
 def test_a_folder_without_the_image_net_is_a_clear_error_that_writes_nothing(
     tmp_path: Path, synthetic: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
