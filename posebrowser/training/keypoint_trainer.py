@@ -153,7 +153,7 @@ def train_keypoint_net(
     for module in (net.stem, net.fine):
         module.requires_grad_(False)
     device = args.train_device
-    net.to(device, memory_format=torch.channels_last)  # measured ~20 % faster per step on CPU (bench)
+    net.to(device).to(memory_format=torch.channels_last)  # measured ~20 % faster per step on CPU (bench)
     trainable = [p for p in net.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trainable, lr=1e-3, weight_decay=1e-4)
     steps = max(1, len(images) // args.batch_size)
@@ -196,7 +196,7 @@ def read_landmarks(
 ) -> NDArray[np.float32]:
     """``(N, 16, 2)`` normalised landmarks of uint8 renders, read as the reader reads them (mirrored view
     included)."""
-    reader.eval().to(device, memory_format=torch.channels_last)
+    reader.eval().to(device).to(memory_format=torch.channels_last)
     parts = []
     for start in range(0, len(images), 128):
         chunk = images[start : start + 128]
