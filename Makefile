@@ -47,7 +47,7 @@ finetune-data: $(STAMP)
 # the fine-tune set's train split (3 epochs, heads probed first), train the posebit nets and masks on the
 # training set, validate on the built-in gallery's val split, give the image net its mirrored second view
 # (a map fitted on 2,000 train images), train the keypoint reader (a keypoint net from the image net's
-# trunk + a lifter into the joints net's space, ~28 min), fit the fused image model (the CNN blended with
+# trunk + a lifter into the joints net's space, ~25 min), fit the fused image model (the CNN blended with
 # the pose estimator + joints net and the keypoint reader, the map fitted on 2,000 train images), then
 # embed the built-in gallery and evaluate (val queries → test database). Resumable: re-running continues an interrupted run (uses CUDA when present).
 models: $(STAMP) train-data finetune-data
