@@ -153,7 +153,7 @@ def train_keypoint_net(
     for module in (net.stem, net.fine):
         module.requires_grad_(False)
     device = args.train_device
-    net.to(device).to(memory_format=torch.channels_last)  # measured ~20 % faster per step on CPU (bench)
+    net.to(device).to(memory_format=torch.channels_last)  # 1.5x the steps/s on CPU: bench_keypoint_training
     trainable = [p for p in net.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trainable, lr=1e-3, weight_decay=1e-4)
     steps = max(1, len(images) // args.batch_size)

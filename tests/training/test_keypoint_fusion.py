@@ -131,8 +131,11 @@ def test_the_keypoint_reader_alone_opens_as_the_engine_s_image_model(
     assert step.func(step) == 0
     engine = RetrievalEngine.open(gallery, out, "cpu", tmp_path / "cache", image_model="keypoint_reader",
                                   estimate_poses=False)
+    from posebrowser.data.loading import open_gallery
+
+    assert len(engine.gallery) == len(open_gallery(str(gallery)))  # every image read: no estimator to miss
     expected = Embedder.from_checkpoint(out / "keypoint_reader", "cpu").embed_images(engine.gallery)
-    np.testing.assert_allclose(engine.embeddings, expected, atol=1e-5)  # every image read, no estimator
+    np.testing.assert_allclose(engine.embeddings, expected, atol=1e-5)
     assert any("Posebit queries and masks are off" in w for w in engine.warnings)
 
 
