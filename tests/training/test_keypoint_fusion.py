@@ -49,12 +49,18 @@ def _keypoint_args(gallery: Path, out: Path) -> list[str]:
             "--lifter-epochs", "2"]
 
 
+def _trained(tmp_path: Path, synthetic: Path) -> tuple[Path, Path]:
+    """The gallery and a models folder after a whole tiny ``train keypoints`` run."""
+    gallery, out = _models(tmp_path, synthetic)
+    step = _parse(_keypoint_args(gallery, out))
+    assert step.func(step) == 0
+    return gallery, out
+
+
 def test_an_interrupted_run_resumes_to_the_weights_of_a_whole_run(
     tmp_path: Path, synthetic: Path
 ) -> None:
-    gallery, out = _models(tmp_path, synthetic)
-    whole = _parse(_keypoint_args(gallery, out))
-    assert whole.func(whole) == 0
+    gallery, out = _trained(tmp_path, synthetic)
     reader, card = load_model(out / "keypoint_reader", expect_kind="image")
     assert card.net == "keypoint_reader" and card.config["joints_model"] == "joints_net"
     assert len(card.metrics["keypoint_train_l1_px"]) == 2 and len(card.metrics["lifter_train_loss"]) == 2
@@ -126,9 +132,7 @@ def test_the_keypoint_reader_alone_opens_as_the_engine_s_image_model(
 ) -> None:
     from posebrowser.core.engine import RetrievalEngine
 
-    gallery, out = _models(tmp_path, synthetic)
-    step = _parse(_keypoint_args(gallery, out))
-    assert step.func(step) == 0
+    gallery, out = _trained(tmp_path, synthetic)
     engine = RetrievalEngine.open(gallery, out, "cpu", tmp_path / "cache", image_model="keypoint_reader",
                                   estimate_poses=False)
     from posebrowser.data.loading import open_gallery
@@ -153,9 +157,7 @@ def test_a_folder_without_the_image_net_is_a_clear_error_that_writes_nothing(
 def test_the_fused_model_reads_the_keypoint_reader_with_the_joints_net_s_map(
     tmp_path: Path, synthetic: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gallery, out = _models(tmp_path, synthetic)
-    step = _parse(_keypoint_args(gallery, out))
-    assert step.func(step) == 0
+    gallery, out = _trained(tmp_path, synthetic)
     estimator = FakeEstimator(random_poses(np.random.default_rng(0), 255))
 
     def with_fake_estimator(path: Path, device: str = "cpu", cache_dir: object = None, **_: object
