@@ -75,28 +75,37 @@ def _shared_map(
     cnn: NDArray[np.float64], rows: NDArray[np.float64], rotation: Any, owner: str
 ) -> tuple[Any, dict[str, Any]]:
     """A reader that takes ``owner``'s map, and its figures."""
-    paired = np.isfinite(cnn).all(axis=1) & np.isfinite(rows).all(axis=1)
-    after = np.mean(np.sum((rows[paired] @ rotation) * cnn[paired], axis=1)) if paired.any() else np.nan
+    paired = _paired(cnn, rows)
+    after = _mean_cosine(rows[paired] @ rotation, cnn[paired]) if paired.any() else np.nan
     return rotation, {"map_of": owner, "with_rows": int(paired.sum()),
                       "mean_cosine_after_map": round(float(after), 4)}
+
+
+def _paired(cnn: NDArray[np.float64], rows: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """The images both the CNN and the reader have a row for (NaN rows: no person or unreadable)."""
+    return np.asarray(np.isfinite(cnn).all(axis=1) & np.isfinite(rows).all(axis=1))
+
+
+def _mean_cosine(rows: NDArray[np.float64], cnn: NDArray[np.float64]) -> float:
+    """Mean cosine between paired unit rows."""
+    return float(np.mean(np.sum(rows * cnn, axis=1)))
 
 
 def _fit_reader(cnn: NDArray[np.float64], joints: NDArray[np.float64]) -> tuple[Any, dict[str, Any]]:
     """One reader's orthogonal map onto the CNN's rows and its figures."""
     from posebrowser.nets.mirror_view import fit_rotation
 
-    paired = np.isfinite(cnn).all(axis=1) & np.isfinite(joints).all(axis=1)
+    paired = _paired(cnn, joints)
     if paired.sum() < MIN_PAIRS:
         raise DataError(
             f"The fusion needs at least {MIN_PAIRS} training images in which the pose estimator finds a "
             f"person; {int(paired.sum())} of {len(cnn)} have one."
         )
     rotation = fit_rotation(joints[paired], cnn[paired])
-    after = np.mean(np.sum((joints[paired] @ rotation) * cnn[paired], axis=1))
     return rotation, {
         "with_person": int(paired.sum()),
-        "mean_cosine_before_map": round(float(np.mean(np.sum(joints[paired] * cnn[paired], axis=1))), 4),
-        "mean_cosine_after_map": round(float(after), 4),
+        "mean_cosine_before_map": round(_mean_cosine(joints[paired], cnn[paired]), 4),
+        "mean_cosine_after_map": round(_mean_cosine(joints[paired] @ rotation, cnn[paired]), 4),
     }
 
 

@@ -279,11 +279,9 @@ def gallery_annotation(gallery: Any, name: str) -> NDArray[np.float32]:
 
 
 def _train_rows(gallery: Any, args: argparse.Namespace) -> NDArray[np.int64]:
-    from posebrowser.training.train_split import TINY_IMAGES
+    from posebrowser.training.train_split import train_rows
 
-    rows = np.asarray(gallery.split_indices("train"), dtype=np.int64)
-    limit = TINY_IMAGES if args.tiny else args.max_train_images
-    return rows[:limit] if limit is not None else rows
+    return train_rows(gallery, args.tiny, args.max_train_images)
 
 
 def image_net_trunk(out: Path) -> Any:

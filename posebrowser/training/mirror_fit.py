@@ -81,11 +81,9 @@ def _fit_images(args: argparse.Namespace, data: TrainData | None) -> tuple[Any, 
 def fit_rows(gallery: Any, args: argparse.Namespace) -> NDArray[np.int64]:
     """Gallery rows of the images a map is fitted on: :func:`fit_positions` of the train split, that split
     cut to ``--max-train-images`` (or the ``--tiny`` preset's size) as training cuts it."""
-    from posebrowser.training.train_split import TINY_IMAGES
+    from posebrowser.training.train_split import train_rows
 
-    rows = np.asarray(gallery.split_indices("train"), dtype=np.int64)
-    limit = TINY_IMAGES if args.tiny else args.max_train_images
-    rows = rows[:limit] if limit is not None else rows
+    rows = train_rows(gallery, args.tiny, args.max_train_images)
     return rows[fit_positions(len(rows), args.seed)]
 
 

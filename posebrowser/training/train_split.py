@@ -25,6 +25,13 @@ class TrainData:
     embeddings: NDArray[np.float32] | None = None
 
 
+def train_rows(gallery: Any, tiny: bool, max_images: int | None) -> NDArray[np.int64]:
+    """The gallery's train rows, cut to the first ``max_images`` (``TINY_IMAGES`` with ``tiny``)."""
+    rows = np.asarray(gallery.split_indices("train"), dtype=np.int64)
+    limit = TINY_IMAGES if tiny else max_images
+    return rows[:limit] if limit is not None else rows
+
+
 def load_train_split(
     gallery_dir: str | None, tiny: bool, show_bar: bool, max_images: int | None = None
 ) -> TrainData:
@@ -33,10 +40,7 @@ def load_train_split(
     from posebrowser.data.loading import open_gallery
 
     gallery = open_gallery(gallery_dir)
-    rows = gallery.split_indices("train")
-    limit = TINY_IMAGES if tiny else max_images
-    if limit is not None:
-        rows = rows[:limit]
+    rows = train_rows(gallery, tiny, max_images)
     if len(rows) < 8:
         raise DataError(
             f"The gallery has only {len(rows)} training images; at least 8 are needed.", path=gallery.root
