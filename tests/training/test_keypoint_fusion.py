@@ -1,9 +1,13 @@
 """``posebrowser train keypoints`` then ``train fusion`` with the keypoint reader: a tiny run trains and
-saves the reader, resumes an interrupted run to the same weights, refuses a folder without the image net,
-and the fused model reads it with the joints net's map (oracle: the blend computed by hand)."""
+saves the reader, resumes an interrupted or SIGKILLed run to the same weights, refuses a folder without
+the image net, and the fused model reads it with the joints net's map (oracle: the blend computed by
+hand)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +129,47 @@ def test_a_truncated_state_is_a_clear_error_that_keeps_the_file(
     assert "cannot be resumed" in capsys.readouterr().err
     assert len(path.read_bytes()) == 1000
     assert not (out / "keypoint_reader.json").exists()
+
+
+def test_a_run_sigkilled_mid_epoch_resumes_to_the_weights_of_a_whole_run(
+    tmp_path: Path, synthetic: Path
+) -> None:
+    """SIGKILL at the 6th optimiser step (the 2nd of epoch 2: 16 images in batches of 4): no reader is
+    written, the state of epoch 1 survives, and ``--resume`` ends with a whole run's weights."""
+    args = [*_keypoint_args(*_models(tmp_path / "killed", synthetic)), "--batch-size", "4"]
+    child = textwrap.dedent(
+        f"""
+        import argparse, os, signal
+        from posebrowser.training import keypoint_trainer
+        from posebrowser.training.command import register
+
+        real_step, steps = keypoint_trainer.optimiser_step, []
+
+        def kill_at_step_6(*step_args):
+            steps.append(1)
+            if len(steps) == 6:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real_step(*step_args)
+
+        keypoint_trainer.optimiser_step = kill_at_step_6
+        parser = argparse.ArgumentParser()
+        register(parser.add_subparsers(dest="command"))
+        parsed = parser.parse_args({args!r})
+        parsed.func(parsed)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=600)
+    killed = tmp_path / "killed" / "m"
+    assert done.returncode == -9, done.stderr[-2000:]
+    assert (killed / "training" / STATE_FILE).exists() and not (killed / "keypoint_reader.json").exists()
+    resumed = _parse([*args, "--resume"])
+    assert resumed.func(resumed) == 0
+    whole = _parse([*_keypoint_args(*_models(tmp_path / "whole", synthetic)), "--batch-size", "4"])
+    assert whole.func(whole) == 0
+    first, _ = load_model(killed / "keypoint_reader", expect_kind="image")
+    second, _ = load_model(tmp_path / "whole" / "m" / "keypoint_reader", expect_kind="image")
+    for (name, value), other in zip(first.state_dict().items(), second.state_dict().values(), strict=True):
+        torch.testing.assert_close(other, value, msg=name)
 
 
 def test_the_keypoint_reader_alone_opens_as_the_engine_s_image_model(
