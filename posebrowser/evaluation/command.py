@@ -262,7 +262,7 @@ def evaluate_engine(
         baselines[ORACLE] = oracle
     if untrained is not None:
         baselines[UNTRAINED] = untrained
-    baselines.update(cnn_alone_vectors(engine, both))
+    baselines.update(fused_part_vectors(engine, both))
     joints_rows, joints_meta = joints_model_vectors(
         gallery, both, len(query_rows), joints_model, _engine_estimate_root(engine)
     )
@@ -410,16 +410,27 @@ def untrained_embeddings(engine: Any, rows: NDArray[np.int64], seed: int) -> NDA
 
 
 CNN_ALONE = "image query, CNN alone (the fused model without its pose readers)"
+#: The fused model's image readers, each alone (the app's *Image model* menu offers them on their own).
+READER_ALONE = {"keypoint_reader": "image query, keypoint reader alone (keypoint net + lifter, no estimator)"}
 
 
-def cnn_alone_vectors(engine: Any, rows: NDArray[np.int64]) -> dict[str, NDArray[np.float32]]:
-    """With the fused image model: its CNN's own rows for gallery ``rows`` (what the estimator adds is
-    the difference to the image query's row); nothing for any other image model."""
-    embedder = getattr(engine, "image_embedder", None)
+def fused_part_vectors(engine: Any, rows: NDArray[np.int64]) -> dict[str, NDArray[np.float32]]:
+    """With the fused image model: its CNN's own rows for gallery ``rows`` (what the readers add is the
+    difference to the image query's row) and each image reader's own rows (in its own space: a reader
+    that needs no pose estimate, such as the keypoint reader, answers every image); nothing for any other
+    image model. The joints model's rows come from :func:`joints_model_vectors`."""
+    from posebrowser.core.embedder import Embedder
+
+    embedder: Any = getattr(engine, "image_embedder", None)
     cnn = getattr(embedder, "image", None)
     if cnn is None or not hasattr(embedder, "fusion"):
         return {}
-    return {CNN_ALONE: np.asarray(cnn.embed_images(engine.gallery, indices=rows), dtype=np.float32)}
+    parts = {CNN_ALONE: np.asarray(cnn.embed_images(engine.gallery, indices=rows), dtype=np.float32)}
+    for stem, reader in zip(embedder.fusion.joints_models, embedder.readers, strict=True):
+        if isinstance(reader, Embedder):
+            label = READER_ALONE.get(stem, f"image query, {stem} alone")
+            parts[label] = np.asarray(reader.embed_images(engine.gallery, indices=rows), dtype=np.float32)
+    return parts
 
 
 JOINTS_ESTIMATED = "joints model (BlazePose 3-D joints → joints net)"

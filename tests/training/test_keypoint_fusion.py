@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -199,9 +200,9 @@ def test_a_folder_without_the_image_net_is_a_clear_error_that_writes_nothing(
     assert not (out / "keypoint_reader.json").exists()
 
 
-def test_the_fused_model_reads_the_keypoint_reader_with_the_joints_net_s_map(
-    tmp_path: Path, synthetic: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _fused(tmp_path: Path, synthetic: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Any]:
+    """The gallery, a models folder with the fused model trained with both readers (a fake estimator:
+    random poses), and the joints embedder loader that the fused model now uses."""
     gallery, out = _trained(tmp_path, synthetic)
     estimator = FakeEstimator(random_poses(np.random.default_rng(0), 255))
 
@@ -215,6 +216,13 @@ def test_the_fused_model_reads_the_keypoint_reader_with_the_joints_net_s_map(
                           "--quiet", "--max-train-images", "40", "--fusion-readers", "joints_net=0.2",
                           "keypoint_reader=0.2"])
     assert fusion_step.func(fusion_step) == 0
+    return gallery, out, with_fake_estimator
+
+
+def test_the_fused_model_reads_the_keypoint_reader_with_the_joints_net_s_map(
+    tmp_path: Path, synthetic: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gallery, out, with_fake_estimator = _fused(tmp_path, synthetic, monkeypatch)
     fusion, card = load_model(out / "fused_net", expect_kind="image")
     assert card.config["more_joints_models"] == ["keypoint_reader"] and card.config["more_weights"] == [0.2]
     assert card.metrics["fit"]["keypoint_reader"]["map_of"] == "joints_net"
@@ -234,3 +242,30 @@ def test_the_fused_model_reads_the_keypoint_reader_with_the_joints_net_s_map(
     mixed = 0.6 * cnn[person] + 0.2 * (joints[person] + lifted[person]) @ first.numpy()
     np.testing.assert_allclose(fused[person], mixed / np.linalg.norm(mixed, axis=1, keepdims=True), atol=1e-4)
     np.testing.assert_allclose(fused[~person], cnn[~person], atol=1e-6)
+
+
+def test_evaluate_scores_the_fused_model_s_cnn_and_keypoint_reader_each_alone(
+    tmp_path: Path, synthetic: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows of ``posebrowser evaluate`` beside the fused image query: its CNN's own rows and the
+    keypoint reader's own rows (every image: it needs no estimate), no other part, and none at all for
+    the CNN alone as the image model."""
+    from types import SimpleNamespace
+
+    from posebrowser.data.loading import open_gallery
+    from posebrowser.evaluation.command import CNN_ALONE, READER_ALONE, fused_part_vectors
+
+    gallery, out, _ = _fused(tmp_path, synthetic, monkeypatch)
+    items = open_gallery(str(gallery))
+    rows = np.concatenate([items.split_indices("val"), items.split_indices("test")])
+    fused = FusedEmbedder.from_checkpoint(out / "fused_net", "cpu")
+    parts = fused_part_vectors(SimpleNamespace(gallery=items, image_embedder=fused), rows)
+    alone = READER_ALONE["keypoint_reader"]
+    assert list(parts) == [CNN_ALONE, alone]
+    cnn = Embedder.from_checkpoint(out / "image_net", "cpu").embed_images(items, indices=rows)
+    lifted = Embedder.from_checkpoint(out / "keypoint_reader", "cpu").embed_images(items, indices=rows)
+    np.testing.assert_allclose(parts[CNN_ALONE], cnn, atol=1e-6)
+    np.testing.assert_allclose(parts[alone], lifted, atol=1e-6)
+    assert np.isfinite(parts[alone]).all()
+    just_the_cnn = SimpleNamespace(gallery=items, image_embedder=fused.image)
+    assert fused_part_vectors(just_the_cnn, rows) == {}
