@@ -141,7 +141,9 @@ def test_a_run_sigkilled_mid_epoch_resumes_to_the_weights_of_a_whole_run(
     child = textwrap.dedent(
         f"""
         import argparse, os, signal
+        import torch
         from posebrowser.training import keypoint_trainer
+        torch.set_num_threads(1)  # as the test process (conftest): the same float sums as the resumed half
         from posebrowser.training.command import register
 
         real_step, steps = keypoint_trainer.optimiser_step, []
