@@ -22,6 +22,9 @@ HIT_ROWS = {
     "image query, the CNN alone (no pose readers)": (
         "image query, CNN alone (the fused model without its pose readers)"
     ),
+    "image query, the keypoint reader alone (no pose estimator)": (
+        "image query, keypoint reader alone (keypoint net + lifter, no estimator)"
+    ),
     "image query, joints model (BlazePose 3-D joints → joints net)": (
         "joints model (BlazePose 3-D joints → joints net)"
     ),
