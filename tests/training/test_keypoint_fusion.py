@@ -143,8 +143,9 @@ def test_a_run_sigkilled_mid_epoch_resumes_to_the_weights_of_a_whole_run(
         import argparse, os, signal
         import torch
         from posebrowser.training import keypoint_trainer
-        torch.set_num_threads(1)  # as the test process (conftest): the same float sums as the resumed half
         from posebrowser.training.command import register
+
+        torch.set_num_threads(1)  # as the test process (conftest): the same float sums as the resumed half
 
         real_step, steps = keypoint_trainer.optimiser_step, []
 
@@ -203,8 +204,8 @@ def test_a_folder_without_the_image_net_is_a_clear_error_that_writes_nothing(
 
 
 def _fused(tmp_path: Path, synthetic: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Any]:
-    """The gallery, a models folder with the fused model trained with both readers (a fake estimator:
-    random poses), and the joints embedder loader that the fused model now uses."""
+    """The gallery, a models folder with the fused model trained with both readers, and the joints
+    embedder loader patched in for the test (a fake estimator that finds random poses)."""
     gallery, out = _trained(tmp_path, synthetic)
     estimator = FakeEstimator(random_poses(np.random.default_rng(0), 255))
 
