@@ -278,12 +278,6 @@ def gallery_annotation(gallery: Any, name: str) -> NDArray[np.float32]:
     return np.asarray(values, np.float32)
 
 
-def _train_rows(gallery: Any, args: argparse.Namespace) -> NDArray[np.int64]:
-    from posebrowser.training.train_split import train_rows
-
-    return train_rows(gallery, args.tiny, args.max_train_images)
-
-
 def image_net_trunk(out: Path) -> Any:
     """The timm trunk of ``<out>/image_net`` (a Lite0 net, with or without its mirrored view)."""
     from posebrowser.nets.checkpoint import load_model
@@ -303,6 +297,7 @@ def run_keypoints(args: argparse.Namespace, log: Callable[[str], None] = print) 
     from posebrowser.nets.checkpoint import ModelCard, load_model, save_model
     from posebrowser.nets.joints_net import embed_joints
     from posebrowser.nets.preprocessing import lite_preprocessing
+    from posebrowser.training.train_split import train_rows
 
     out = Path(args.out)
     for stem in ("image_net", "joints_net"):
@@ -311,7 +306,7 @@ def run_keypoints(args: argparse.Namespace, log: Callable[[str], None] = print) 
                                   path=out)
     args.train_device = resolve_device(args.device).name
     galleries = [open_gallery(name) for name in (args.gallery, args.finetune_gallery) if name is not None]
-    parts = [(gallery, _train_rows(gallery, args)) for gallery in galleries]
+    parts = [(gallery, train_rows(gallery, args.tiny, args.max_train_images)) for gallery in galleries]
     images = np.concatenate([load_rgb(gallery, rows) for gallery, rows in parts])
     side = images.shape[1]
     landmarks = np.concatenate([normalised(gallery_annotation(gallery, "joints_2d")[rows], side)
@@ -323,7 +318,7 @@ def run_keypoints(args: argparse.Namespace, log: Callable[[str], None] = print) 
     losses = train_keypoint_net(reader, images, landmarks, args, log)
     del images
     noise_gallery = open_gallery(args.noise_gallery)
-    noise_rows = _train_rows(noise_gallery, args)
+    noise_rows = train_rows(noise_gallery, args.tiny, args.max_train_images)
     mean, covariance, errors = landmark_noise(reader, noise_gallery, noise_rows, args.train_device)
     log(f"keypoint net on {errors['images']} train renders of the noise gallery: median "
         f"{errors['median_px']} px, mean {errors['mean_px']} px")
