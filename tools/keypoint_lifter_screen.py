@@ -12,7 +12,11 @@ fitted (mean, full covariance) to BlazePose's residuals on the built-in gallery'
 ``--noise``, and with ``--swap`` that share of rows with the left/right confusions BlazePose makes
 (legs, arms or the whole body, in the proportions measured on the train renders). ``--orbit`` re-projects
 that share of rows through each image's camera orbited about the vertical by a random azimuth (the
-target does not change: the 3-D metric is facing-aligned). ``--clean`` scores the lifter on the
+target does not change: the 3-D metric is facing-aligned). ``--elevate`` re-projects that share of rows
+from the same azimuth and distance but a camera elevation drawn from ``--elevation`` and a roll within
+``±--roll`` (steep views, as the camera-shift galleries have). ``--extra-poses N`` adds the train-split
+poses of N poses of the synthetic pose sampler (``--extra-seed``, kept in ``build/`` once drawn), each
+seen by the camera of a random training pair moved with the body. ``--clean`` scores the lifter on the
 ground-truth 2-D landmarks of the val images instead of BlazePose's: the bound a perfect 2-D reading
 would give.
 
@@ -78,6 +82,30 @@ def orbited_landmarks(world: np.ndarray, rotation: np.ndarray, translation: np.n
     return np.asarray(camera[..., :2] / np.maximum(camera[..., 2:3], 1e-3))
 
 
+def elevated_landmarks(world: np.ndarray, rotation: np.ndarray, translation: np.ndarray,
+                       elevation: np.ndarray, roll: np.ndarray) -> np.ndarray:
+    """``(N, 16, 2)`` landmarks of Z-up world joints seen from each camera's azimuth and distance about the
+    pelvis, but at ``elevation`` radians (> 0 looks down) and with ``roll`` radians about the optical axis
+    (up to the focal length and principal point, which :func:`landmark_features` removes)."""
+    from posebrowser.pose.skeleton import PELVIS
+    from posebrowser.synth.camera import look_at
+
+    pivot = world[:, PELVIS]
+    offset = -np.einsum("nji,nj->ni", rotation, translation) - pivot
+    azimuth = np.arctan2(offset[:, 1], offset[:, 0])
+    distance = np.linalg.norm(offset, axis=1)
+    seen = np.empty((len(world), 16, 2))
+    for i in range(len(world)):
+        direction = np.array([np.cos(azimuth[i]) * np.cos(elevation[i]),
+                              np.sin(azimuth[i]) * np.cos(elevation[i]), np.sin(elevation[i])])
+        eye = pivot[i] + distance[i] * direction
+        camera = (world[i] - eye) @ look_at(eye, pivot[i]).T
+        xy = camera[:, :2] / np.maximum(camera[:, 2:3], 1e-3)
+        c, s = np.cos(roll[i]), np.sin(roll[i])
+        seen[i] = xy @ np.array([[c, s], [-s, c]])
+    return seen
+
+
 def estimates(estimator: Any, gallery: Any, rows: np.ndarray, cache_dir: Path | None) -> list[Any]:
     from posebrowser.estimate.cache import EstimateCache, default_estimate_cache_dir, estimate_files
 
@@ -135,9 +163,47 @@ def training_pairs(joints_embedder: Any) -> dict[str, np.ndarray]:
     return {key: np.concatenate(value) for key, value in parts.items()}
 
 
+def sampled_train_poses(count: int, seed: int) -> np.ndarray:
+    """The train-split poses among ``count`` poses of the synthetic pose sampler with ``seed`` (no
+    rendering; kept in ``build/`` once drawn, a few ms a pose)."""
+    from posebrowser.synth.poses import sample_poses
+
+    cache = ROOT / "build" / f"lifter-poses-{seed}-{count}.npz"
+    if cache.is_file():
+        return np.asarray(np.load(cache)["joints_3d"])
+    batch = sample_poses(count, seed)
+    joints = batch.joints_3d[batch.split == 0]
+    np.savez_compressed(cache, joints_3d=joints)
+    return joints
+
+
+def with_extra_poses(pairs: dict[str, np.ndarray], joints_embedder: Any, count: int, seed: int,
+                     rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """``pairs`` plus the train-split poses of ``count`` sampled poses, each seen by the camera of a random
+    training pair moved with the body (same rotation, same offset from the pelvis)."""
+    from posebrowser.pose.skeleton import PELVIS
+
+    world = sampled_train_poses(count, seed).astype(np.float64)
+    donor = rng.integers(len(pairs["x"]), size=len(world))
+    rotation = pairs["rotation"][donor].astype(np.float64)
+    translation = pairs["translation"][donor].astype(np.float64)
+    centre = -np.einsum("nji,nj->ni", rotation, translation)
+    moved = centre - pairs["world"][donor, PELVIS] + world[:, PELVIS]
+    translation = -np.einsum("nij,nj->ni", rotation, moved)
+    camera = np.einsum("nij,nkj->nki", rotation, world) + translation[:, None]
+    seen = camera[..., :2] / np.maximum(camera[..., 2:3], 1e-3)
+    extra = {"x": landmark_features(seen), "target": joints_embedder.embed_joints(world.astype(np.float32)),
+             "world": world, "rotation": rotation, "translation": translation}
+    print(f"{len(world)} extra train-split poses (sampler seed {seed})", flush=True)
+    return {key: np.concatenate([pairs[key], extra[key].astype(pairs[key].dtype)]) for key in pairs}
+
+
 def train(args: argparse.Namespace, joints_embedder: Any, read: Any) -> KeypointLifter:
     mean, covariance = landmark_noise(read)
     pairs = training_pairs(joints_embedder)
+    if args.extra_poses:
+        pairs = with_extra_poses(pairs, joints_embedder, args.extra_poses, args.extra_seed,
+                                 np.random.default_rng(args.seed))
     x, target = torch.from_numpy(pairs["x"]), torch.from_numpy(pairs["target"])
     world, rotation, translation = (pairs[key].astype(np.float64)
                                     for key in ("world", "rotation", "translation"))
@@ -163,6 +229,14 @@ def train(args: argparse.Namespace, joints_embedder: Any, read: Any) -> Keypoint
                 azimuth = rng.uniform(-np.pi, np.pi, len(picked))
                 seen = orbited_landmarks(world[picked], rotation[picked], translation[picked], azimuth)
                 inputs[torch.from_numpy(orbit)] = torch.from_numpy(landmark_features(seen))
+            elevate = rng.random(len(batch)) < args.elevate
+            if elevate.any():
+                picked = batch.numpy()[elevate]
+                elevation = np.radians(rng.uniform(*args.elevation, len(picked)))
+                roll = np.radians(rng.uniform(-args.roll, args.roll, len(picked)))
+                seen = elevated_landmarks(world[picked], rotation[picked], translation[picked],
+                                          elevation, roll)
+                inputs[torch.from_numpy(elevate)] = torch.from_numpy(landmark_features(seen))
             if args.swap > 0:
                 inputs = with_swaps(inputs, rng, args.swap)
             inputs = inputs + args.noise * (offset + torch.randn(len(batch), 32) @ factor.T)
@@ -240,7 +314,14 @@ def main() -> int:
     parser.add_argument("--noise", type=float, default=1.0, help="scale of the fitted landmark noise")
     parser.add_argument("--swap", type=float, default=0.0, help="share of rows given a left/right confusion")
     parser.add_argument("--orbit", type=float, default=0.0, help="share of rows seen from a new azimuth")
+    parser.add_argument("--elevate", type=float, default=0.0,
+                        help="share of rows seen from a new camera elevation (and roll), same azimuth")
+    parser.add_argument("--elevation", type=float, nargs=2, default=(30.0, 75.0), help="its range, degrees")
+    parser.add_argument("--roll", type=float, default=20.0, help="its roll range ±, degrees")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--extra-poses", type=int, default=0,
+                        help="also train on the train-split poses of this many sampled poses")
+    parser.add_argument("--extra-seed", type=int, default=101, help="the pose sampler's seed for them")
     parser.add_argument("--sets", nargs="+", choices=tuple(SETS), default=["builtin"])
     parser.add_argument("--grid", nargs="+", default=["0.3,0", "0.2,0.2"], help="joints,lifter weights")
     parser.add_argument("--clean", action="store_true", help="lift the ground-truth landmarks (a bound)")
