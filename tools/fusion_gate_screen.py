@@ -7,7 +7,11 @@ estimate) often disagrees with the others, so this screen tries weights that fol
 rows of one image (all in the CNN's space after ``R``): both readers halved where the joints net's and the
 lifter's rows disagree (cosine under a threshold); both scaled linearly with that cosine about its median;
 each reader scaled by its own cosine with the CNN's row. Rows without a person keep the CNN's row, as
-in the product. Scored on the val halves of ``tools/ablation.py`` with the shipped models (the keypoint
+in the product. A second set of rows keeps the fixed weights and lets the lifter read each image's
+landmarks four ways (as read, and with the legs, the arms or the whole body left/right-swapped, the
+keypoint net's confusions): the hypothesis closest to the image's true pose (a bound: it looks at the
+ground truth), or the one closest to the CNN's row, the original kept unless a swap is closer by a margin.
+Scored on the val halves of ``tools/ablation.py`` with the shipped models (the keypoint
 reader's own lifter)::
 
     python tools/fusion_gate_screen.py builtin steep cs12
@@ -53,9 +57,47 @@ def weightings(cnn: np.ndarray, joints: np.ndarray, lifted: np.ndarray, person: 
     return out
 
 
+def swap_hypotheses(lifter: Any, landmarks: np.ndarray) -> np.ndarray:
+    """``(4, N, 128)`` lifted rows of the landmarks as read and with each confusion of :data:`SWAPS`."""
+    import torch
+
+    from posebrowser.nets.keypoint_reader import landmark_features
+    from posebrowser.training.keypoint_trainer import SWAPS
+
+    readings = [landmarks] + [landmarks[:, order] for order, _ in SWAPS]
+    with torch.inference_mode():
+        return np.stack([lifter(torch.from_numpy(landmark_features(r))).numpy() for r in readings])
+
+
+def chosen_liftings(data: dict[str, Any], landmarks: np.ndarray, lifter: Any, joints_embedder: Any,
+                    rotation: np.ndarray) -> dict[str, np.ndarray]:
+    """Label → the lifted row chosen per image among :func:`swap_hypotheses` (joints-net space)."""
+    lifted = swap_hypotheses(lifter, landmarks)
+    truth = joints_embedder.embed_joints(data["gallery"].joints_3d[data["rows"]])
+    every = np.arange(lifted.shape[1])
+    out = {"closest to the true pose (bound)": lifted[np.argmax((lifted * truth).sum(-1), 0), every]}
+    with_cnn = ((lifted @ rotation) * data["cnn"]).sum(-1)
+    for margin in (0.0, 0.1, 0.2):
+        score = with_cnn.copy()
+        score[0] += margin
+        out[f"closest to the CNN's row, margin {margin}"] = lifted[np.argmax(score, 0), every]
+    return out
+
+
+def _print_row(name: str, label: str, data: dict[str, Any], blended: np.ndarray) -> None:
+    table = np.zeros((len(data["gallery"]), 128), np.float32)
+    table[data["rows"]] = blended
+    scores = ablation._scores(table, data["queries"], data["database"], data["gallery"])
+    print(ablation.screen_row(f"{name}: {label}", scores), flush=True)
+
+
 def score_set(name: str, estimator: Any, joints_embedder: Any, reader: Any, rotation: np.ndarray) -> None:
+    read_landmarks: dict[str, np.ndarray] = {}
+
     def read(gallery: Any, rows: np.ndarray, _cache: Path | None) -> tuple[np.ndarray, np.ndarray]:
-        return screen.net_landmarks(reader, gallery, rows)
+        landmarks, found = screen.net_landmarks(reader, gallery, rows)
+        read_landmarks["rows"] = landmarks
+        return landmarks, found
 
     data = screen.set_rows(name, estimator, joints_embedder, reader.lifter.eval(), read, False)
     person = data["person"]
@@ -64,10 +106,12 @@ def score_set(name: str, estimator: Any, joints_embedder: Any, reader: Any, rota
     lifted = np.where(person[:, None], data["lifted"], 0.0) @ rotation
     for label, (a, b) in weightings(cnn, joints, lifted, person).items():
         blended = _unit((1 - a - b)[:, None] * cnn + a[:, None] * joints + b[:, None] * lifted)
-        table = np.zeros((len(data["gallery"]), 128), np.float32)
-        table[data["rows"]] = blended
-        scores = ablation._scores(table, data["queries"], data["database"], data["gallery"])
-        print(ablation.screen_row(f"{name}: {label}", scores), flush=True)
+        _print_row(name, label, data, blended)
+    weight = READER_WEIGHT * person[:, None]
+    choices = chosen_liftings(data, read_landmarks["rows"], reader.lifter, joints_embedder, rotation)
+    for label, chosen in choices.items():
+        blended = _unit((1 - 2 * weight) * cnn + weight * (joints + chosen @ rotation))
+        _print_row(name, f"fixed weights, lifted reading {label}", data, blended)
 
 
 def main() -> int:
