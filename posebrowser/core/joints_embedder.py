@@ -200,7 +200,9 @@ def read_with_readers(
 ) -> list[F32]:
     """Each reader's ``(N, D)`` rows of ``items``: the joints readers' from **one** estimate per image (the
     first reader's estimator and cache; NaN rows where nobody is found or the estimator cannot read the
-    image), an image reader's from the image (NaN where it cannot be read)."""
+    image), an image reader's from the image, read only where that estimate found a person (elsewhere the
+    fusion keeps the CNN's row, so the reading would be thrown away: NaN rows there, and where the image
+    cannot be read)."""
     first = readers[0]
     if not isinstance(first, JointsEmbedder):
         raise CheckpointError(
@@ -217,9 +219,10 @@ def read_with_readers(
         if len(rows):
             for reading, reader in joints_readers:
                 reading[rows] = reader.embed_joints(joints)
+    with_person = np.flatnonzero(np.isfinite(readings[0]).all(axis=1))
     for reading, image_reader in zip(readings, readers, strict=True):
-        if not isinstance(image_reader, JointsEmbedder) and len(items):
-            reading[:] = image_reader.embed_images(list(items))
+        if not isinstance(image_reader, JointsEmbedder) and len(with_person):
+            reading[with_person] = image_reader.embed_images([items[int(row)] for row in with_person])
     return readings
 
 

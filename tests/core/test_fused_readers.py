@@ -145,3 +145,39 @@ def test_the_readers_share_one_estimate_per_image(rng, tmp_path) -> None:
     np.testing.assert_allclose(out, expected, atol=1e-5)
     assert embedder.no_person_rows == [1]
     np.testing.assert_allclose(out[1], cnn[1], atol=1e-6)
+
+
+class CountingReader(Embedder):
+    """An image reader (an :class:`Embedder`) that records how many images it was asked to read."""
+
+    read_count = 0
+
+    def embed_images(self, sources, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        self.read_count += len(sources)
+        return super().embed_images(sources, *args, **kwargs)
+
+
+def test_an_image_reader_reads_only_the_images_with_a_person(rng, tmp_path) -> None:
+    torch.manual_seed(0)
+    files = []
+    for index in (1, 255, 2, 255, 3):
+        path = tmp_path / f"{len(files)}.png"
+        Image.fromarray(np.full((8, 8, 3), index, np.uint8)).save(path)
+        files.append(path)
+    estimator = FakeEstimator(random_poses(rng, 4))
+    facing = JointsEmbedder(JointsNet(hidden=32), estimator,  # type: ignore[arg-type]
+                            EstimateCache(tmp_path / "estimates", estimator.version))
+    reader = CountingReader(CompactImageNet(width=0.25, blocks=(1, 1, 1, 1)), compact_preprocessing(), "cpu")
+    image = Embedder(CompactImageNet(width=0.25, blocks=(1, 1, 1, 1)), compact_preprocessing(), "cpu")
+    fusion = EstimatorFusion(weight=0.2, more_joints_models=("keypoint_reader",), more_weights=(0.2,))
+    fusion.set_rotation(ortho_group.rvs(128, random_state=4), 0)
+    fusion.set_rotation(ortho_group.rvs(128, random_state=5), 1)
+    embedder = FusedEmbedder(image, [facing, reader], fusion, "sha")
+    out = embedder.embed_images(files)
+    assert reader.read_count == 3  # the two images without a person keep the CNN's row: not read
+    assert embedder.no_person_rows == [1, 3]
+    cnn = image.embed_images(files)
+    np.testing.assert_array_equal(out[[1, 3]], cnn[[1, 3]])
+    readings = [facing.embed_images(files), CountingReader.embed_images(reader, files)]
+    person = np.isfinite(readings[0]).all(axis=1)
+    np.testing.assert_allclose(out, fusion.blend(cnn, readings, person), atol=1e-5)
