@@ -229,8 +229,10 @@ def train(args: argparse.Namespace, joints_embedder: Any, read: Any) -> Keypoint
                 azimuth = rng.uniform(-np.pi, np.pi, len(picked))
                 seen = orbited_landmarks(world[picked], rotation[picked], translation[picked], azimuth)
                 inputs[torch.from_numpy(orbit)] = torch.from_numpy(landmark_features(seen))
-            elevate = rng.random(len(batch)) < args.elevate
-            if elevate.any():
+            elevate = np.zeros(len(batch), bool)
+            if args.elevate > 0:
+                elevate = rng.random(len(batch)) < args.elevate
+            if elevate.any():  # drawn only when asked, so runs without it repeat the draws of earlier runs
                 picked = batch.numpy()[elevate]
                 elevation = np.radians(rng.uniform(*args.elevation, len(picked)))
                 roll = np.radians(rng.uniform(-args.roll, args.roll, len(picked)))
