@@ -1,9 +1,13 @@
 """How much of the image query's margin over chance survives on the stress sets.
 
     python tools/stress_margins.py models/evaluation models/evaluation/stress/*
+    python tools/stress_margins.py --series "image query, CNN alone" models/evaluation \
+        models/evaluation/stress/*
 
 Reads ``report.json`` of the in-distribution evaluation (first folder) and of each stress set, and prints
-a Markdown table per ground-truth metric: hit@1 and hit@10 of the image query, chance, and the retained
+a Markdown table per ground-truth metric: hit@1 and hit@10 of the image query (or, with ``--series``, of
+the report's series whose label starts with the text given: another image model of the same report),
+chance, and the retained
 share of the margin with its approximate 95 % interval. The margin is normalised by the room above chance,
 ``(hit − chance) / (100 − chance)``, so that a stress gallery of another size (a window of 51 covers a
 larger share of a smaller database) compares fairly; the stress sets `make evaluate-stress` builds have
@@ -39,8 +43,19 @@ def _load(folder: Path) -> tuple[dict[str, dict[str, list[float]]], int]:
     return {table["key"]: table["series"] for table in report["tables"]}, int(report["meta"]["query_count"])
 
 
-def normalised_margin(series: dict[str, list[float]], k: int, queries: int) -> Margin:
-    hit, chance = series["image query"][k - 1], series["chance"][k - 1]
+def series_label(series: dict[str, list[float]], start: str) -> str:
+    """The one label of ``series`` that is ``start`` or starts with it (a clear error otherwise)."""
+    if start in series:
+        return start
+    found = [label for label in series if label.startswith(start)]
+    if len(found) != 1:
+        raise SystemExit(f"{len(found)} series start with {start!r}: {', '.join(found) or 'none'}")
+    return found[0]
+
+
+def normalised_margin(series: dict[str, list[float]], k: int, queries: int, label: str = "image query"
+                      ) -> Margin:
+    hit, chance = series[series_label(series, label)][k - 1], series["chance"][k - 1]
     share = hit / 100.0
     hit_error = 100.0 * math.sqrt(share * (1.0 - share) / max(queries, 1))
     room = 100.0 - chance
@@ -65,6 +80,9 @@ def _cell(ratio: float, low: float, high: float) -> str:
 
 
 def main(argv: list[str]) -> int:
+    label = "image query"
+    if argv[:1] == ["--series"] and len(argv) > 1:
+        label, argv = argv[1], argv[2:]
     if len(argv) < 2:
         print(__doc__)
         return 2
@@ -80,11 +98,11 @@ def main(argv: list[str]) -> int:
         for metric in METRICS:
             cells = []
             for k in KS:
-                margin = normalised_margin(tables[f"hit@k/{metric}"], k, queries)
+                margin = normalised_margin(tables[f"hit@k/{metric}"], k, queries, label)
                 if reference:
                     share = "100 % (the reference)"
                 else:
-                    base_margin = normalised_margin(base[f"hit@k/{metric}"], k, base_queries)
+                    base_margin = normalised_margin(base[f"hit@k/{metric}"], k, base_queries, label)
                     share = _cell(*retained(margin, base_margin))
                 cells += [f"{margin.hit:.1f} ({margin.chance:.1f})", share]
             print(f"| {name} ({queries}) | {metric} | " + " | ".join(cells) + " |")

@@ -63,6 +63,21 @@ def test_models_readme_stress_table_is_the_tool_on_the_committed_reports(
     evaluation = root / "models" / "evaluation"
     stress = [evaluation / "stress" / name for name in ("random-poses", "camera-shift", "body-shift")]
     assert _tool().main([str(evaluation), *map(str, stress)]) == 0
+    assert _tool().main(["--series", "image query, keypoint reader alone", str(evaluation),
+                         *map(str, stress)]) == 0
     readme = (root / "models" / "README.md").read_text(encoding="utf-8")
     for line in capsys.readouterr().out.splitlines():
         assert line in readme, line
+
+
+def test_series_picks_another_image_model_by_the_start_of_its_label() -> None:
+    tool = _tool()
+    series = {"image query": [40.0], "image query, CNN alone (the fused model's CNN)": [30.0],
+              "image query, keypoint reader alone": [20.0], "chance": [5.0]}
+    cnn = tool.normalised_margin(series, 1, 500, "image query, CNN alone")
+    assert math.isclose(cnn.value, (30.0 - 5.0) / 95.0)
+    assert tool.normalised_margin(series, 1, 500).hit == 40.0  # the exact label wins over its prefixes
+    with pytest.raises(SystemExit, match="2 series start with 'image query, '"):
+        tool.normalised_margin(series, 1, 500, "image query, ")
+    with pytest.raises(SystemExit, match="0 series start with 'pixels'"):
+        tool.normalised_margin(series, 1, 500, "pixels")
