@@ -178,6 +178,6 @@ def test_an_image_reader_reads_only_the_images_with_a_person(rng, tmp_path) -> N
     assert embedder.no_person_rows == [1, 3]
     cnn = image.embed_images(files)
     np.testing.assert_array_equal(out[[1, 3]], cnn[[1, 3]])
-    readings = [facing.embed_images(files), CountingReader.embed_images(reader, files)]
+    readings = [facing.embed_images(files), reader.embed_images(files)]
     person = np.isfinite(readings[0]).all(axis=1)
     np.testing.assert_allclose(out, fusion.blend(cnn, readings, person), atol=1e-5)
