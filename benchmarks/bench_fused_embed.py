@@ -59,7 +59,8 @@ def main() -> None:
         first = count / _seconds(lambda: fused.embed_images(files))
         cnn_seconds = _seconds(lambda: cnn.embed_images(files))
         joints_seconds = _seconds(lambda: joints.embed_images(files))
-        with_person = [f for row, f in enumerate(files) if row not in set(joints.no_person_rows)]
+        nobody = set(joints.no_person_rows)
+        with_person = [f for row, f in enumerate(files) if row not in nobody]
         image_readers = [reader for reader in fused.readers if not isinstance(reader, JointsEmbedder)]
         reader_seconds = sum(_seconds(lambda r=r: r.embed_images(with_person)) for r in image_readers)
         every_file = sum(_seconds(lambda r=r: r.embed_images(files)) for r in image_readers)

@@ -64,6 +64,11 @@ TRAINING_SETS = ("build/train-data", "build/finetune-data")
 BATCH = 256
 
 
+def camera_centres(rotation: np.ndarray, translation: np.ndarray) -> np.ndarray:
+    """``(N, 3)`` world positions of cameras ``X_c = R X_w + t`` (``−Rᵀ t`` each)."""
+    return np.asarray(-np.einsum("nji,nj->ni", rotation, translation))
+
+
 def orbited_landmarks(world: np.ndarray, rotation: np.ndarray, translation: np.ndarray,
                       azimuth: np.ndarray) -> np.ndarray:
     """``(N, 16, 2)`` landmarks of Z-up world joints seen by each camera (``X_c = R X_w + t``) orbited by
@@ -72,7 +77,7 @@ def orbited_landmarks(world: np.ndarray, rotation: np.ndarray, translation: np.n
     from posebrowser.pose.skeleton import PELVIS
 
     pivot = world[:, PELVIS]
-    centre = -np.einsum("nji,nj->ni", rotation, translation)
+    centre = camera_centres(rotation, translation)
     cos, sin = np.cos(azimuth), np.sin(azimuth)
     spin = np.zeros((len(world), 3, 3))
     spin[:, 0, 0], spin[:, 0, 1], spin[:, 1, 0], spin[:, 1, 1], spin[:, 2, 2] = cos, -sin, sin, cos, 1.0
@@ -91,7 +96,7 @@ def elevated_landmarks(world: np.ndarray, rotation: np.ndarray, translation: np.
     from posebrowser.synth.camera import look_at
 
     pivot = world[:, PELVIS]
-    offset = -np.einsum("nji,nj->ni", rotation, translation) - pivot
+    offset = camera_centres(rotation, translation) - pivot
     azimuth = np.arctan2(offset[:, 1], offset[:, 0])
     distance = np.linalg.norm(offset, axis=1)
     seen = np.empty((len(world), 16, 2))
@@ -187,8 +192,7 @@ def with_extra_poses(pairs: dict[str, np.ndarray], joints_embedder: Any, count: 
     donor = rng.integers(len(pairs["x"]), size=len(world))
     rotation = pairs["rotation"][donor].astype(np.float64)
     translation = pairs["translation"][donor].astype(np.float64)
-    centre = -np.einsum("nji,nj->ni", rotation, translation)
-    moved = centre - pairs["world"][donor, PELVIS] + world[:, PELVIS]
+    moved = camera_centres(rotation, translation) - pairs["world"][donor, PELVIS] + world[:, PELVIS]
     translation = -np.einsum("nij,nj->ni", rotation, moved)
     camera = np.einsum("nij,nkj->nki", rotation, world) + translation[:, None]
     seen = camera[..., :2] / np.maximum(camera[..., 2:3], 1e-3)

@@ -7,11 +7,10 @@
 Reads ``report.json`` of the in-distribution evaluation (first folder) and of each stress set, and prints
 a Markdown table per ground-truth metric: hit@1 and hit@10 of the image query (or, with ``--series``, of
 the report's series whose label starts with the text given: another image model of the same report),
-chance, and the retained
-share of the margin with its approximate 95 % interval. The margin is normalised by the room above chance,
-``(hit − chance) / (100 − chance)``, so that a stress gallery of another size (a window of 51 covers a
-larger share of a smaller database) compares fairly; the stress sets `make evaluate-stress` builds have
-the built-in gallery's 5,000 images, where the normalisation changes little.
+chance, and the retained share of the margin with its approximate 95 % interval. The margin is normalised
+by the room above chance, ``(hit − chance) / (100 − chance)``, so that a stress gallery of another size (a
+window of 51 covers a larger share of a smaller database) compares fairly; the stress sets `make
+evaluate-stress` builds have the built-in gallery's 5,000 images, where the normalisation changes little.
 
 The interval treats each hit@k as a proportion over the report's queries (binomial standard error) and
 propagates both galleries' errors to the log of the ratio (delta method). It says how far the sampling
