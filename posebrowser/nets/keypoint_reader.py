@@ -10,15 +10,23 @@ trains with a plain L1 loss on the coordinates. Landmarks are in normalised imag
 x right, y down, pixel centres at ``(i + 0.5) / n · 2 − 1``). With ``mirrored_landmarks`` the image is also
 read mirrored left to right and that reading, mirrored back with the sides swapped, is averaged in.
 
+**Depth head** (``depth_head=True``): each joint also gets a depth relative to the pelvis, in the
+landmarks' units (``f · (Z_j − Z_pelvis) / Z_pelvis`` in normalised image coordinates: 2.5-D integral
+regression) — a 3 × 3 conv + BatchNorm + ReLU and a 1 × 1 conv on the decoder's last features give one
+depth map per joint, read at that joint's own soft-max heat map. From 2-D alone a limb pointing at the
+camera and one pointing away look the same; the depth says which.
+
 **Keypoint lifter.** Martinez et al.'s residual MLP (2017): the 16 landmarks made translation- and
-scale-free (:func:`landmark_features`: pelvis-centred, y up, unit RMS radius; 32 numbers) → ``hidden`` →
-two residual blocks of two ``Linear + BatchNorm + ReLU + Dropout`` → 128 → L2. It is trained to land where
-the joints net puts the image's *true* 3-D pose, so its rows live in the joints net's space and the fused
-model carries them into the CNN's space with the joints net's map.
+scale-free (:func:`landmark_features`: pelvis-centred, y up, unit RMS radius; 32 numbers; with the depth
+head also the 16 depths divided by the same radius, 48 numbers) → ``hidden`` → two residual blocks of two
+``Linear + BatchNorm + ReLU + Dropout`` → 128 → L2. It is trained to land where the joints net puts the
+image's *true* 3-D pose, so its rows live in the joints net's space and the fused model carries them into
+the CNN's space with the joints net's map.
 
 Input: ``(N, 3, 160, 160)`` float32 RGB in [−1, 1]
 (:func:`~posebrowser.nets.preprocessing.lite_preprocessing`).
-Output: ``(N, 128)`` float32 unit rows; :meth:`KeypointReader.landmarks` gives the landmarks themselves.
+Output: ``(N, 128)`` float32 unit rows; :meth:`KeypointReader.landmarks` gives the landmarks themselves
+(:meth:`KeypointReader.reading` the landmarks and depths).
 """
 
 from __future__ import annotations
@@ -49,24 +57,28 @@ def _partner(name: str) -> str:
 MIRROR: tuple[int, ...] = tuple(JOINT_NAMES.index(_partner(name)) for name in JOINT_NAMES)
 
 
-def landmark_features_torch(landmarks: torch.Tensor) -> torch.Tensor:
+def landmark_features_torch(landmarks: torch.Tensor, depths: torch.Tensor | None = None) -> torch.Tensor:
     """``(N, 16, 2)`` image landmarks (any unit, y down) → ``(N, 32)``: pelvis-centred, y up, unit RMS
-    radius (translation- and scale-free); differentiable, on the tensor's device and dtype."""
+    radius (translation- and scale-free); with ``(N, 16)`` depths in the landmarks' unit, ``(N, 48)``: the
+    depths divided by the same radius appended. Differentiable, on the tensor's device and dtype."""
     centred = (landmarks - landmarks[:, PELVIS : PELVIS + 1]) * landmarks.new_tensor([1.0, -1.0])
-    radius = centred.pow(2).sum(-1).mean(-1).sqrt().clamp_min(1e-9)[:, None, None]
-    return (centred / radius).flatten(1)
+    radius = centred.pow(2).sum(-1).mean(-1).sqrt().clamp_min(1e-9)[:, None]
+    features = (centred / radius[:, :, None]).flatten(1)
+    return features if depths is None else torch.cat([features, depths / radius], dim=1)
 
 
-def landmark_features(landmarks: ArrayLike) -> NDArray[np.float32]:
-    """:func:`landmark_features_torch` of NumPy landmarks, computed in float64, returned as float32."""
+def landmark_features(landmarks: ArrayLike, depths: ArrayLike | None = None) -> NDArray[np.float32]:
+    """:func:`landmark_features_torch` of NumPy landmarks (and depths), computed in float64, returned as
+    float32."""
     points = torch.from_numpy(np.asarray(landmarks, dtype=np.float64))
-    return np.asarray(landmark_features_torch(points).numpy(), dtype=np.float32)
+    depth = None if depths is None else torch.from_numpy(np.asarray(depths, dtype=np.float64))
+    return np.asarray(landmark_features_torch(points, depth).numpy(), dtype=np.float32)
 
 
 class KeypointNet(nn.Module):
     """``(N, 3, S, S)`` images in [−1, 1] → ``(N, 16, 2)`` normalised landmarks (see the module doc)."""
 
-    def __init__(self, width: int = 96) -> None:
+    def __init__(self, width: int = 96, depth_head: bool = False) -> None:
         super().__init__()
         from posebrowser.nets.efficientnet import build_trunk
 
@@ -83,6 +95,15 @@ class KeypointNet(nn.Module):
             nn.ReLU(),
             nn.Conv2d(width, NUM_JOINTS, 1),
         )
+        #: The depth head (see the module doc), or None; its last conv starts at zero (depth 0 everywhere).
+        self.depth: nn.Sequential | None = None
+        if depth_head:
+            last = nn.Conv2d(width, NUM_JOINTS, 1)
+            for parameter in last.parameters():
+                nn.init.zeros_(parameter)
+            self.depth = nn.Sequential(
+                nn.Conv2d(width, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(), last
+            )
 
     def load_trunk(self, trunk: Any) -> None:
         """Copy the stem and stages 0–4 of a timm Lite0 trunk (e.g. the shipped image net's)."""
@@ -90,24 +111,33 @@ class KeypointNet(nn.Module):
         self.fine.load_state_dict(nn.Sequential(*list(trunk.blocks)[:FINE_STAGES]).state_dict())
         self.coarse.load_state_dict(nn.Sequential(*list(trunk.blocks)[FINE_STAGES:COARSE_STAGES]).state_dict())
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def read(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(N, 16, 2)`` landmarks and ``(N, 16)`` depths (None without the depth head)."""
         fine = self.fine(self.stem(x))
         coarse = F.interpolate(self.coarse(fine), size=fine.shape[-2:], mode="bilinear", align_corners=False)
-        maps = self.decoder(torch.cat([fine, coarse], dim=1))
+        hidden = self.decoder[:-1](torch.cat([fine, coarse], dim=1))
+        maps = self.decoder[-1](hidden)
         batch, joints, height, width = maps.shape
-        weights = maps.flatten(2).softmax(-1).reshape(batch, joints, height, width)
+        flat = maps.flatten(2).softmax(-1)
+        weights = flat.reshape(batch, joints, height, width)
         xs = (torch.arange(width, device=maps.device, dtype=maps.dtype) + 0.5) / width * 2 - 1
         ys = (torch.arange(height, device=maps.device, dtype=maps.dtype) + 0.5) / height * 2 - 1
-        return torch.stack([(weights.sum(2) * xs).sum(-1), (weights.sum(3) * ys).sum(-1)], dim=-1)
+        points = torch.stack([(weights.sum(2) * xs).sum(-1), (weights.sum(3) * ys).sum(-1)], dim=-1)
+        depths = None if self.depth is None else (flat * self.depth(hidden).flatten(2)).sum(-1)
+        return points, depths
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.read(x)[0]
 
 
 class KeypointLifter(nn.Module):
-    """``(N, 32)`` landmark features → ``(N, D)`` unit rows (see the module doc)."""
+    """``(N, 32)`` landmark features (``(N, 48)`` with depths) → ``(N, D)`` unit rows (see the module
+    doc)."""
 
-    def __init__(self, hidden: int = 1024, blocks: int = 2, dropout: float = 0.2, embedding_dim: int = 128
-                 ) -> None:
+    def __init__(self, hidden: int = 1024, blocks: int = 2, dropout: float = 0.2, embedding_dim: int = 128,
+                 inputs: int = 2 * NUM_JOINTS) -> None:
         super().__init__()
-        self.first = nn.Linear(2 * NUM_JOINTS, hidden)
+        self.first = nn.Linear(inputs, hidden)
         self.blocks = nn.ModuleList(
             nn.Sequential(*[
                 part
@@ -140,6 +170,7 @@ class KeypointReader(nn.Module):
         embedding_dim: int = 128,
         mirrored_landmarks: bool = True,
         joints_model: str = "joints_net",
+        depth_head: bool = False,
     ) -> None:
         super().__init__()
         self.config: dict[str, Any] = {
@@ -151,22 +182,32 @@ class KeypointReader(nn.Module):
             "mirrored_landmarks": bool(mirrored_landmarks),
             "joints_model": str(joints_model),
         }
-        self.keypoints = KeypointNet(int(width))
-        self.lifter = KeypointLifter(int(hidden), int(blocks), float(dropout), int(embedding_dim))
+        if depth_head:  # only then, so the cards of readers without it stay as they were
+            self.config["depth_head"] = True
+        self.keypoints = KeypointNet(int(width), bool(depth_head))
+        inputs = 3 * NUM_JOINTS if depth_head else 2 * NUM_JOINTS
+        self.lifter = KeypointLifter(int(hidden), int(blocks), float(dropout), int(embedding_dim), inputs)
         #: Also read each image mirrored and average the landmarks (an image net's ``mirror_view`` instead
         #: wraps the whole net and averages its rows).
         self.mirrored_landmarks = bool(mirrored_landmarks)
         #: The joints model whose space the rows live in (the lifter's training targets).
         self.joints_model = str(joints_model)
 
+    def reading(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(N, 16, 2)`` normalised landmarks and ``(N, 16)`` depths (None without the depth head) of the
+        images, averaged with the mirrored view's (mirrored back, sides swapped; a mirror keeps depths)."""
+        points, depths = self.keypoints.read(x)
+        if self.mirrored_landmarks:
+            mirrored, mirrored_depths = self.keypoints.read(torch.flip(x, dims=[3]))
+            points = (points + mirrored[:, list(MIRROR)] * mirrored.new_tensor([-1.0, 1.0])) / 2
+            if depths is not None and mirrored_depths is not None:
+                depths = (depths + mirrored_depths[:, list(MIRROR)]) / 2
+        return points, depths
+
     def landmarks(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, 16, 2)`` normalised landmarks of the images (averaged with the mirrored view's)."""
-        points: torch.Tensor = self.keypoints(x)
-        if self.mirrored_landmarks:
-            mirrored = self.keypoints(torch.flip(x, dims=[3]))[:, list(MIRROR)]
-            points = (points + mirrored * mirrored.new_tensor([-1.0, 1.0])) / 2
-        return points
+        return self.reading(x)[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        rows: torch.Tensor = self.lifter(landmark_features_torch(self.landmarks(x)))
+        rows: torch.Tensor = self.lifter(landmark_features_torch(*self.reading(x)))
         return rows

@@ -807,6 +807,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--lifter-epochs", type=_positive_int, default=30, help="keypoints: keypoint-lifter epochs (30)"
     )
+    parser.add_argument(
+        "--keypoint-depth",
+        action="store_true",
+        help="keypoints: the keypoint net also reads each joint's depth (a depth head trained on the "
+        "renders' exact depths) and the lifter lifts landmarks and depths",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from <out>/training/*_state.pt")
     parser.add_argument("--tiny", action="store_true", help="tiny preset for tests (few images, 1 epoch)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")

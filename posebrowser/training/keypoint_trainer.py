@@ -7,11 +7,14 @@ Two stages, both on training data only:
    an L1 loss in pixels on the exact 2-D landmarks of the train splits of ``--gallery`` and
    ``--finetune-gallery``. Augmentation: colour jitter, a random zoom (0.85–1.15) and shift (±10 %) and a
    mirrored image (its landmarks mirrored with the sides swapped) per image. AdamW 1e-3, one-cycle, batch
-   64, ``--keypoint-epochs`` (default 4). Resumable per epoch (``<out>/training/keypoint_net_state.pt``;
-   resuming with other epochs, images, batch or seed is a clear error).
+   64, ``--keypoint-epochs`` (default 4). With ``--keypoint-depth`` the net also has the depth head and
+   learns each joint's exact depth relative to the pelvis from the render's camera (:func:`camera_depths`;
+   L1 in pixels, added to the landmarks' L1). Resumable per epoch
+   (``<out>/training/keypoint_net_state.pt``; resuming with other epochs, images, batch, seed or depth head
+   is a clear error).
 2. **Keypoint lifter**, trained to land where ``<out>/joints_net`` puts each image's *true* 3-D pose
-   (loss 1 − cos), on the exact 2-D projections of the same train splits (no rendering) with keypoint-net-
-   like errors: a Gaussian fitted to the keypoint net's landmark residuals on the train renders of the
+   (loss 1 − cos), on the exact 2-D projections (and depths) of the same train splits (no rendering) with
+   keypoint-net-like errors: a Gaussian fitted to the keypoint net's residuals on the train renders of the
    built-in gallery (``--noise-gallery``), times 0.5, and, in 17 % of rows, a left/right confusion of the
    legs, arms or whole body. 30 epochs, batch 256, AdamW 1e-3 one-cycle.
 
@@ -34,6 +37,7 @@ from numpy.typing import NDArray
 
 from posebrowser.errors import CheckpointError, DataError
 from posebrowser.nets.keypoint_reader import MIRROR, KeypointReader, landmark_features
+from posebrowser.pose.skeleton import PELVIS
 from posebrowser.training.loop import (
     LossHistory,
     load_training_state,
@@ -84,8 +88,21 @@ def warped_batch(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 ``(B, S, S, 3)`` + normalised landmarks → the net's ``(B, 3, 160, 160)`` input in [−1, 1] and
     its targets; with ``rng`` each image gets a random zoom, shift and mirror (``None``: the plain view)."""
+    x, target, _ = warped_batch_with_depths(images, landmarks, None, rng)
+    return x, target
+
+
+def warped_batch_with_depths(
+    images: NDArray[np.uint8],
+    landmarks: NDArray[np.float32],
+    depths: NDArray[np.float32] | None,
+    rng: np.random.Generator | None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """:func:`warped_batch` that also carries ``(B, 16)`` depths (landmark units) along: a zoom scales them
+    as it scales the landmarks' offsets, a mirror swaps the sides and keeps them."""
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float()
     target = torch.from_numpy(np.asarray(landmarks, np.float32)).clone()
+    depth = None if depths is None else torch.from_numpy(np.asarray(depths, np.float32)).clone()
     count = len(images)
     theta = torch.zeros(count, 2, 3)
     theta[:, 0, 0] = theta[:, 1, 1] = 1.0
@@ -98,9 +115,24 @@ def warped_batch(
         # the grid samples input = theta · output, so a landmark moves to (input − shift) / (scale · sign)
         target = (target - shift[:, None]) / torch.stack([scale * sign, scale], -1)[:, None]
         target[mirrored] = target[mirrored][:, list(MIRROR)]
+        if depth is not None:
+            depth = depth / scale[:, None]
+            depth[mirrored] = depth[mirrored][:, list(MIRROR)]
     grid = F.affine_grid(theta, [count, 3, INPUT_SIZE, INPUT_SIZE], align_corners=False)
     warped = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    return (warped - 127.5) / 127.5, target
+    return (warped - 127.5) / 127.5, target, depth
+
+
+def camera_depths(gallery: Any, rows: NDArray[np.integer], side: int) -> NDArray[np.float32]:
+    """``(N, 16)`` exact depths of the rows' joints relative to the pelvis in normalised image units of a
+    ``side`` px render: ``f · (Z_j − Z_pelvis) / Z_pelvis / (side / 2)``, camera ``X_c = R X_w + t``."""
+    rotation = gallery_annotation(gallery, "camera_rotation")[rows].astype(np.float64)
+    translation = gallery_annotation(gallery, "camera_translation")[rows].astype(np.float64)
+    focal = gallery_annotation(gallery, "camera_focal")[rows].astype(np.float64)
+    world = gallery_annotation(gallery, "joints_3d")[rows].astype(np.float64)
+    z = (np.einsum("nij,nkj->nki", rotation, world) + translation[:, None])[..., 2]
+    pelvis = z[:, PELVIS : PELVIS + 1]
+    return np.asarray(focal[:, None] * (z - pelvis) / pelvis / (side / 2), np.float32)
 
 
 def optimiser_step(loss: torch.Tensor, optimiser: torch.optim.Optimizer, schedule: Any) -> float:
@@ -145,8 +177,10 @@ def train_keypoint_net(
     landmarks: NDArray[np.float32],
     args: argparse.Namespace,
     log: Callable[[str], None],
+    depths: NDArray[np.float32] | None = None,
 ) -> list[float]:
-    """Stage 1 (see the module doc); returns the per-epoch mean L1 error in pixels of the training images."""
+    """Stage 1 (see the module doc); returns the per-epoch mean L1 error in pixels of the training images'
+    landmarks (plus that of their depths, when ``depths`` trains the depth head)."""
     from posebrowser.training.augment import AugmentConfig, colour_jitter
 
     net = reader.keypoints
@@ -163,7 +197,7 @@ def train_keypoint_net(
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     settings = {"keypoint_epochs": args.keypoint_epochs, "training_images": len(images),
-                "batch_size": args.batch_size, "seed": args.seed}
+                "batch_size": args.batch_size, "seed": args.seed, "depth_head": depths is not None}
     losses = _resumed_losses(state_path, args.resume, settings, net, optimiser, schedule, rng)
     if losses:
         log(f"keypoint net: resumed after epoch {len(losses)}")
@@ -177,62 +211,92 @@ def train_keypoint_net(
         net.fine.eval()
         for step in range(steps):
             batch = np.sort(order[step * args.batch_size : (step + 1) * args.batch_size])
-            x, target = warped_batch(colour_jitter(images[batch], config, rng), landmarks[batch], rng)
-            x = x.to(device, memory_format=torch.channels_last)
-            total += optimiser_step((net(x) - target.to(device)).abs().mean() * half, optimiser, schedule)
+            x, target, depth = warped_batch_with_depths(
+                colour_jitter(images[batch], config, rng), landmarks[batch],
+                None if depths is None else depths[batch], rng,
+            )
+            points, read_depths = net.read(x.to(device, memory_format=torch.channels_last))
+            loss = (points - target.to(device)).abs().mean() * half
+            if depth is not None and read_depths is not None:
+                loss = loss + (read_depths - depth.to(device)).abs().mean() * half
+            total += optimiser_step(loss, optimiser, schedule)
         losses.append(total / steps)
         state_path.parent.mkdir(parents=True, exist_ok=True)
         save_training_state(state_path, epoch=epoch, model=net, optimizer=optimiser, scheduler=schedule,
                             history=LossHistory(train=losses), numpy_rng=rng, config=settings)
-        log(f"keypoint net epoch {epoch + 1}/{args.keypoint_epochs}: L1 {losses[-1]:.2f} px "
+        what = "landmarks + depths" if depths is not None else "landmarks"
+        log(f"keypoint net epoch {epoch + 1}/{args.keypoint_epochs}: L1 ({what}) {losses[-1]:.2f} px "
             f"({time.perf_counter() - began:.0f} s)")
     net.eval()
     return losses
 
 
 @torch.inference_mode()
+def read_keypoints(
+    reader: KeypointReader, images: NDArray[np.uint8], device: str = "cpu"
+) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+    """``(N, 16, 2)`` normalised landmarks and ``(N, 16)`` depths (None without the depth head) of uint8
+    renders, read as the reader reads them (mirrored view included)."""
+    reader.eval().to(device).to(memory_format=torch.channels_last)
+    points, depths = [], []
+    for start in range(0, len(images), 128):
+        chunk = images[start : start + 128]
+        x, _ = warped_batch(chunk, np.zeros((len(chunk), 16, 2), np.float32), None)
+        read, read_depths = reader.reading(x.to(device, memory_format=torch.channels_last))
+        points.append(read.cpu().numpy())
+        if read_depths is not None:
+            depths.append(read_depths.cpu().numpy())
+    if not points:
+        return np.zeros((0, 16, 2), np.float32), None
+    return np.concatenate(points), (np.concatenate(depths) if depths else None)
+
+
 def read_landmarks(
     reader: KeypointReader, images: NDArray[np.uint8], device: str = "cpu"
 ) -> NDArray[np.float32]:
     """``(N, 16, 2)`` normalised landmarks of uint8 renders, read as the reader reads them (mirrored view
     included)."""
-    reader.eval().to(device).to(memory_format=torch.channels_last)
-    parts = []
-    for start in range(0, len(images), 128):
-        chunk = images[start : start + 128]
-        x, _ = warped_batch(chunk, np.zeros((len(chunk), 16, 2), np.float32), None)
-        parts.append(reader.landmarks(x.to(device, memory_format=torch.channels_last)).cpu().numpy())
-    return np.concatenate(parts) if parts else np.zeros((0, 16, 2), np.float32)
+    return read_keypoints(reader, images, device)[0]
 
 
 def landmark_noise(
     reader: KeypointReader, gallery: Any, rows: NDArray[np.integer], device: str
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], dict[str, float]]:
-    """Mean and covariance of the keypoint net's landmark-feature residuals on ``rows``, and its pixel
-    errors there (for the card)."""
+    """Mean and covariance of the keypoint net's feature residuals (landmarks, and depths with the depth
+    head) on ``rows``, and its pixel errors there (for the card)."""
     side = gallery.load_image(int(rows[0])).size[0]
     truth = normalised(gallery_annotation(gallery, "joints_2d")[rows], side)
-    read = read_landmarks(reader, load_rgb(gallery, rows), device)
-    residual = landmark_features(read) - landmark_features(truth)
+    read, depths = read_keypoints(reader, load_rgb(gallery, rows), device)
+    true_depths = None if depths is None else camera_depths(gallery, rows, side)
+    residual = landmark_features(read, depths) - landmark_features(truth, true_depths)
     error = np.linalg.norm(read - truth, axis=-1) * side / 2
     figures = {"images": len(rows), "median_px": round(float(np.median(error)), 2),
                "mean_px": round(float(error.mean()), 2),
                "over_10px_share": round(float((error > 10).mean()), 4)}
+    if depths is not None and true_depths is not None:
+        depth_error = np.abs(depths - true_depths) * side / 2
+        figures |= {"depth_median_px": round(float(np.median(depth_error)), 2),
+                    "depth_mean_px": round(float(depth_error.mean()), 2)}
     return residual.mean(0), np.cov(residual, rowvar=False), figures
 
 
 def with_swaps(features: torch.Tensor, rng: np.random.Generator, share: float) -> torch.Tensor:
-    """``features`` with ``share`` of its rows' landmarks left/right-confused as :data:`SWAPS` says."""
+    """``features`` (32 landmark features, or 48 with depths) with ``share`` of its rows' joints
+    left/right-confused as :data:`SWAPS` says (landmarks and depths alike)."""
     out = features.clone()
     rows = len(out)
     confused = rng.random(rows) < share
     kinds = rng.choice(len(SWAPS), rows, p=[weight for _, weight in SWAPS])
-    points = out.reshape(rows, 16, 2)
+    with_depths = out.shape[1] > 32
+    points = out[:, :32].reshape(rows, 16, 2)
     for kind, (order, _) in enumerate(SWAPS):
         chosen = torch.from_numpy(np.nonzero(confused & (kinds == kind))[0])
         if len(chosen):
             points[chosen] = points[chosen][:, order]
-    return points.reshape(rows, 32)
+            if with_depths:
+                out[chosen, 32:] = out[chosen, 32:][:, order]
+    out[:, :32] = points.reshape(rows, 32)
+    return out
 
 
 def train_lifter(
@@ -311,20 +375,25 @@ def run_keypoints(args: argparse.Namespace, log: Callable[[str], None] = print) 
     side = images.shape[1]
     landmarks = np.concatenate([normalised(gallery_annotation(gallery, "joints_2d")[rows], side)
                                 for gallery, rows in parts])
-    log(f"keypoint net: {len(images)} training images")
-    torch.manual_seed(args.seed)  # the decoder's and the lifter's initial weights
-    reader = KeypointReader(joints_model="joints_net")
+    depth = bool(getattr(args, "keypoint_depth", False))
+    depths = (np.concatenate([camera_depths(gallery, rows, side) for gallery, rows in parts]) if depth
+              else None)
+    log(f"keypoint net: {len(images)} training images" + (", with depths" if depth else ""))
+    torch.manual_seed(args.seed)  # the decoder's, the depth head's and the lifter's initial weights
+    reader = KeypointReader(joints_model="joints_net", depth_head=depth)
     reader.keypoints.load_trunk(image_net_trunk(out))
-    losses = train_keypoint_net(reader, images, landmarks, args, log)
+    losses = train_keypoint_net(reader, images, landmarks, args, log, depths)
     del images
     noise_gallery = open_gallery(args.noise_gallery)
     noise_rows = train_rows(noise_gallery, args.tiny, args.max_train_images)
     mean, covariance, errors = landmark_noise(reader, noise_gallery, noise_rows, args.train_device)
     log(f"keypoint net on {errors['images']} train renders of the noise gallery: median "
-        f"{errors['median_px']} px, mean {errors['mean_px']} px")
+        f"{errors['median_px']} px, mean {errors['mean_px']} px"
+        + (f"; depth median {errors['depth_median_px']} px" if depth else ""))
     joints_net, joints_card = load_model(out / "joints_net", expect_kind="image")
-    features = np.concatenate([landmark_features(gallery_annotation(gallery, "joints_2d")[rows])
-                               for gallery, rows in parts])
+    # with depths the landmarks are in normalised units, the depths' (the 2-D features are scale-free)
+    features = landmark_features(landmarks, depths) if depth else np.concatenate(
+        [landmark_features(gallery_annotation(gallery, "joints_2d")[rows]) for gallery, rows in parts])
     targets = np.concatenate([embed_joints(joints_net, gallery_annotation(gallery, "joints_3d")[rows])
                               for gallery, rows in parts])
     lifter_losses = train_lifter(reader, features, targets, (mean, covariance), args, log)
@@ -343,7 +412,8 @@ def run_keypoints(args: argparse.Namespace, log: Callable[[str], None] = print) 
             "joints_net_sha256": joints_card.sha256,
         },
         notes=f"keypoint net ({args.keypoint_epochs} epochs on {len(landmarks)} train renders, from "
-        f"image_net's trunk) + keypoint lifter ({args.lifter_epochs} epochs, noise x {NOISE_SCALE}, "
+        f"image_net's trunk{', with the depth head' if depth else ''}) + keypoint lifter "
+        f"({args.lifter_epochs} epochs, noise x {NOISE_SCALE}, "
         f"{SWAP_SHARE:.0%} left/right swaps) into joints_net's space; seed {args.seed}",
     )
     save_model(out / READER_STEM, reader, card)

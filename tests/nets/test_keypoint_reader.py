@@ -1,6 +1,7 @@
 """The keypoint reader: scale-free landmark features, the skeleton's mirror, landmarks inside the frame,
 a mirrored view that reads a mirrored image's landmarks back in the plain image's frame, unit rows, and a
-saved reader that loads as an image model."""
+saved reader that loads as an image model; the depth head starts at zero, leaves the landmarks as they
+were and reads a mirrored image's depths on the other side, and its features are scale-free."""
 
 from __future__ import annotations
 
@@ -80,3 +81,66 @@ def test_a_saved_reader_embeds_images_like_the_module(tmp_path, reader, rng) -> 
     with torch.inference_mode():
         expected = reader(torch.from_numpy((np.stack(images) - 127.5) / 127.5).float().permute(0, 3, 1, 2))
     np.testing.assert_allclose(rows, expected.numpy(), atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def depth_reader() -> KeypointReader:
+    torch.manual_seed(0)
+    reader = KeypointReader(width=8, hidden=32, depth_head=True).eval()
+    assert reader.keypoints.depth is not None
+    with torch.no_grad():  # away from the zero start, so the depths below are not trivially equal
+        for parameter in reader.keypoints.depth[-1].parameters():
+            parameter.normal_(0.0, 0.5)
+    return reader
+
+
+def test_the_depth_head_starts_at_zero_and_leaves_the_landmarks_as_they_were() -> None:
+    torch.manual_seed(0)
+    plain = KeypointReader(width=8, hidden=32).eval()
+    torch.manual_seed(0)
+    deep = KeypointReader(width=8, hidden=32, depth_head=True).eval()
+    assert "depth_head" not in plain.config and deep.config["depth_head"] is True
+    assert deep.lifter.first.in_features == 48 and plain.lifter.first.in_features == 32
+    x = torch.rand(2, 3, 160, 160) * 2 - 1
+    with torch.no_grad():
+        points, depths = deep.reading(x)
+        torch.testing.assert_close(points, plain.landmarks(x))
+    assert plain.reading(x)[1] is None
+    assert depths is not None and torch.count_nonzero(depths) == 0
+
+
+def test_a_mirrored_image_reads_the_same_depths_on_the_other_side(depth_reader) -> None:
+    x = torch.rand(3, 3, 160, 160) * 2 - 1
+    with torch.no_grad():
+        _, depths = depth_reader.reading(x)
+        _, mirrored = depth_reader.reading(torch.flip(x, dims=[3]))
+    assert depths is not None and mirrored is not None and float(depths.abs().max()) > 1e-3
+    torch.testing.assert_close(mirrored[:, list(MIRROR)], depths, atol=1e-5, rtol=0)
+
+
+def test_depth_features_are_the_depths_over_the_landmarks_radius(rng) -> None:
+    landmarks = rng.uniform(-0.5, 0.5, (3, 16, 2))
+    depths = rng.normal(0, 0.2, (3, 16))
+    features = landmark_features(landmarks, depths)
+    centred = landmarks - landmarks[:, PELVIS : PELVIS + 1]
+    radius = np.sqrt((centred**2).sum(-1).mean(-1))[:, None]
+    np.testing.assert_allclose(features[:, :32], landmark_features(landmarks), atol=1e-6)
+    np.testing.assert_allclose(features[:, 32:], depths / radius, rtol=1e-5)
+    np.testing.assert_allclose(landmark_features(3 * landmarks + 0.2, 3 * depths), features, atol=1e-5)
+
+
+def test_a_saved_depth_reader_embeds_images_like_the_module(tmp_path, depth_reader, rng) -> None:
+    from posebrowser.core.embedder import Embedder
+    from posebrowser.nets.checkpoint import ModelCard, save_model
+    from posebrowser.nets.preprocessing import lite_preprocessing
+
+    card = ModelCard(net="keypoint_reader", config=dict(depth_reader.config), kind="image",
+                     preprocessing=lite_preprocessing(160).to_dict())
+    save_model(tmp_path / "keypoint_reader", depth_reader, card)
+    embedder = Embedder.from_checkpoint(tmp_path / "keypoint_reader", "cpu")
+    images = [rng.integers(0, 256, (160, 160, 3), dtype=np.uint8) for _ in range(2)]
+    rows = embedder.embed_images(images)
+    x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    with torch.inference_mode():
+        expected = depth_reader(x).numpy()
+    np.testing.assert_allclose(rows, expected, atol=1e-4)

@@ -91,6 +91,36 @@ def test_an_interrupted_run_resumes_to_the_weights_of_a_whole_run(
         torch.testing.assert_close(other, value, msg=name)
 
 
+def test_a_depth_run_saves_a_reader_with_the_depth_head_and_its_depth_error(
+    tmp_path: Path, synthetic: Path
+) -> None:
+    from posebrowser.core.engine import RetrievalEngine
+    from posebrowser.nets.keypoint_reader import KeypointReader
+
+    gallery, out = _models(tmp_path, synthetic)
+    step = _parse([*_keypoint_args(gallery, out), "--keypoint-depth"])
+    assert step.func(step) == 0
+    reader, card = load_model(out / "keypoint_reader", expect_kind="image")
+    assert isinstance(reader, KeypointReader) and reader.keypoints.depth is not None
+    assert card.config["depth_head"] is True and reader.lifter.first.in_features == 48
+    errors = card.metrics["landmark_error_noise_gallery"]
+    assert errors["depth_median_px"] > 0 and "depth head" in card.notes
+    engine = RetrievalEngine.open(gallery, out, "cpu", tmp_path / "cache", image_model="keypoint_reader",
+                                  estimate_poses=False)
+    expected = Embedder.from_checkpoint(out / "keypoint_reader", "cpu").embed_images(engine.gallery)
+    np.testing.assert_allclose(engine.embeddings, expected, atol=1e-5)
+
+
+def test_resuming_with_the_depth_head_switched_on_is_a_clear_error(
+    tmp_path: Path, synthetic: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = _interrupted_after_the_first_epoch(tmp_path, synthetic)
+    resumed = _parse([*_keypoint_args(synthetic, out), "--keypoint-depth", "--resume"])
+    assert resumed.func(resumed) == 1
+    assert "different settings (depth_head)" in capsys.readouterr().err
+    assert (out / "training" / STATE_FILE).exists() and not (out / "keypoint_reader.json").exists()
+
+
 def _interrupted_after_the_first_epoch(tmp_path: Path, gallery: Path) -> Path:
     """A models folder whose ``train keypoints`` (2 epochs) was stopped after epoch 1."""
     _, out = _models(tmp_path, gallery)

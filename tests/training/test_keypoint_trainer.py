@@ -7,8 +7,17 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from posebrowser.nets.keypoint_reader import MIRROR
 from posebrowser.pose.skeleton import PELVIS
-from posebrowser.training.keypoint_trainer import INPUT_SIZE, SWAPS, normalised, warped_batch, with_swaps
+from posebrowser.training.keypoint_trainer import (
+    INPUT_SIZE,
+    SWAPS,
+    camera_depths,
+    normalised,
+    warped_batch,
+    warped_batch_with_depths,
+    with_swaps,
+)
 
 
 def _dots(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -55,3 +64,45 @@ def test_swaps_permute_left_and_right_joints_only_in_the_chosen_share(rng) -> No
     for row in range(400):
         assert any(torch.equal(swapped[row], points[row][order]) for order in orders)
         assert torch.equal(swapped[row][PELVIS], points[row][PELVIS])
+
+
+def test_swaps_confuse_depths_as_they_confuse_landmarks(rng) -> None:
+    features = torch.from_numpy(rng.standard_normal((200, 48)).astype(np.float32))
+    swapped = with_swaps(features, np.random.default_rng(4), 0.5)
+    torch.testing.assert_close(swapped[:, :32], with_swaps(features[:, :32], np.random.default_rng(4), 0.5))
+    orders = [list(range(16))] + [order for order, _ in SWAPS]
+    for row in range(200):
+        points, depths = features[row, :32].reshape(16, 2), features[row, 32:]
+        assert any(torch.equal(swapped[row, :32].reshape(16, 2), points[order])
+                   and torch.equal(swapped[row, 32:], depths[order]) for order in orders)
+
+
+def test_the_augmented_depths_scale_with_the_zoom_and_change_sides_in_a_mirror(rng) -> None:
+    images, pixels = _dots(rng, 8)
+    depths = rng.normal(0, 0.2, (8, 16)).astype(np.float32)
+    x, target, depth = warped_batch_with_depths(images, normalised(pixels, 128), depths,
+                                                np.random.default_rng(3))
+    same_x, same_target = warped_batch(images, normalised(pixels, 128), np.random.default_rng(3))
+    torch.testing.assert_close(x, same_x)
+    torch.testing.assert_close(target, same_target)
+    draws = np.random.default_rng(3)
+    scale, _, mirrored = draws.uniform(0.85, 1.15, 8), draws.uniform(-0.1, 0.1, (8, 2)), draws.random(8) < 0.5
+    assert depth is not None and 0 < mirrored.sum() < 8
+    for row in range(8):
+        order = list(MIRROR) if mirrored[row] else list(range(16))
+        np.testing.assert_allclose(depth[row].numpy(), depths[row][order] / scale[row], rtol=1e-5)
+
+
+def test_a_camera_depth_is_the_focal_times_the_depth_offset_over_the_pelvis_depth(rng) -> None:
+    from types import SimpleNamespace
+
+    world = rng.normal(0, 0.3, (1, 16, 3))
+    angle = 0.4
+    rotation = np.array([[[1, 0, 0], [0, np.cos(angle), -np.sin(angle)], [0, np.sin(angle), np.cos(angle)]]])
+    translation = np.array([[0.1, -0.2, 6.0]])
+    gallery = SimpleNamespace(joints_3d=world, camera_rotation=rotation, camera_translation=translation,
+                              camera_focal=np.array([250.0]))
+    depths = camera_depths(gallery, np.array([0]), 128)
+    z = world[0] @ rotation[0][2] + translation[0, 2]  # each joint's distance along the optical axis
+    np.testing.assert_allclose(depths[0], 250.0 * (z - z[PELVIS]) / z[PELVIS] / 64, rtol=1e-5)
+    assert depths[0, PELVIS] == 0.0

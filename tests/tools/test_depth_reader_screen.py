@@ -1,0 +1,64 @@
+"""tools/depth_reader_screen.py: the screen's keypoint net is the shipped one with a fresh depth head (its
+depths start at zero, its landmarks are the shipped reader's), its exact features are the product's
+features of the renders' exact landmarks and depths, and its lifters take the inputs asked for (the depth
+head, the depths, the augmentation and the swaps are the product's, tested with it)."""
+
+from __future__ import annotations
+
+from argparse import Namespace
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+from script_loader import ROOT, load_script
+
+from posebrowser.nets.checkpoint import load_model
+from posebrowser.pose.skeleton import PELVIS
+
+
+class _Image:
+    size = (128, 128)
+
+
+def test_the_screen_s_net_is_the_shipped_keypoint_net_with_a_fresh_depth_head() -> None:
+    tool = load_script("tools/depth_reader_screen.py")
+    reader = tool.depth_reader(None)
+    shipped, _ = load_model(ROOT / "models" / "keypoint_reader", expect_kind="image")
+    x = torch.rand(2, 3, 160, 160) * 2 - 1
+    with torch.inference_mode():
+        points, depths = reader.reading(x)
+        torch.testing.assert_close(points, shipped.eval().landmarks(x))
+    assert depths is not None and torch.count_nonzero(depths) == 0
+
+
+def test_exact_features_are_the_landmarks_and_the_camera_depths(rng) -> None:
+    tool = load_script("tools/depth_reader_screen.py")
+    world = rng.normal(0, 0.3, (2, 16, 3))
+    rotation = np.repeat(np.eye(3)[None], 2, axis=0)
+    translation = np.array([[0.0, 0.0, 5.0], [0.2, 0.1, 7.0]])
+    camera = world + translation[:, None]
+    pixels = 300.0 * camera[..., :2] / camera[..., 2:] + 64
+    gallery = SimpleNamespace(joints_3d=world, joints_2d=pixels, camera_rotation=rotation,
+                              camera_translation=translation, camera_focal=np.full(2, 300.0),
+                              load_image=lambda row: _Image())
+    features = tool.exact_features(gallery, np.arange(2))
+    np.testing.assert_allclose(features[:, :32], tool.landmark_features(pixels), atol=1e-5)
+    z = camera[..., 2]
+    centred = (pixels - pixels[:, PELVIS : PELVIS + 1]) / 64
+    radius = np.sqrt((centred**2).sum(-1).mean(-1))[:, None]
+    np.testing.assert_allclose(features[:, 32:], 300.0 * (z - z[:, PELVIS : PELVIS + 1])
+                               / z[:, PELVIS : PELVIS + 1] / 64 / radius, rtol=1e-4, atol=1e-6)
+
+
+def test_a_lifter_takes_the_inputs_asked_for_and_learns_with_noise_and_swaps(rng) -> None:
+    tool = load_script("tools/depth_reader_screen.py")
+    x = rng.normal(size=(600, 48)).astype(np.float32)
+    target = rng.normal(size=(600, 128)).astype(np.float32)
+    target /= np.linalg.norm(target, axis=1, keepdims=True)
+    args = Namespace(seed=0, epochs=2, swap=0.17, noise=0.5)
+    noise = (np.zeros(48), np.eye(48) * 0.01)
+    for inputs in (32, 48):
+        lifter = tool.train_lifter(x, target, (noise[0][:inputs], noise[1][:inputs, :inputs]), args, inputs)
+        assert lifter.first.in_features == inputs and not lifter.training
+        rows = lifter(torch.from_numpy(x[:4, :inputs]))
+        torch.testing.assert_close(rows.norm(dim=1), torch.ones(4))

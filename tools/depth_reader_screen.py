@@ -1,0 +1,255 @@
+"""Screen the keypoint reader's depth head (validation data only; never the test split).
+
+The keypoint reader lifts the keypoint net's 2-D landmarks into the joints net's space; from 2-D alone a
+limb pointing at the camera and one pointing away look the same, and the lifter can only guess. With the
+**depth head** (``KeypointNet(depth_head=True)``, :mod:`posebrowser.nets.keypoint_reader`) each landmark
+also gets its depth relative to the pelvis, ``f · (Z_j − Z_pelvis) / Z_pelvis`` in the landmarks'
+normalised image units (exact targets from the renders' cameras:
+:func:`posebrowser.training.keypoint_trainer.camera_depths`), and the lifter takes 48 inputs (the 32
+landmark features and the 16 depths over the same RMS radius). Trained like the shipped lifter (exact 2-D
+projections and depths of the training and fine-tune sets' train splits, the net's fitted residuals ×
+``--noise``, ``--swap`` left/right confusions) to land on the joints net's row of each item's true pose,
+it is fused in the lifter's place: ``normalise((1 − a − b)·cnn + (a·joints + b·lifter)·R)``.
+
+    python tools/depth_reader_screen.py bound [--epochs 15]          # exact 2-D vs exact 2-D + depth
+    python tools/depth_reader_screen.py net --net-epochs 4 --lr 1e-3 --save-net build/depth-net.pt
+    python tools/depth_reader_screen.py lift --load-net build/depth-net.pt --sets builtin steep cs12
+
+``bound`` trains noise-free lifters on exact inputs and scores them on the exact inputs of the val images:
+the most a perfect 2-D / 2.5-D reading could give. ``net`` fine-tunes the shipped keypoint reader's
+keypoint net (``models/keypoint_reader``) with a fresh depth head on the training and fine-tune sets'
+train renders (L1 in pixels on landmarks and depths, the trainer's augmentation) and prints its errors on
+the built-in val renders. ``lift`` trains lifters on that net's fitted residuals (``--inputs 32``: the
+landmarks alone, the control; ``48``: with depths) and scores the fusion grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from keypoint_lifter_screen import BATCH, ROOT, TRAINING_SETS, print_scores, set_rows  # a sibling script
+
+from posebrowser.nets.keypoint_reader import KeypointLifter, KeypointReader, landmark_features
+from posebrowser.training.keypoint_trainer import (
+    camera_depths,
+    load_rgb,
+    normalised,
+    optimiser_step,
+    read_keypoints,
+    warped_batch_with_depths,
+    with_swaps,
+)
+
+FEATURES = 48
+
+
+def training_items() -> list[tuple[Any, np.ndarray]]:
+    from posebrowser.data.loading import open_gallery
+
+    galleries = [open_gallery(str(ROOT / name)) for name in TRAINING_SETS]
+    return [(gallery, gallery.split_indices("train")) for gallery in galleries]
+
+
+def exact_features(gallery: Any, rows: np.ndarray) -> np.ndarray:
+    """``(N, 48)`` features of the rows' exact landmarks and depths."""
+    side = gallery.load_image(int(rows[0])).size[0]
+    return landmark_features(normalised(gallery.joints_2d[rows], side), camera_depths(gallery, rows, side))
+
+
+def exact_pairs(joints_embedder: Any) -> tuple[np.ndarray, np.ndarray]:
+    xs, targets = [], []
+    for gallery, rows in training_items():
+        xs.append(exact_features(gallery, rows))
+        targets.append(joints_embedder.embed_joints(gallery.joints_3d[rows]))
+    return np.concatenate(xs), np.concatenate(targets)
+
+
+def train_lifter(x: np.ndarray, target: np.ndarray, noise: tuple[np.ndarray, np.ndarray] | None,
+                 args: argparse.Namespace, inputs: int) -> KeypointLifter:
+    """A lifter of the first ``inputs`` features (32: landmarks; 48: with depths); ``noise``: the fitted
+    residuals' (mean, covariance), with ``--swap`` confusions (None: exact inputs, no noise)."""
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    lifter = KeypointLifter(inputs=inputs)
+    xs, ts = torch.from_numpy(x[:, :inputs]), torch.from_numpy(target)
+    optimiser = torch.optim.AdamW(lifter.parameters(), lr=1e-3, weight_decay=1e-4)
+    steps = len(xs) // BATCH
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, 1e-3, total_steps=args.epochs * steps)
+    if noise is not None:
+        offset = torch.from_numpy(noise[0]).float()
+        factor = torch.linalg.cholesky(torch.from_numpy(noise[1]).float() + 1e-6 * torch.eye(len(offset)))
+    began = time.perf_counter()
+    for epoch in range(args.epochs):
+        order, total = torch.randperm(len(xs)), 0.0
+        lifter.train()
+        for start in range(0, steps * BATCH, BATCH):
+            batch = order[start : start + BATCH]
+            batch_x = xs[batch]
+            if noise is not None:
+                batch_x = with_swaps(batch_x, rng, args.swap)
+                batch_x = batch_x + args.noise * (offset + torch.randn(len(batch), inputs) @ factor.T)
+            total += optimiser_step((1 - (lifter(batch_x) * ts[batch]).sum(1)).mean(), optimiser, schedule)
+        if (epoch + 1) % 5 == 0 or epoch + 1 == args.epochs:
+            print(f"lifter ({inputs} inputs) epoch {epoch + 1}: loss {total / steps:.4f} "
+                  f"({time.perf_counter() - began:.0f} s)", flush=True)
+    return lifter.eval()
+
+
+def score(name: str, features_of: Any, lifter: KeypointLifter, inputs: int, joints_embedder: Any,
+          rotation: Any, grid: list[tuple[float, float]]) -> None:
+    """Score the fusion grid on a set's val halves with ``lifter`` of ``features_of(gallery, rows)``."""
+    from posebrowser.estimate.estimator import PoseEstimator
+
+    def blank(x: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(len(x), 128)
+
+    data = set_rows(name, PoseEstimator(), joints_embedder, blank, None, clean=True)
+    with torch.inference_mode():
+        features = features_of(data["gallery"], data["rows"])[:, :inputs]
+        data["lifted"] = lifter(torch.from_numpy(features)).numpy()
+    print_scores(name, data, rotation, grid)
+
+
+def depth_reader(path: Path | None) -> KeypointReader:
+    """A reader whose keypoint net is the shipped one with a depth head (fresh, or loaded from ``path``,
+    a state dict that ``net`` saved); its lifter is not used."""
+    from posebrowser.nets.checkpoint import load_model
+
+    shipped, _ = load_model(ROOT / "models" / "keypoint_reader", expect_kind="image")
+    reader = KeypointReader(depth_head=True)
+    if path is not None:
+        reader.keypoints.load_state_dict(torch.load(path, weights_only=True))
+    else:
+        missing = reader.keypoints.load_state_dict(shipped.keypoints.state_dict(), strict=False).missing_keys
+        assert all(key.startswith("depth.") for key in missing), missing
+    return reader.eval()
+
+
+def train_net(args: argparse.Namespace) -> None:
+    from posebrowser.training.augment import AugmentConfig, colour_jitter
+
+    items = training_items()
+    images = np.concatenate([load_rgb(gallery, rows) for gallery, rows in items])
+    side = images.shape[1]
+    landmarks = np.concatenate([normalised(gallery.joints_2d[rows], side) for gallery, rows in items])
+    depths = np.concatenate([camera_depths(gallery, rows, side) for gallery, rows in items])
+    typical = np.median(np.abs(depths)) * side / 2
+    print(f"{len(images)} training renders; exact |depth| median {typical:.2f} px", flush=True)
+    net = depth_reader(None).keypoints
+    for module in (net.stem, net.fine):
+        module.requires_grad_(False)
+    net.to(memory_format=torch.channels_last)
+    trainable = [p for p in net.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=1e-4)
+    steps = len(images) // 64
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, args.lr, total_steps=args.net_epochs * steps,
+                                                   pct_start=0.1)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    config, half, began = AugmentConfig(), side / 2, time.perf_counter()
+    for epoch in range(args.net_epochs):
+        order, totals = rng.permutation(len(images)), np.zeros(2)
+        net.train()
+        net.stem.eval()
+        net.fine.eval()
+        for step in range(steps):
+            batch = np.sort(order[step * 64 : (step + 1) * 64])
+            x, target, depth = warped_batch_with_depths(colour_jitter(images[batch], config, rng),
+                                                        landmarks[batch], depths[batch], rng)
+            points, read_depths = net.read(x.contiguous(memory_format=torch.channels_last))
+            assert read_depths is not None and depth is not None
+            point_loss = (points - target).abs().mean() * half
+            depth_loss = (read_depths - depth).abs().mean() * half
+            optimiser_step(point_loss + depth_loss, optimiser, schedule)
+            totals += [float(point_loss.detach()), float(depth_loss.detach())]
+            if step % 50 == 0:
+                print(f"epoch {epoch + 1} step {step}/{steps}: L1 {totals[0] / (step + 1):.2f} px, depth "
+                      f"{totals[1] / (step + 1):.2f} px ({time.perf_counter() - began:.0f} s)", flush=True)
+        torch.save(net.state_dict(), args.save_net)
+    val_errors(depth_reader(args.save_net))
+
+
+def val_errors(reader: KeypointReader) -> None:
+    from posebrowser.data.loading import open_gallery
+
+    gallery = open_gallery(None)
+    rows = gallery.split_indices("val")
+    points, depths = read_keypoints(reader, load_rgb(gallery, rows))
+    assert depths is not None
+    truth, exact = normalised(gallery.joints_2d[rows], 128), camera_depths(gallery, rows, 128)
+    point_error = np.linalg.norm(points - truth, axis=-1) * 64
+    depth_error = np.abs(depths - exact) * 64
+    print(f"built-in val renders ({len(rows)}): landmarks median {np.median(point_error):.2f} px mean "
+          f"{point_error.mean():.2f} px; depth median {np.median(depth_error):.2f} px mean "
+          f"{depth_error.mean():.2f} px (exact |depth| median {np.median(np.abs(exact)) * 64:.2f} px; "
+          f"sign right {np.mean(np.sign(depths) == np.sign(exact)):.3f})", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=("bound", "net", "lift"))
+    parser.add_argument("--epochs", type=int, default=30, help="lifter epochs")
+    parser.add_argument("--net-epochs", type=int, default=4)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--noise", type=float, default=0.5)
+    parser.add_argument("--swap", type=float, default=0.17)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save-net", type=Path, default=ROOT / "build" / "depth-net.pt")
+    parser.add_argument("--load-net", type=Path, default=None)
+    parser.add_argument("--sets", nargs="+", default=["builtin"])
+    parser.add_argument("--inputs", nargs="+", type=int, default=[32, FEATURES],
+                        help="lifters to train: 32 (landmarks only) and / or 48 (with depths)")
+    parser.add_argument("--grid", nargs="+", default=["0.2,0.2", "0.15,0.3"])
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    if args.mode == "net":
+        train_net(args)
+        return 0
+    import ablation  # a sibling script, for the header
+
+    from posebrowser.core.fused_embedder import FusedEmbedder
+    from posebrowser.core.joints_embedder import JointsEmbedder
+
+    joints_embedder = JointsEmbedder.from_checkpoint(ROOT / "models" / "joints_net", "cpu")
+    fused = FusedEmbedder.from_checkpoint(ROOT / "models" / "fused_net", "cpu")
+    rotation = fused.fusion.rotations()[0].numpy()
+    grid = [(float(a), float(b)) for a, b in (text.split(",") for text in args.grid)]
+    x, target = exact_pairs(joints_embedder)
+    if args.mode == "bound":
+        for inputs in args.inputs:
+            lifter = train_lifter(x, target, None, args, inputs)
+            print(ablation.screen_header(f"exact {'2-D' if inputs == 32 else '2-D + depth'}, val halves"))
+            for name in args.sets:
+                score(name, exact_features, lifter, inputs, joints_embedder, rotation, grid)
+        return 0
+    reader = depth_reader(args.load_net)
+    from posebrowser.data.loading import open_gallery
+
+    gallery = open_gallery(None)
+    train = gallery.split_indices("train")
+    read_train = landmark_features(*read_keypoints(reader, load_rgb(gallery, train)))
+    residual = read_train - exact_features(gallery, train)
+    readings: dict[tuple[str, int], np.ndarray] = {}
+
+    def read(g: Any, r: np.ndarray) -> np.ndarray:
+        key = (str(g.root), len(r))
+        if key not in readings:
+            readings[key] = landmark_features(*read_keypoints(reader, load_rgb(g, r)))
+        return readings[key]
+
+    for inputs in args.inputs:
+        part = residual[:, :inputs]
+        lifter = train_lifter(x, target, (part.mean(0), np.cov(part, rowvar=False)), args, inputs)
+        print(ablation.screen_header(f"lifter of {inputs} inputs on the net's reading, val halves"))
+        for name in args.sets:
+            score(name, read, lifter, inputs, joints_embedder, rotation, grid)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
