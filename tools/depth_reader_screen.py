@@ -8,8 +8,9 @@ normalised image units (exact targets from the renders' cameras:
 :func:`posebrowser.training.keypoint_trainer.camera_depths`), and the lifter takes 48 inputs (the 32
 landmark features and the 16 depths over the same RMS radius). Trained like the shipped lifter (exact 2-D
 projections and depths of the training and fine-tune sets' train splits, the net's fitted residuals ×
-``--noise``, ``--swap`` left/right confusions) to land on the joints net's row of each item's true pose,
-it is fused in the lifter's place: ``normalise((1 − a − b)·cnn + (a·joints + b·lifter)·R)``.
+0.5, ``--swap`` left/right confusions: the product's lifter trainer) to land on the joints net's row of
+each item's true pose, it is fused in the lifter's place:
+``normalise((1 − a − b)·cnn + (a·joints + b·lifter)·R)``.
 
     python tools/depth_reader_screen.py bound [--epochs 15]          # exact 2-D vs exact 2-D + depth
     python tools/depth_reader_screen.py net --net-epochs 4 --lr 1e-3 --save-net build/depth-net.pt
@@ -28,11 +29,12 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import torch
-from keypoint_lifter_screen import BATCH, ROOT, TRAINING_SETS, print_scores, set_rows  # a sibling script
+from keypoint_lifter_screen import ROOT, TRAINING_SETS, print_scores, set_rows  # a sibling script
 
 from posebrowser.nets.keypoint_reader import KeypointLifter, KeypointReader, landmark_features
 from posebrowser.training.keypoint_trainer import (
@@ -42,8 +44,8 @@ from posebrowser.training.keypoint_trainer import (
     optimiser_step,
     read_keypoints,
     warped_batch_with_depths,
-    with_swaps,
 )
+from posebrowser.training.keypoint_trainer import train_lifter as fit_lifter
 
 FEATURES = 48
 
@@ -71,33 +73,19 @@ def exact_pairs(joints_embedder: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def train_lifter(x: np.ndarray, target: np.ndarray, noise: tuple[np.ndarray, np.ndarray] | None,
                  args: argparse.Namespace, inputs: int) -> KeypointLifter:
-    """A lifter of the first ``inputs`` features (32: landmarks; 48: with depths); ``noise``: the fitted
-    residuals' (mean, covariance), with ``--swap`` confusions (None: exact inputs, no noise)."""
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    lifter = KeypointLifter(inputs=inputs)
-    xs, ts = torch.from_numpy(x[:, :inputs]), torch.from_numpy(target)
-    optimiser = torch.optim.AdamW(lifter.parameters(), lr=1e-3, weight_decay=1e-4)
-    steps = len(xs) // BATCH
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, 1e-3, total_steps=args.epochs * steps)
-    if noise is not None:
-        offset = torch.from_numpy(noise[0]).float()
-        factor = torch.linalg.cholesky(torch.from_numpy(noise[1]).float() + 1e-6 * torch.eye(len(offset)))
+    """A lifter of the first ``inputs`` features (32: landmarks; 48: with depths), trained by the product's
+    lifter trainer; ``noise``: the fitted residuals' (mean, covariance), with ``--swap`` confusions (None:
+    exact inputs, no noise and no swaps)."""
+    holder = SimpleNamespace(lifter=KeypointLifter(inputs=inputs))
+    settings = argparse.Namespace(seed=args.seed, lifter_epochs=args.epochs)
     began = time.perf_counter()
-    for epoch in range(args.epochs):
-        order, total = torch.randperm(len(xs)), 0.0
-        lifter.train()
-        for start in range(0, steps * BATCH, BATCH):
-            batch = order[start : start + BATCH]
-            batch_x = xs[batch]
-            if noise is not None:
-                batch_x = with_swaps(batch_x, rng, args.swap)
-                batch_x = batch_x + args.noise * (offset + torch.randn(len(batch), inputs) @ factor.T)
-            total += optimiser_step((1 - (lifter(batch_x) * ts[batch]).sum(1)).mean(), optimiser, schedule)
-        if (epoch + 1) % 5 == 0 or epoch + 1 == args.epochs:
-            print(f"lifter ({inputs} inputs) epoch {epoch + 1}: loss {total / steps:.4f} "
-                  f"({time.perf_counter() - began:.0f} s)", flush=True)
-    return lifter.eval()
+
+    def log(message: str) -> None:
+        print(f"{message} ({inputs} inputs, {time.perf_counter() - began:.0f} s)", flush=True)
+
+    fit_lifter(holder, x[:, :inputs], target, noise, settings, log, args.swap if noise is not None else 0.0)
+    lifter: KeypointLifter = holder.lifter
+    return lifter
 
 
 def score(name: str, features_of: Any, lifter: KeypointLifter, inputs: int, joints_embedder: Any,
@@ -196,7 +184,6 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=30, help="lifter epochs")
     parser.add_argument("--net-epochs", type=int, default=4)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--noise", type=float, default=0.5)
     parser.add_argument("--swap", type=float, default=0.17)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save-net", type=Path, default=ROOT / "build" / "depth-net.pt")

@@ -299,19 +299,31 @@ def with_swaps(features: torch.Tensor, rng: np.random.Generator, share: float) -
     return out
 
 
+def _gaussian(
+    noise: tuple[NDArray[np.float64], NDArray[np.float64]] | None,
+) -> Callable[[int], torch.Tensor] | None:
+    """A sampler of ``count`` rows of the Gaussian (mean, covariance) (None for None)."""
+    if noise is None:
+        return None
+    mean, covariance = (torch.from_numpy(np.asarray(v)).float() for v in noise)
+    factor = torch.linalg.cholesky(covariance + 1e-6 * torch.eye(len(mean)))
+    return lambda count: mean + torch.randn(count, len(mean)) @ factor.T
+
+
 def train_lifter(
     reader: KeypointReader,
     features: NDArray[np.float32],
     targets: NDArray[np.float32],
-    noise: tuple[NDArray[np.float64], NDArray[np.float64]],
+    noise: tuple[NDArray[np.float64], NDArray[np.float64]] | None,
     args: argparse.Namespace,
     log: Callable[[str], None],
+    swap_share: float = SWAP_SHARE,
 ) -> list[float]:
-    """Stage 2 (see the module doc); returns the per-epoch mean loss."""
+    """Stage 2 (see the module doc); returns the per-epoch mean loss. ``noise=None`` and ``swap_share=0``
+    train on the exact inputs (a bound)."""
     lifter = reader.lifter
     x, target = torch.from_numpy(features), torch.from_numpy(targets)
-    mean, covariance = (torch.from_numpy(np.asarray(v)).float() for v in noise)
-    factor = torch.linalg.cholesky(covariance + 1e-6 * torch.eye(len(mean)))
+    draw_noise = _gaussian(noise)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     batch_size = min(LIFTER_BATCH, len(x))
@@ -324,8 +336,9 @@ def train_lifter(
         order, total = torch.randperm(len(x)), 0.0
         for step in range(steps):
             batch = order[step * batch_size : (step + 1) * batch_size]
-            inputs = with_swaps(x[batch], rng, SWAP_SHARE)
-            inputs = inputs + NOISE_SCALE * (mean + torch.randn(len(batch), len(mean)) @ factor.T)
+            inputs = with_swaps(x[batch], rng, swap_share)
+            if draw_noise is not None:
+                inputs = inputs + NOISE_SCALE * draw_noise(len(batch))
             total += optimiser_step((1 - (lifter(inputs) * target[batch]).sum(1)).mean(), optimiser, schedule)
         losses.append(total / steps)
         if (epoch + 1) % 10 == 0 or epoch + 1 == args.lifter_epochs:

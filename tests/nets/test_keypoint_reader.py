@@ -67,11 +67,13 @@ def test_the_lifter_gives_unit_rows() -> None:
     torch.testing.assert_close(rows.norm(dim=1), torch.ones(6))
 
 
-def test_a_saved_reader_embeds_images_like_the_module(tmp_path, reader, rng) -> None:
+@pytest.mark.parametrize("which", ["reader", "depth_reader"])
+def test_a_saved_reader_embeds_images_like_the_module(tmp_path, which, request, rng) -> None:
     from posebrowser.core.embedder import Embedder
     from posebrowser.nets.checkpoint import ModelCard, save_model
     from posebrowser.nets.preprocessing import lite_preprocessing
 
+    reader = request.getfixturevalue(which)
     card = ModelCard(net="keypoint_reader", config=dict(reader.config), kind="image",
                      preprocessing=lite_preprocessing(160).to_dict())
     save_model(tmp_path / "keypoint_reader", reader, card)
@@ -127,20 +129,3 @@ def test_depth_features_are_the_depths_over_the_landmarks_radius(rng) -> None:
     np.testing.assert_allclose(features[:, :32], landmark_features(landmarks), atol=1e-6)
     np.testing.assert_allclose(features[:, 32:], depths / radius, rtol=1e-5)
     np.testing.assert_allclose(landmark_features(3 * landmarks + 0.2, 3 * depths), features, atol=1e-5)
-
-
-def test_a_saved_depth_reader_embeds_images_like_the_module(tmp_path, depth_reader, rng) -> None:
-    from posebrowser.core.embedder import Embedder
-    from posebrowser.nets.checkpoint import ModelCard, save_model
-    from posebrowser.nets.preprocessing import lite_preprocessing
-
-    card = ModelCard(net="keypoint_reader", config=dict(depth_reader.config), kind="image",
-                     preprocessing=lite_preprocessing(160).to_dict())
-    save_model(tmp_path / "keypoint_reader", depth_reader, card)
-    embedder = Embedder.from_checkpoint(tmp_path / "keypoint_reader", "cpu")
-    images = [rng.integers(0, 256, (160, 160, 3), dtype=np.uint8) for _ in range(2)]
-    rows = embedder.embed_images(images)
-    x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
-    with torch.inference_mode():
-        expected = depth_reader(x).numpy()
-    np.testing.assert_allclose(rows, expected, atol=1e-4)

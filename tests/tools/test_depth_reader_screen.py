@@ -55,7 +55,7 @@ def test_a_lifter_takes_the_inputs_asked_for_and_learns_with_noise_and_swaps(rng
     x = rng.normal(size=(600, 48)).astype(np.float32)
     target = rng.normal(size=(600, 128)).astype(np.float32)
     target /= np.linalg.norm(target, axis=1, keepdims=True)
-    args = Namespace(seed=0, epochs=2, swap=0.17, noise=0.5)
+    args = Namespace(seed=0, epochs=2, swap=0.17)
     noise = (np.zeros(48), np.eye(48) * 0.01)
     for inputs in (32, 48):
         lifter = tool.train_lifter(x, target, (noise[0][:inputs], noise[1][:inputs, :inputs]), args, inputs)
