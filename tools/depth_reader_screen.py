@@ -15,13 +15,16 @@ each item's true pose, it is fused in the lifter's place:
     python tools/depth_reader_screen.py bound [--epochs 15]          # exact 2-D vs exact 2-D + depth
     python tools/depth_reader_screen.py net --net-epochs 4 --lr 1e-3 --save-net build/depth-net.pt
     python tools/depth_reader_screen.py lift --load-net build/depth-net.pt --sets builtin steep cs12
+    python tools/depth_reader_screen.py score --reader DIR/keypoint_reader --sets builtin steep cs12
 
 ``bound`` trains noise-free lifters on exact inputs and scores them on the exact inputs of the val images:
 the most a perfect 2-D / 2.5-D reading could give. ``net`` fine-tunes the shipped keypoint reader's
 keypoint net (``models/keypoint_reader``) with a fresh depth head on the training and fine-tune sets'
 train renders (L1 in pixels on landmarks and depths, the trainer's augmentation) and prints its errors on
 the built-in val renders. ``lift`` trains lifters on that net's fitted residuals (``--inputs 32``: the
-landmarks alone, the control; ``48``: with depths) and scores the fusion grid.
+landmarks alone, the control; ``48``: with depths) and scores the fusion grid. ``score`` scores a saved
+keypoint reader (e.g. one ``posebrowser train keypoints --keypoint-depth`` made), its own lifter on its own
+reading, the same way.
 """
 
 from __future__ import annotations
@@ -178,9 +181,29 @@ def val_errors(reader: KeypointReader) -> None:
           f"sign right {np.mean(np.sign(depths) == np.sign(exact)):.3f})", flush=True)
 
 
+def score_reader(args: argparse.Namespace, joints_embedder: Any, rotation: Any,
+                 grid: list[tuple[float, float]]) -> int:
+    """Score a saved keypoint reader, its own lifter on its own reading, in the fusion grid."""
+    import ablation  # a sibling script, for the header
+
+    from posebrowser.nets.checkpoint import load_model
+
+    reader, _ = load_model(args.reader, expect_kind="image")
+
+    def read(gallery: Any, rows: np.ndarray) -> np.ndarray:
+        return landmark_features(*read_keypoints(reader, load_rgb(gallery, rows)))
+
+    print(ablation.screen_header(f"{args.reader}, val halves"))
+    for name in args.sets:
+        score(name, read, reader.lifter, reader.lifter.first.in_features, joints_embedder, rotation, grid)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=("bound", "net", "lift"))
+    parser.add_argument("mode", choices=("bound", "net", "lift", "score"))
+    parser.add_argument("--reader", type=Path, default=ROOT / "models" / "keypoint_reader",
+                        help="score: a saved keypoint reader (with or without the depth head) and its lifter")
     parser.add_argument("--epochs", type=int, default=30, help="lifter epochs")
     parser.add_argument("--net-epochs", type=int, default=4)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -206,6 +229,8 @@ def main() -> int:
     fused = FusedEmbedder.from_checkpoint(ROOT / "models" / "fused_net", "cpu")
     rotation = fused.fusion.rotations()[0].numpy()
     grid = [(float(a), float(b)) for a, b in (text.split(",") for text in args.grid)]
+    if args.mode == "score":
+        return score_reader(args, joints_embedder, rotation, grid)
     x, target = exact_pairs(joints_embedder)
     if args.mode == "bound":
         for inputs in args.inputs:
