@@ -47,7 +47,8 @@ finetune-data: $(STAMP)
 # the fine-tune set's train split (3 epochs, heads probed first), train the posebit nets and masks on the
 # training set, validate on the built-in gallery's val split, give the image net its mirrored second view
 # (a map fitted on 2,000 train images), train the keypoint reader (a keypoint net from the image net's
-# trunk + a lifter into the joints net's space, ~25 min), fit the fused image model (the CNN blended with
+# trunk that reads the landmarks and their depths, 6 epochs, + a lifter into the joints net's space,
+# ~30 min), fit the fused image model (the CNN blended with
 # the pose estimator + joints net and the keypoint reader, the map fitted on 2,000 train images), then
 # embed the built-in gallery and evaluate (val queries → test database). Resumable: re-running continues an interrupted run (uses CUDA when present).
 models: $(STAMP) train-data finetune-data
@@ -55,7 +56,7 @@ models: $(STAMP) train-data finetune-data
 		--val-gallery resources/gallery --out models --device auto --seed 0 --epochs $(EPOCHS) --metric 3d \
 		--aux-trunk-joints-3d 5 --mirror-view --resume
 	$(PY) -m posebrowser train keypoints --gallery $(TRAIN_DATA) --finetune-gallery $(FINETUNE_DATA) \
-		--out models --device auto --seed 0 --resume
+		--out models --device auto --seed 0 --keypoint-depth --keypoint-epochs 6 --resume
 	$(PY) -m posebrowser train fusion --gallery $(TRAIN_DATA) --out models --device auto --seed 0 \
 		--fusion-readers joints_net=0.2 keypoint_reader=0.2
 	$(PY) -m posebrowser embed --models models --cache-dir models/embeddings

@@ -19,12 +19,13 @@ each item's true pose, it is fused in the lifter's place:
 
 ``bound`` trains noise-free lifters on exact inputs and scores them on the exact inputs of the val images:
 the most a perfect 2-D / 2.5-D reading could give. ``net`` fine-tunes the shipped keypoint reader's
-keypoint net (``models/keypoint_reader``) with a fresh depth head on the training and fine-tune sets'
-train renders (L1 in pixels on landmarks and depths, the trainer's augmentation) and prints its errors on
-the built-in val renders. ``lift`` trains lifters on that net's fitted residuals (``--inputs 32``: the
-landmarks alone, the control; ``48``: with depths) and scores the fusion grid. ``score`` scores a saved
-keypoint reader (e.g. one ``posebrowser train keypoints --keypoint-depth`` made), its own lifter on its own
-reading, the same way.
+keypoint net (``models/keypoint_reader``, with a fresh depth head where it has none: the rows in
+``models/README.md`` were made from the landmark-only reader shipped before) on the training and fine-tune
+sets' train renders (L1 in pixels on landmarks and depths, the trainer's augmentation) and prints its
+errors on the built-in val renders. ``lift`` trains lifters on that net's fitted residuals
+(``--inputs 32``: the landmarks alone, the control; ``48``: with depths) and scores the fusion grid.
+``score`` scores a saved keypoint reader (e.g. one ``posebrowser train keypoints --keypoint-depth`` made),
+its own lifter on its own reading, the same way.
 """
 
 from __future__ import annotations
@@ -107,8 +108,9 @@ def score(name: str, features_of: Any, lifter: KeypointLifter, inputs: int, join
 
 
 def depth_reader(path: Path | None) -> KeypointReader:
-    """A reader whose keypoint net is the shipped one with a depth head (fresh, or loaded from ``path``,
-    a state dict that ``net`` saved); its lifter is not used."""
+    """A reader whose keypoint net is the shipped one with its depth head (a fresh one when the shipped
+    reader reads landmarks only), or the net ``path`` holds (a state dict that ``net`` saved); its lifter
+    is not used."""
     from posebrowser.nets.checkpoint import load_model
 
     shipped, _ = load_model(ROOT / "models" / "keypoint_reader", expect_kind="image")

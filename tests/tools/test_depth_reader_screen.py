@@ -1,5 +1,5 @@
-"""tools/depth_reader_screen.py: the screen's keypoint net is the shipped one with a fresh depth head (its
-depths start at zero, its landmarks are the shipped reader's), its exact features are the product's
+"""tools/depth_reader_screen.py: the screen's keypoint net is the shipped one with its depth head (a
+landmark-only reader gets a fresh one: its depths start at zero), its exact features are the product's
 features of the renders' exact landmarks and depths, and its lifters take the inputs asked for (the depth
 head, the depths, the augmentation and the swaps are the product's, tested with it)."""
 
@@ -20,15 +20,31 @@ class _Image:
     size = (128, 128)
 
 
-def test_the_screen_s_net_is_the_shipped_keypoint_net_with_a_fresh_depth_head() -> None:
+def test_the_screen_s_net_is_the_shipped_keypoint_net_with_its_depth_head_or_a_fresh_one(
+    tmp_path, monkeypatch
+) -> None:
+    from posebrowser.nets.checkpoint import ModelCard, save_model
+    from posebrowser.nets.keypoint_reader import KeypointReader
+
     tool = load_script("tools/depth_reader_screen.py")
-    reader = tool.depth_reader(None)
-    shipped, _ = load_model(ROOT / "models" / "keypoint_reader", expect_kind="image")
     x = torch.rand(2, 3, 160, 160) * 2 - 1
-    with torch.inference_mode():
-        points, depths = reader.reading(x)
-        torch.testing.assert_close(points, shipped.eval().landmarks(x))
-    assert depths is not None and torch.count_nonzero(depths) == 0
+    shipped, _ = load_model(ROOT / "models" / "keypoint_reader", expect_kind="image")
+    torch.manual_seed(0)
+    landmarks_only = KeypointReader(width=96)
+    save_model(tmp_path / "models" / "keypoint_reader", landmarks_only,
+               ModelCard(net="keypoint_reader", config=dict(landmarks_only.config), kind="image"))
+    for root, source in ((ROOT, shipped), (tmp_path, landmarks_only)):
+        monkeypatch.setattr(tool, "ROOT", root)
+        reader = tool.depth_reader(None)
+        with torch.inference_mode():
+            points, depths = reader.reading(x)
+            expected_points, expected_depths = source.eval().reading(x)
+        torch.testing.assert_close(points, expected_points)
+        assert depths is not None
+        if expected_depths is None:  # a landmark-only reader gets a fresh head: depth 0 everywhere
+            assert torch.count_nonzero(depths) == 0
+        else:
+            torch.testing.assert_close(depths, expected_depths)
 
 
 def test_exact_features_are_the_landmarks_and_the_camera_depths(rng) -> None:
