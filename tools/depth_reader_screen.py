@@ -13,7 +13,7 @@ each item's true pose, it is fused in the lifter's place:
 ``normalise((1 − a − b)·cnn + (a·joints + b·lifter)·R)``.
 
     python tools/depth_reader_screen.py bound [--epochs 15]          # exact 2-D vs exact 2-D + depth
-    python tools/depth_reader_screen.py net --net-epochs 4 --lr 1e-3 --save-net build/depth-net.pt
+    python tools/depth_reader_screen.py net --net-epochs 4 --save-net build/depth-net.pt
     python tools/depth_reader_screen.py lift --load-net build/depth-net.pt --sets builtin steep cs12
     python tools/depth_reader_screen.py score --reader DIR/keypoint_reader --sets builtin steep cs12
 
@@ -21,9 +21,10 @@ each item's true pose, it is fused in the lifter's place:
 the most a perfect 2-D / 2.5-D reading could give. ``net`` fine-tunes the shipped keypoint reader's
 keypoint net (``models/keypoint_reader``, with a fresh depth head where it has none: the rows in
 ``models/README.md`` were made from the landmark-only reader shipped before) on the training and fine-tune
-sets' train renders (L1 in pixels on landmarks and depths, the trainer's augmentation) and prints its
-errors on the built-in val renders. ``lift`` trains lifters on that net's fitted residuals
-(``--inputs 32``: the landmarks alone, the control; ``48``: with depths) and scores the fusion grid.
+sets' train renders (the product's keypoint-net trainer: L1 in pixels on landmarks and depths, its
+augmentation, AdamW 1e-3 one-cycle) and prints its errors on the built-in val renders. ``lift`` trains
+lifters on that net's fitted residuals (``--inputs 32``: the landmarks alone, the control; ``48``: with
+depths) and scores the fusion grid.
 ``score`` scores a saved keypoint reader (e.g. one ``posebrowser train keypoints --keypoint-depth`` made),
 its own lifter on its own reading, the same way.
 """
@@ -45,9 +46,8 @@ from posebrowser.training.keypoint_trainer import (
     camera_depths,
     load_rgb,
     normalised,
-    optimiser_step,
     read_keypoints,
-    warped_batch_with_depths,
+    train_keypoint_net,
 )
 from posebrowser.training.keypoint_trainer import train_lifter as fit_lifter
 
@@ -124,7 +124,9 @@ def depth_reader(path: Path | None) -> KeypointReader:
 
 
 def train_net(args: argparse.Namespace) -> None:
-    from posebrowser.training.augment import AugmentConfig, colour_jitter
+    """Fine-tune the shipped keypoint net with the depth head by the product's keypoint-net trainer (its
+    augmentation, loss, AdamW 1e-3 one-cycle, batch 64), then print its errors on the built-in val renders."""
+    import tempfile
 
     items = training_items()
     images = np.concatenate([load_rgb(gallery, rows) for gallery, rows in items])
@@ -133,37 +135,12 @@ def train_net(args: argparse.Namespace) -> None:
     depths = np.concatenate([camera_depths(gallery, rows, side) for gallery, rows in items])
     typical = np.median(np.abs(depths)) * side / 2
     print(f"{len(images)} training renders; exact |depth| median {typical:.2f} px", flush=True)
-    net = depth_reader(None).keypoints
-    for module in (net.stem, net.fine):
-        module.requires_grad_(False)
-    net.to(memory_format=torch.channels_last)
-    trainable = [p for p in net.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=1e-4)
-    steps = len(images) // 64
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, args.lr, total_steps=args.net_epochs * steps,
-                                                   pct_start=0.1)
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    config, half, began = AugmentConfig(), side / 2, time.perf_counter()
-    for epoch in range(args.net_epochs):
-        order, totals = rng.permutation(len(images)), np.zeros(2)
-        net.train()
-        net.stem.eval()
-        net.fine.eval()
-        for step in range(steps):
-            batch = np.sort(order[step * 64 : (step + 1) * 64])
-            x, target, depth = warped_batch_with_depths(colour_jitter(images[batch], config, rng),
-                                                        landmarks[batch], depths[batch], rng)
-            points, read_depths = net.read(x.contiguous(memory_format=torch.channels_last))
-            assert read_depths is not None and depth is not None
-            point_loss = (points - target).abs().mean() * half
-            depth_loss = (read_depths - depth).abs().mean() * half
-            optimiser_step(point_loss + depth_loss, optimiser, schedule)
-            totals += [float(point_loss.detach()), float(depth_loss.detach())]
-            if step % 50 == 0:
-                print(f"epoch {epoch + 1} step {step}/{steps}: L1 {totals[0] / (step + 1):.2f} px, depth "
-                      f"{totals[1] / (step + 1):.2f} px ({time.perf_counter() - began:.0f} s)", flush=True)
-        torch.save(net.state_dict(), args.save_net)
+    reader = depth_reader(None)
+    with tempfile.TemporaryDirectory() as scratch:  # the trainer's per-epoch state, not kept
+        settings = argparse.Namespace(keypoint_epochs=args.net_epochs, batch_size=64, seed=args.seed,
+                                      out=scratch, resume=False, train_device="cpu")
+        train_keypoint_net(reader, images, landmarks, settings, lambda line: print(line, flush=True), depths)
+    torch.save(reader.keypoints.state_dict(), args.save_net)
     val_errors(depth_reader(args.save_net))
 
 
@@ -208,7 +185,6 @@ def main() -> int:
                         help="score: a saved keypoint reader (with or without the depth head) and its lifter")
     parser.add_argument("--epochs", type=int, default=30, help="lifter epochs")
     parser.add_argument("--net-epochs", type=int, default=4)
-    parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--swap", type=float, default=0.17)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save-net", type=Path, default=ROOT / "build" / "depth-net.pt")

@@ -388,7 +388,7 @@ def run_keypoints(args: argparse.Namespace, log: Callable[[str], None] = print) 
     side = images.shape[1]
     landmarks = np.concatenate([normalised(gallery_annotation(gallery, "joints_2d")[rows], side)
                                 for gallery, rows in parts])
-    depth = bool(getattr(args, "keypoint_depth", False))
+    depth = bool(args.keypoint_depth)
     depths = (np.concatenate([camera_depths(gallery, rows, side) for gallery, rows in parts]) if depth
               else None)
     log(f"keypoint net: {len(images)} training images" + (", with depths" if depth else ""))
@@ -404,9 +404,8 @@ def run_keypoints(args: argparse.Namespace, log: Callable[[str], None] = print) 
         f"{errors['median_px']} px, mean {errors['mean_px']} px"
         + (f"; depth median {errors['depth_median_px']} px" if depth else ""))
     joints_net, joints_card = load_model(out / "joints_net", expect_kind="image")
-    # with depths the landmarks are in normalised units, the depths' (the 2-D features are scale-free)
-    features = landmark_features(landmarks, depths) if depth else np.concatenate(
-        [landmark_features(gallery_annotation(gallery, "joints_2d")[rows]) for gallery, rows in parts])
+    # the normalised landmarks share the depths' unit (the 2-D features themselves are scale-free)
+    features = landmark_features(landmarks, depths)
     targets = np.concatenate([embed_joints(joints_net, gallery_annotation(gallery, "joints_3d")[rows])
                               for gallery, rows in parts])
     lifter_losses = train_lifter(reader, features, targets, (mean, covariance), args, log)
