@@ -163,7 +163,7 @@ class FittedImage(QLabel):
         super().__init__(parent)
         self.original = QPixmap()
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(200, 120)
+        self.setMinimumSize(160, 48)  # the bottom docks can open compact (see dock_heights)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
 
     def set_original(self, pixmap: QPixmap) -> None:
@@ -208,6 +208,7 @@ class EvaluationView(QWidget):
         self.table = QTableWidget(0, len(TABLE_KS), self)
         self.table.setHorizontalHeaderLabels([f"k={k}" for k in TABLE_KS])
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setMinimumHeight(40)  # the bottom docks can open compact (see dock_heights)
         top = QHBoxLayout()
         top.addWidget(self.button)
         top.addWidget(self.status, 1)

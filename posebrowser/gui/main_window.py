@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from posebrowser.data.image_folder import annotations_estimated
 from posebrowser.gui import session_io
+from posebrowser.gui.dock_heights import TabHeights
 from posebrowser.gui.gallery_view import IMAGE_SUFFIXES, GalleryView
 from posebrowser.gui.insight import Insight
 from posebrowser.gui.mask_view import MaskView
@@ -48,6 +49,8 @@ from posebrowser.gui.status_widgets import EngineStatus, JobProgress
 from posebrowser.gui.theme import icon
 from posebrowser.gui.thumbnails import ThumbnailLoader
 
+#: The Evaluation tab's height when raised (its curves legible); Mask and Messages open at 120 px.
+EVALUATION_HEIGHT = 320
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
 
 
@@ -75,7 +78,7 @@ class MainWindow(QMainWindow):
         self.banner = Banner(self)
         self.insight = Insight(self)
         self.photo = PhotoQuery(self)
-        self.query_bar.add_leading_widget(self.photo.choice)
+        self.query_bar.add_row_above_chips(self.photo.choice)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -107,6 +110,8 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["inspector"], self.docks["photo"])
         self.docks["inspector"].raise_()
         self.docks["mask"].raise_()
+        bottom = {"mask": 120, "log": 120, "evaluation": EVALUATION_HEIGHT}
+        self.bottom_heights = TabHeights(self, {self.docks[name]: px for name, px in bottom.items()})
         self.engine_status = EngineStatus(self)
         self.job_progress = JobProgress(self)
         self.statusBar().addPermanentWidget(self.job_progress)

@@ -189,8 +189,8 @@ class PhotoPanel(QWidget):
 
 
 class PhotoChoice(QWidget):
-    """Two chips in the query bar: query with *this image* (the crop) or *this photo's pose* (the crop
-    itself shows as the image term's chip)."""
+    """A row of the query bar, "Query the photo by:" and two chips, *this image* (the crop) or *this
+    photo's pose* (the crop itself shows as the image term's chip)."""
 
     image_requested = Signal()
     pose_requested = Signal()
@@ -209,9 +209,11 @@ class PhotoChoice(QWidget):
         self.image_button.clicked.connect(self.image_requested.emit)
         self.pose_button.clicked.connect(self.pose_requested.emit)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 6, 0)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Query the photo by:", self))
         layout.addWidget(self.image_button)
         layout.addWidget(self.pose_button)
+        layout.addStretch(1)
         self.hide()
 
     def show_photo(self, pose_tip: str, pose_enabled: bool) -> None:

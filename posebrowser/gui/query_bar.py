@@ -138,7 +138,6 @@ class QueryBar(QWidget):
         self.term_count = QLabel("", self)
         self.term_count.setToolTip("Terms in the query (scroll the row or use the wheel to see them all)")
         chips = QHBoxLayout()
-        self._chip_line = chips
         chips.addWidget(scroll, 1)
         chips.addWidget(self.term_count)
         top = QHBoxLayout()
@@ -147,15 +146,17 @@ class QueryBar(QWidget):
         top.addWidget(self.expression, 1)
         top.addWidget(clear)
         layout = QVBoxLayout(self)
+        self._column = layout
         layout.setContentsMargins(4, 4, 4, 2)
         layout.addLayout(top)
         layout.addLayout(chips)
         self.set_history(False, False)
         loader.thumbnail_ready.connect(self._thumbnail_ready)
 
-    def add_leading_widget(self, widget: QWidget) -> None:
-        """Put ``widget`` in front of the term chips (the photo's query choice)."""
-        self._chip_line.insertWidget(0, widget)
+    def add_row_above_chips(self, widget: QWidget) -> None:
+        """Put ``widget`` on a row of its own between the expression and the term chips (the photo's query
+        choice): the chips keep the bar's whole width, and a hidden row takes no space."""
+        self._column.insertWidget(1, widget)
 
     def set_labels(self, labels: dict[str, str]) -> None:
         """Posebit name → readable label, for the chips."""

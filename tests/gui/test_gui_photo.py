@@ -118,6 +118,11 @@ def test_a_dropped_photo_shows_its_skeleton_and_queries_its_crop(
     assert not window.photo.panel.crop_preview.pixmap().isNull()
     assert photo.crop_path.name in window.query_bar.chips[0].content.toolTip()
     assert window.photo.choice.isVisible() and window.photo.choice.choice == "image"
+    # the choice is a row of its own above the chips, which keep the bar's whole width
+    qtbot.wait(20)
+    choice, chips = window.photo.choice.geometry(), window.query_bar.chip_scroll.geometry()
+    assert choice.bottom() < chips.top()
+    assert chips.width() >= window.query_bar.width() - 60
 
 
 def test_this_photos_pose_asks_the_confident_posebits(
