@@ -183,24 +183,28 @@ class ProjectionView(QWidget):
         self.legend = QLabel("", self)
         self.legend.setStyleSheet("color: #8a909b;")
         self.colour_bar = ColourBar(self)
-        bar = QHBoxLayout()
-        bar.setContentsMargins(4, 4, 4, 0)
+        # two rows, what is drawn then what to do with a selection: one row made the dock 885 px wide at
+        # least, and with it the window 1,650 px, wider than most laptop screens
+        drawn, selected = QHBoxLayout(), QHBoxLayout()
+        drawn.setContentsMargins(4, 4, 4, 0)
+        selected.setContentsMargins(4, 0, 4, 0)
+        for widget in (self.method, self.colour, self.parameters):
+            drawn.addWidget(widget)
+        drawn.setStretchFactor(self.colour, 1)
         for widget in (
-            self.method,
-            self.colour,
             self.subspace,
             self.thumbnails,
-            self.parameters,
             self.lasso,
             query_selection,
             self.clear_selection,
             export_selection,
         ):
-            bar.addWidget(widget)
-        bar.addStretch(1)
+            selected.addWidget(widget)
+        selected.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(bar)
+        layout.addLayout(drawn)
+        layout.addLayout(selected)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.legend)
         layout.addWidget(self.colour_bar)

@@ -1,5 +1,6 @@
-"""The bottom docks (Mask, Messages, Evaluation) open compact, so the results grid keeps its rows, and each
-tab keeps its own height: Evaluation opens tall enough for its curves, Mask goes back to a strip."""
+"""The window fits a laptop screen, and the bottom docks (Mask, Messages, Evaluation) open compact, so the
+results grid keeps its rows; each bottom tab keeps its own height: Evaluation opens tall enough for its
+curves, Mask goes back to a strip."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ from posebrowser.gui.main_window import EVALUATION_HEIGHT, MainWindow
 
 def bottom_height(window: MainWindow) -> int:
     return max(window.docks[name].height() for name in ("mask", "log", "evaluation"))
+
+
+def test_the_window_fits_a_1280_pixel_wide_screen(window: MainWindow, qtbot: Any) -> None:
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= 1280
+    assert max(dock.minimumSizeHint().width() for dock in window.docks.values()) <= 500
+    window.resize(1280, 720)
+    qtbot.wait(50)
+    assert window.width() <= 1280 and window.results_view.width() >= 400
 
 
 def test_the_bottom_docks_open_compact(window: MainWindow, qtbot: Any) -> None:
