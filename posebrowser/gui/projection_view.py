@@ -188,10 +188,10 @@ class ProjectionView(QWidget):
         drawn, selected = QHBoxLayout(), QHBoxLayout()
         drawn.setContentsMargins(4, 4, 4, 0)
         selected.setContentsMargins(4, 0, 4, 0)
-        for widget in (self.method, self.colour, self.parameters):
-            drawn.addWidget(widget)
-        drawn.setStretchFactor(self.colour, 1)
-        for widget in (
+        drawn.addWidget(self.method)
+        drawn.addWidget(self.colour, 1)
+        drawn.addWidget(self.parameters)
+        for button in (
             self.subspace,
             self.thumbnails,
             self.lasso,
@@ -199,7 +199,7 @@ class ProjectionView(QWidget):
             self.clear_selection,
             export_selection,
         ):
-            selected.addWidget(widget)
+            selected.addWidget(button)
         selected.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
