@@ -223,7 +223,8 @@ class QueryBar(QWidget):
         conditions = getattr(term, "conditions", None)
         if conditions is not None:
             parts = [("" if value else "not ") + self.labels.get(name, name) for name, value in conditions]
-            shown = "; ".join(parts[:3]) + (f" (+{len(parts) - 3})" if len(parts) > 3 else "")
+            # a long term says how many bits first, so the eliding never hides it
+            shown = "; ".join(parts) if len(parts) <= 3 else f"{len(parts)} posebits: " + "; ".join(parts[:2])
             text = f"[{term.mode}] {shown}"
             metrics = chip.content.fontMetrics()
             chip.content.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, CHIP_TEXT_PX))

@@ -34,6 +34,7 @@ def test_chips_scroll_to_the_newest_and_long_chips_are_elided(window: MainWindow
     newest = bar.chips[-1]
     assert newest.content.width() <= CHIP_TEXT_PX + 8, "the posebit chip is elided"
     assert "\n" in newest.content.toolTip(), "its full text is the tooltip"
+    assert newest.content.text().startswith("[conditional] 6 posebits: "), "the count is never elided"
     viewport = bar.chip_scroll.viewport()
     right = newest.mapTo(viewport, QPoint(newest.width() - 1, newest.height() - 1))
     assert viewport.rect().contains(right), "the newest chip is scrolled into view, whole"
