@@ -130,6 +130,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks(
             [self.docks["posebits"], self.docks["projection"]], [380, 420], Qt.Orientation.Vertical
         )
+        self.resizeDocks(  # the gallery shows rows of thumbnails to pick from, not one
+            [self.docks["gallery"], self.docks["inspector"]], [330, 420], Qt.Orientation.Vertical
+        )
         geometry, state = settings.window_state()
         if geometry is not None:
             self.restoreGeometry(geometry)

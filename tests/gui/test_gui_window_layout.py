@@ -24,6 +24,14 @@ def test_the_window_fits_a_1280_pixel_wide_screen(window: MainWindow, qtbot: Any
     assert window.width() <= 1280 and window.results_view.width() >= 400
 
 
+def test_the_gallery_shows_rows_of_thumbnails_beside_the_inspector(window: MainWindow, qtbot: Any) -> None:
+    window.resize(1560, 940)
+    qtbot.wait(50)
+    gallery, inspector = window.docks["gallery"], window.docks["inspector"]
+    assert gallery.height() >= 250, "the gallery is where queries start: more than one row of thumbnails"
+    assert inspector.height() >= inspector.minimumSizeHint().height()
+
+
 def test_the_bottom_docks_open_compact(window: MainWindow, qtbot: Any) -> None:
     window.resize(1560, 940)
     qtbot.wait(50)
