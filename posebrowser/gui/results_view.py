@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QGuiApplication, QImageReader, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QGuiApplication, QImageReader, QKeyEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -163,11 +163,24 @@ class ResultDelegate(QStyledItemDelegate):
 
 
 class HintListView(QListView):
-    """A list view that paints a hint while it has no rows."""
+    """A list view that paints a hint while it has no rows, and says when the keyboard moves its current
+    item (arrows, Home, End, Page keys) or presses Enter on it."""
+
+    keyboard_moved = Signal(QModelIndex)
+    keyboard_entered = Signal(QModelIndex)
 
     def __init__(self, hint: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.hint = hint
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        current = self.currentIndex()
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and current.isValid():
+            self.keyboard_entered.emit(current)
+            return
+        super().keyPressEvent(event)
+        if self.currentIndex() != current and self.currentIndex().isValid():
+            self.keyboard_moved.emit(self.currentIndex())
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -206,6 +219,9 @@ class ResultsView(QWidget):
         self.delegate = ResultDelegate(self.model, loader, self.list)
         self.list.setItemDelegate(self.delegate)
         self.list.clicked.connect(self._clicked)
+        # the keyboard browses: arrows inspect the result they reach (the query kept), Enter queries by it
+        self.list.keyboard_moved.connect(self._inspect_index)
+        self.list.keyboard_entered.connect(self._clicked)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
         self.count = QSpinBox(self)
@@ -338,6 +354,9 @@ class ResultsView(QWidget):
     def gallery_index(self, row: int) -> int:
         assert self.model.state is not None
         return int(self.model.state.indices[row])
+
+    def _inspect_index(self, index: QModelIndex) -> None:
+        self.inspect_requested.emit(self.gallery_index(index.row()))
 
     def _clicked(self, index: QModelIndex) -> None:
         if index.isValid():

@@ -171,3 +171,19 @@ def test_frames_of_a_split_search_compare_with_the_truth_of_that_split(
     _click_result(window, qtbot, 0)
     qtbot.waitUntil(lambda: window.insight.inspector.inspection is not None, timeout=2000)
     assert f"among the {len(test_items):,} searched items" in window.insight.inspector.inspection.reason
+
+
+def test_the_keyboard_browses_results_and_enter_queries_by_one(window: MainWindow, qtbot: Any) -> None:
+    window.session.request_image_query(3)
+    listed = window.results_view.model.state
+    assert listed is not None
+    view = window.results_view.list
+    view.setFocus()
+    view.setCurrentIndex(window.results_view.model.index(0, 0))
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: window.insight.inspector.inspection is not None, timeout=2000)
+    inspection = window.insight.inspector.inspection
+    assert inspection is not None and inspection.index == int(listed.indices[1]) and inspection.rank == 1
+    assert window.results_view.model.state is listed, "browsing keeps the query"
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert int(window.results_view.model.state.indices[0]) == int(listed.indices[1]), "Enter queries by it"
