@@ -49,7 +49,7 @@ from posebrowser.gui.status_widgets import EngineStatus, JobProgress
 from posebrowser.gui.theme import icon
 from posebrowser.gui.thumbnails import ThumbnailLoader
 
-#: The Evaluation tab's height when raised (its curves legible); Mask and Messages open at 120 px.
+#: The Evaluation tab's height when raised (its curves legible); Mask and Messages open at 100 px.
 EVALUATION_HEIGHT = 320
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
 
@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["inspector"], self.docks["photo"])
         self.docks["inspector"].raise_()
         self.docks["mask"].raise_()
-        bottom = {"mask": 120, "log": 120, "evaluation": EVALUATION_HEIGHT}
+        bottom = {"mask": 100, "log": 100, "evaluation": EVALUATION_HEIGHT}
         self.bottom_heights = TabHeights(self, {self.docks[name]: px for name, px in bottom.items()})
         self.engine_status = EngineStatus(self)
         self.job_progress = JobProgress(self)
@@ -123,7 +123,7 @@ class MainWindow(QMainWindow):
         self.insight.wire()
         self.photo.wire(self.docks["photo"])
         self.resize(1400, 900)
-        self.resizeDocks([self.docks["mask"]], [120], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["mask"]], [100], Qt.Orientation.Vertical)
         self.resizeDocks(
             [self.docks["gallery"], self.docks["posebits"]], [330, 440], Qt.Orientation.Horizontal
         )
@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
             [self.docks["posebits"], self.docks["projection"]], [380, 420], Qt.Orientation.Vertical
         )
         self.resizeDocks(  # the gallery shows rows of thumbnails to pick from, not one
-            [self.docks["gallery"], self.docks["inspector"]], [330, 420], Qt.Orientation.Vertical
+            [self.docks["gallery"], self.docks["inspector"]], [280, 470], Qt.Orientation.Vertical
         )
         geometry, state = settings.window_state()
         if geometry is not None:
