@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from posebrowser.gui.browse_list import BrowseListView
 from posebrowser.gui.thumbnails import PathForIndex, ThumbnailLoader
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
@@ -80,6 +81,7 @@ class GalleryView(QWidget):
     """Gallery grid with split / posebit filters; emits intents only."""
 
     image_query_requested = Signal(int)
+    inspect_requested = Signal(int)
     image_file_requested = Signal(str)
     split_requested = Signal(object)
     filter_by_posebits_requested = Signal(bool)
@@ -87,7 +89,7 @@ class GalleryView(QWidget):
     def __init__(self, loader: ThumbnailLoader, parent: QWidget | None = None, thumb_size: int = 96) -> None:
         super().__init__(parent)
         self.model = GalleryModel(loader, thumb_size, self)
-        self.list = QListView(self)
+        self.list = BrowseListView(self)
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setUniformItemSizes(True)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
@@ -100,6 +102,11 @@ class GalleryView(QWidget):
         self.list.setModel(self.model)
         self.list.clicked.connect(self._clicked)
         self.list.activated.connect(self._clicked)
+        # the keyboard browses: arrows inspect the image they reach (the query kept), Enter queries by it
+        self.list.keyboard_moved.connect(
+            lambda index: self.inspect_requested.emit(int(self.model.data(index, GalleryIndexRole)))
+        )
+        self.list.keyboard_entered.connect(self._clicked)
         self.split_combo = QComboBox(self)
         for label, value in (("All splits", None), ("Train", "train"), ("Val", "val"), ("Test", "test")):
             self.split_combo.addItem(label, value)

@@ -54,6 +54,7 @@ class Insight(QObject):
         """Connections that must run before the session's own (a gallery click inspects the item against
         the query that is still current, then queries with it)."""
         self.window.gallery_view.image_query_requested.connect(self.inspect)
+        self.window.gallery_view.inspect_requested.connect(self.inspect)
         self.window.results_view.inspect_requested.connect(self.inspect)
 
     def wire(self) -> None:

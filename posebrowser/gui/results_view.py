@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QGuiApplication, QImageReader, QKeyEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QGuiApplication, QImageReader, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from posebrowser.gui.browse_list import BrowseListView
 from posebrowser.gui.figures import save_widget_image
 from posebrowser.gui.frames import CRITERIA, DEFAULT_THRESHOLDS, UNITS, FrameCriterion, Frames, frames_for
 from posebrowser.gui.skeleton_painter import image_to_rect, paint_skeleton
@@ -162,25 +163,12 @@ class ResultDelegate(QStyledItemDelegate):
         paint_skeleton(painter, points, width=1.2, dots=False)
 
 
-class HintListView(QListView):
-    """A list view that paints a hint while it has no rows, and says when the keyboard moves its current
-    item (arrows, Home, End, Page keys) or presses Enter on it."""
-
-    keyboard_moved = Signal(QModelIndex)
-    keyboard_entered = Signal(QModelIndex)
+class HintListView(BrowseListView):
+    """A keyboard-browsable list view that paints a hint while it has no rows."""
 
     def __init__(self, hint: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.hint = hint
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        current = self.currentIndex()
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and current.isValid():
-            self.keyboard_entered.emit(current)
-            return
-        super().keyPressEvent(event)
-        if self.currentIndex() != current and self.currentIndex().isValid():
-            self.keyboard_moved.emit(self.currentIndex())
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)

@@ -187,3 +187,24 @@ def test_the_keyboard_browses_results_and_enter_queries_by_one(window: MainWindo
     assert window.results_view.model.state is listed, "browsing keeps the query"
     qtbot.keyClick(view, Qt.Key.Key_Return)
     assert int(window.results_view.model.state.indices[0]) == int(listed.indices[1]), "Enter queries by it"
+
+
+def test_the_keyboard_browses_the_gallery_and_enter_queries_by_an_image(
+    window: MainWindow, qtbot: Any
+) -> None:
+    window.session.request_image_query(3)
+    listed = window.results_view.model.state
+    gallery = window.gallery_view
+    view = gallery.list
+    view.setFocus()
+    view.setCurrentIndex(gallery.model.index(0, 0))
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    reached = int(gallery.model.data(view.currentIndex(), Qt.ItemDataRole.UserRole + 1))
+    qtbot.waitUntil(
+        lambda: window.insight.inspector.inspection is not None
+        and window.insight.inspector.inspection.index == reached,
+        timeout=2000,
+    )
+    assert window.results_view.model.state is listed, "browsing keeps the query"
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert window.session.query.terms[0].gallery_index == reached, "Enter queries by it"
