@@ -49,8 +49,9 @@ from posebrowser.gui.status_widgets import EngineStatus, JobProgress
 from posebrowser.gui.theme import icon
 from posebrowser.gui.thumbnails import ThumbnailLoader
 
-#: The Evaluation tab's height when raised (its curves legible); Mask and Messages open at 100 px.
+#: The Evaluation tab's height when raised (its curves legible); Mask and Messages open as a strip.
 EVALUATION_HEIGHT = 320
+STRIP_HEIGHT = 100
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
 
 
@@ -110,7 +111,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["inspector"], self.docks["photo"])
         self.docks["inspector"].raise_()
         self.docks["mask"].raise_()
-        bottom = {"mask": 100, "log": 100, "evaluation": EVALUATION_HEIGHT}
+        bottom = {"mask": STRIP_HEIGHT, "log": STRIP_HEIGHT, "evaluation": EVALUATION_HEIGHT}
         self.bottom_heights = TabHeights(self, {self.docks[name]: px for name, px in bottom.items()})
         self.engine_status = EngineStatus(self)
         self.job_progress = JobProgress(self)
@@ -123,7 +124,7 @@ class MainWindow(QMainWindow):
         self.insight.wire()
         self.photo.wire(self.docks["photo"])
         self.resize(1400, 900)
-        self.resizeDocks([self.docks["mask"]], [100], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["mask"]], [STRIP_HEIGHT], Qt.Orientation.Vertical)
         self.resizeDocks(
             [self.docks["gallery"], self.docks["posebits"]], [330, 440], Qt.Orientation.Horizontal
         )

@@ -12,6 +12,7 @@ from annotated_engine import annotated_engine
 from PySide6.QtCore import QPoint, Qt
 
 from posebrowser.gui.frames import FrameCriterion
+from posebrowser.gui.gallery_view import GalleryIndexRole
 from posebrowser.gui.main_window import MainWindow
 
 
@@ -199,7 +200,7 @@ def test_the_keyboard_browses_the_gallery_and_enter_queries_by_an_image(
     view.setFocus()
     view.setCurrentIndex(gallery.model.index(0, 0))
     qtbot.keyClick(view, Qt.Key.Key_Right)
-    reached = int(gallery.model.data(view.currentIndex(), Qt.ItemDataRole.UserRole + 1))
+    reached = int(gallery.model.data(view.currentIndex(), GalleryIndexRole))
     qtbot.waitUntil(
         lambda: window.insight.inspector.inspection is not None
         and window.insight.inspector.inspection.index == reached,
