@@ -102,6 +102,7 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
     """One image-net training run into ``args.out``: a new net, or the ``--init-from`` net fine-tuned."""
     from posebrowser.nets.checkpoint import ModelCard, save_model
     from posebrowser.pose.similarity import pairwise_distances
+    from posebrowser.training.augment import AugmentConfig
     from posebrowser.training.aux_heads import trunk_dim
     from posebrowser.training.image_trainer import ImageTrainConfig, train_image_net
 
@@ -145,6 +146,7 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
         aux_teacher=args.aux_teacher,
         n_neg=20 if args.tiny else 105,
         probe_heads=initial is not None,
+        augment_config=AugmentConfig(grey_probability=args.grey_share),
     )
     work = Path(args.out) / "training"
     result = train_image_net(
@@ -727,6 +729,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=0.0,
         help="weight of a 3-D joint regression on the pooled trunk features instead of the embedding "
         "(default 0 = off)",
+    )
+    parser.add_argument(
+        "--grey-share",
+        type=_unit_interval,
+        default=0.0,
+        help="share of training images turned grey (saturation 0) in the colour jitter of the image net "
+        "and the keypoint net (default 0)",
     )
     parser.add_argument("--optimizer", default="adamw", choices=("adamw", "sgd"))
     parser.add_argument(

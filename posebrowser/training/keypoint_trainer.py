@@ -144,6 +144,10 @@ def optimiser_step(loss: torch.Tensor, optimiser: torch.optim.Optimizer, schedul
     return float(loss.detach())
 
 
+#: Settings added after states were first saved, with the value those states were trained with.
+SETTINGS_BEFORE_THEY_WERE_SAVED: dict[str, Any] = {"grey_share": 0.0}
+
+
 def _resumed_losses(
     state_path: Path,
     resume: bool,
@@ -159,7 +163,8 @@ def _resumed_losses(
     if not (resume and state_path.is_file()):
         return []
     state = read_training_state(state_path)  # settings are checked before any weights load
-    changed = [key for key, value in settings.items() if state["config"].get(key) != value]
+    saved = {**SETTINGS_BEFORE_THEY_WERE_SAVED, **state["config"]}
+    changed = [key for key, value in settings.items() if saved.get(key) != value]
     if changed:
         raise CheckpointError(
             f"The saved training state used different settings ({', '.join(changed)}); "
@@ -198,11 +203,13 @@ def train_keypoint_net(
     rng = np.random.default_rng(args.seed)
     settings = {"keypoint_epochs": args.keypoint_epochs, "training_images": len(images),
                 "batch_size": args.batch_size, "seed": args.seed, "depth_head": depths is not None}
+    grey_share = float(getattr(args, "grey_share", 0.0))
+    settings["grey_share"] = grey_share
     losses = _resumed_losses(state_path, args.resume, settings, net, optimiser, schedule, rng)
     if losses:
         log(f"keypoint net: resumed after epoch {len(losses)}")
     half = INPUT_SIZE / 2 * (images.shape[1] / INPUT_SIZE)  # normalised units → pixels of the source image
-    config = AugmentConfig()
+    config = AugmentConfig(grey_probability=grey_share)
     began = time.perf_counter()
     for epoch in range(len(losses), args.keypoint_epochs):
         order, total = rng.permutation(len(images)), 0.0

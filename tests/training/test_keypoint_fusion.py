@@ -91,6 +91,28 @@ def test_an_interrupted_run_resumes_to_the_weights_of_a_whole_run(
         torch.testing.assert_close(other, value, msg=name)
 
 
+def test_a_grey_share_reaches_the_keypoint_net_and_a_resume_must_keep_it(
+    tmp_path: Path, synthetic: Path
+) -> None:
+    from posebrowser.errors import CheckpointError
+    from posebrowser.training.loop import read_training_state
+
+    gallery, out = _models(tmp_path, synthetic)
+
+    def stop_after_the_first_epoch(message: str) -> None:
+        if "epoch 1/2" in message:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        grey = _parse([*_keypoint_args(gallery, out), "--grey-share", "0.5"])
+        run_keypoints(grey, stop_after_the_first_epoch)
+    assert read_training_state(out / "training" / STATE_FILE)["config"]["grey_share"] == 0.5
+    without = _parse([*_keypoint_args(gallery, out), "--resume"])
+    with pytest.raises(CheckpointError, match="grey_share"):
+        run_keypoints(without, lambda _: None)
+    assert (out / "training" / STATE_FILE).exists()  # the state is kept
+
+
 def test_a_depth_run_saves_a_reader_with_the_depth_head_and_its_depth_error(
     tmp_path: Path, synthetic: Path
 ) -> None:

@@ -8,6 +8,8 @@ from posebrowser.pose.skeleton import L_WRIST, R_WRIST
 from posebrowser.training.augment import (
     AugmentConfig,
     augment_batch,
+    colour_factors,
+    colour_jitter,
     flip_joints_2d,
     flip_joints_3d,
     flip_posebits,
@@ -91,6 +93,28 @@ def test_augment_batch_is_deterministic_and_flips_whole_batch(rng: np.random.Gen
         saturation=0,
         blur_probability=0,
         jpeg_probability=0,
+        grey_probability=0,
     )
     flipped, was_flipped = augment_batch(images, plain, np.random.default_rng(4))
     assert was_flipped and np.array_equal(flipped, images[:, :, ::-1])
+
+
+def test_grey_probability_turns_that_share_of_the_images_grey() -> None:
+    images = np.random.default_rng(0).integers(0, 256, size=(400, 8, 8, 3), dtype=np.uint8)
+    jittered = colour_jitter(images, AugmentConfig(grey_probability=0.25), np.random.default_rng(1))
+    spread = jittered.astype(int).max(axis=3) - jittered.astype(int).min(axis=3)
+    grey = (spread <= 1).all(axis=(1, 2))  # rounding may leave one level between the channels
+    assert 0.18 < grey.mean() < 0.32
+    everything = colour_jitter(images, AugmentConfig(grey_probability=1.0), np.random.default_rng(1))
+    assert (np.ptp(everything.astype(int), axis=3) <= 1).all()
+
+
+def test_no_grey_share_draws_nothing_more() -> None:
+    """grey_probability 0 keeps the random stream of the three colour factors (older recipes replay)."""
+    config = AugmentConfig(grey_probability=0.0)
+    first, second = np.random.default_rng(2), np.random.default_rng(2)
+    factors = colour_factors(6, config, first)
+    expected = [second.uniform(0.8, 1.2, 6).astype(np.float32) for _ in range(3)]
+    assert all(np.array_equal(a, b) for a, b in zip(factors, expected, strict=True))
+    assert first.random() == second.random()
+    assert (factors[2] > 0).all()

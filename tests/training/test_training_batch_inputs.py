@@ -7,14 +7,20 @@ import pytest
 import torch
 
 from posebrowser.nets.preprocessing import Preprocessing
-from posebrowser.training.augment import AugmentConfig, colour_jitter, jitter_crop, jitter_crop_to
+from posebrowser.training.augment import (
+    AugmentConfig,
+    colour_factors,
+    colour_jitter,
+    jitter_crop,
+    jitter_crop_to,
+)
 from posebrowser.training.batch_inputs import (
     augmented_inputs,
     colour_jitter_normalised,
     fusable,
 )
 
-NO_AUGMENTATION = AugmentConfig(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, (0.3, 1.2), 0.0, (30, 90))
+NO_AUGMENTATION = AugmentConfig(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, (0.3, 1.2), 0.0, (30, 90), 0.0)
 SHIPPED = Preprocessing(input_size=112, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
 LEVEL = 1.0 / (255 * 0.5)  # one grey level in SHIPPED's normalised units
 
@@ -54,13 +60,12 @@ def test_jitter_crop_to_matches_jitter_crop_then_resize() -> None:
 @pytest.mark.parametrize("order", ["RGB", "BGR"])
 def test_colour_matrix_equals_colour_jitter_then_normalise(strength: float, order: str) -> None:
     images = _smooth_images(5, 32)
-    config = AugmentConfig(brightness=strength, contrast=strength, saturation=strength)
+    config = AugmentConfig(brightness=strength, contrast=strength, saturation=strength, grey_probability=0.4)
     preprocessing = Preprocessing(
         input_size=32, mean=(0.4, 0.5, 0.6), std=(0.2, 0.3, 0.25), channel_order=order
     )
     expected = preprocessing.normalise(colour_jitter(images, config, np.random.default_rng(7)))
-    rng = np.random.default_rng(7)  # same draws, same order: brightness, contrast, saturation
-    factors = [rng.uniform(1 - strength, 1 + strength, 5).astype(np.float32) for _ in range(3)]
+    factors = colour_factors(5, config, np.random.default_rng(7))  # the same draws, in the same order
     got = colour_jitter_normalised(images, *factors, preprocessing).numpy()
     level = preprocessing.value_scale / min(preprocessing.std)  # colour_jitter rounds to whole levels
     assert np.abs(got - expected).max() <= 0.5 * level + 1e-4
@@ -105,3 +110,15 @@ def test_other_preprocessing_falls_back_to_the_unfused_path(preprocessing: Prepr
 
 def test_non_square_images_fall_back() -> None:
     assert not fusable(SHIPPED, np.zeros((2, 128, 96, 3), np.uint8))
+
+
+def test_grey_images_come_out_grey_on_the_fused_path() -> None:
+    images = _smooth_images(4)
+    config = AugmentConfig(grey_probability=1.0)
+    fused, _ = augmented_inputs(images, SHIPPED, config, np.random.default_rng(5))
+    # SHIPPED normalises every channel alike, so a grey image has three equal channels
+    assert float((fused[:, 0] - fused[:, 1]).abs().max()) < 1e-5
+    assert float((fused[:, 1] - fused[:, 2]).abs().max()) < 1e-5
+    plain = AugmentConfig(grey_probability=0.0)
+    coloured, _ = augmented_inputs(images, SHIPPED, plain, np.random.default_rng(5))
+    assert float((coloured[:, 0] - coloured[:, 1]).abs().max()) > 0.1

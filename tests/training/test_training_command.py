@@ -139,6 +139,7 @@ def test_train_image_options_reach_the_trainer_and_the_card(tmp_path: Path) -> N
     argv = ["train", "image", "--gallery", str(gallery), "--out", str(out), "--device", "cpu", "--quiet"]
     argv += ["--net", "compact_resnet", "--max-train-images", "24", "--epochs", "1", "--batch-size", "8"]
     argv += ["--input-size", "40", "--log-ratio", "1", "--near-share", "0.5", "--aux-trunk-joints-3d", "2"]
+    argv += ["--grey-share", "0.25"]
     args = _parse(argv)
     assert args.func(args) == 0
     _, card = load_model(out / "image_net", expect_kind="image")
@@ -147,6 +148,7 @@ def test_train_image_options_reach_the_trainer_and_the_card(tmp_path: Path) -> N
     assert "aux_trunk_joints_3d=2.0" in card.notes
     state = torch.load(out / "training" / "image_train_state.pt", weights_only=True)
     assert state["config"]["aux_trunk_joints_3d"] == 2.0
+    assert state["config"]["augment_config"]["grey_probability"] == 0.25
     assert np.isfinite(card.metrics["train_loss"][0])
     # the masks' margin option reaches the masks card; a margin of 0 is refused before any work
     base = ["train", "masks", "--gallery", str(gallery), "--out", str(out), "--device", "cpu", "--quiet"]
@@ -401,3 +403,11 @@ def test_fine_tuning_a_mirror_view_net_trains_its_plain_net(tmp_path: Path) -> N
     assert tuned.func(tuned) == 0
     net, card = load_model(tmp_path / "tuned" / "image_net", expect_kind="image")
     assert not isinstance(net, MirrorViewNet) and "mirror_view" not in card.config
+
+
+@pytest.mark.parametrize("bad", ["-0.1", "1.5", "nan", "grey"])
+def test_a_grey_share_outside_0_to_1_is_refused_before_any_work(bad: str, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        _parse(["train", "all", "--out", str(tmp_path / "m"), "--grey-share", bad])
+    assert not (tmp_path / "m").exists()
+    assert _parse(["train", "image"]).grey_share == 0.0  # the shipped recipe: no grey images
