@@ -185,11 +185,17 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
         f"memory_weight={args.memory_weight} memory_start={args.memory_start} "
         f"aux_posebits={args.aux_posebits} aux_joints_3d={args.aux_joints_3d} "
         f"aux_joints_2d={args.aux_joints_2d} neck={net_config.get('neck', False)} "
-        f"{_trunk_note(args)}{init_note} device={args.device}",
+        f"{_trunk_note(args)}{_grey_note(args)}{init_note} device={args.device}",
     )
     save_model(Path(args.out) / "image_net", net.cpu().eval(), card)
     _report(args, "image_net", result.history.train)
     return net, preprocessing
+
+
+def _grey_note(args: argparse.Namespace) -> str:
+    """`` grey_share=P`` for a card whose net saw grey training images (nothing for the shipped recipe)."""
+    share = float(getattr(args, "grey_share", 0.0))
+    return f" grey_share={share}" if share > 0 else ""
 
 
 def _teacher(args: argparse.Namespace, data: TrainData) -> Any:

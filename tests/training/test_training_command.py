@@ -145,7 +145,7 @@ def test_train_image_options_reach_the_trainer_and_the_card(tmp_path: Path) -> N
     _, card = load_model(out / "image_net", expect_kind="image")
     assert card.preprocessing["input_size"] == 40
     assert "log_ratio=1.0" in card.notes and "near_share=0.5" in card.notes
-    assert "aux_trunk_joints_3d=2.0" in card.notes
+    assert "aux_trunk_joints_3d=2.0" in card.notes and "grey_share=0.25" in card.notes
     state = torch.load(out / "training" / "image_train_state.pt", weights_only=True)
     assert state["config"]["aux_trunk_joints_3d"] == 2.0
     assert state["config"]["augment_config"]["grey_probability"] == 0.25
