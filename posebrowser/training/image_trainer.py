@@ -76,6 +76,7 @@ RESUME_KEYS = (
     "log_ratio",
     "near_share",
     "memory_size",
+    "grey_share",
 )
 
 
@@ -129,6 +130,7 @@ class ImageTrainConfig:
         data["augment_config"] = {
             k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.augment_config).items()
         }
+        data["grey_share"] = self.augment_config.grey_probability  # a resume must keep it (RESUME_KEYS)
         return data
 
 

@@ -39,6 +39,7 @@ from posebrowser.errors import CheckpointError, DataError
 from posebrowser.nets.keypoint_reader import MIRROR, KeypointReader, landmark_features
 from posebrowser.pose.skeleton import PELVIS
 from posebrowser.training.loop import (
+    SETTINGS_BEFORE_THEY_WERE_SAVED,
     LossHistory,
     load_training_state,
     read_training_state,
@@ -142,10 +143,6 @@ def optimiser_step(loss: torch.Tensor, optimiser: torch.optim.Optimizer, schedul
     optimiser.step()
     schedule.step()
     return float(loss.detach())
-
-
-#: Settings added after states were first saved, with the value those states were trained with.
-SETTINGS_BEFORE_THEY_WERE_SAVED: dict[str, Any] = {"grey_share": 0.0}
 
 
 def _resumed_losses(

@@ -123,6 +123,11 @@ def save_training_state(
 UNREADABLE_STATE = (OSError, RuntimeError, KeyError, ValueError, TypeError, pickle.UnpicklingError, EOFError)
 
 
+#: Settings added after training states were first saved, with the value those states were trained with
+#: (so they still resume).
+SETTINGS_BEFORE_THEY_WERE_SAVED: dict[str, Any] = {"grey_share": 0.0}
+
+
 def read_training_state(path: Path) -> dict[str, Any]:
     """The saved training state as a dict, its ``config`` present (a :class:`CheckpointError` when it cannot
     be read); :func:`load_training_state` applies it."""
@@ -276,7 +281,7 @@ class EpochLoop:
         if not (resume and self.state_path.exists()):
             return self.start_epoch
         state = read_training_state(self.state_path)  # its settings are checked before any weights load
-        saved = state["config"]
+        saved = {**SETTINGS_BEFORE_THEY_WERE_SAVED, **state["config"]}
         changed = [key for key in resume_keys if saved.get(key) != self.config.get(key)]
         if changed:
             raise CheckpointError(

@@ -411,3 +411,19 @@ def test_a_grey_share_outside_0_to_1_is_refused_before_any_work(bad: str, tmp_pa
         _parse(["train", "all", "--out", str(tmp_path / "m"), "--grey-share", bad])
     assert not (tmp_path / "m").exists()
     assert _parse(["train", "image"]).grey_share == 0.0  # the shipped recipe: no grey images
+
+
+def test_an_image_run_resumes_only_with_its_grey_share(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, base, _ = _train_compact_image_net(tmp_path / "plain", 24)
+    again = ["train", "image", "--out", str(out), *base, "--net", "compact_resnet", "--epochs", "2"]
+    grey = _parse([*again, "--grey-share", "0.5", "--resume"])
+    assert grey.func(grey) == 1
+    assert "different settings (grey_share)" in capsys.readouterr().err
+    state = torch.load(out / "training" / "image_train_state.pt", weights_only=True)
+    assert state["config"]["grey_share"] == 0.0  # the state is kept as it was
+    del state["config"]["grey_share"]  # a state saved before the option existed still resumes
+    torch.save(state, out / "training" / "image_train_state.pt")
+    plain = _parse([*again, "--resume"])
+    assert plain.func(plain) == 0
