@@ -194,8 +194,7 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
 
 def _grey_note(args: argparse.Namespace) -> str:
     """`` grey_share=P`` for a card whose net saw grey training images (nothing for the shipped recipe)."""
-    share = float(getattr(args, "grey_share", 0.0))
-    return f" grey_share={share}" if share > 0 else ""
+    return f" grey_share={args.grey_share}" if args.grey_share > 0 else ""
 
 
 def _teacher(args: argparse.Namespace, data: TrainData) -> Any:

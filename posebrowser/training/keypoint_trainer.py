@@ -431,7 +431,7 @@ def run_keypoints(args: argparse.Namespace, log: Callable[[str], None] = print) 
         f"image_net's trunk{', with the depth head' if depth else ''}) + keypoint lifter "
         f"({args.lifter_epochs} epochs, noise x {NOISE_SCALE}, "
         f"{SWAP_SHARE:.0%} left/right swaps) into joints_net's space; seed {args.seed}"
-        + (f"; grey share {args.grey_share}" if getattr(args, "grey_share", 0.0) > 0 else ""),
+        + (f"; grey share {args.grey_share}" if args.grey_share > 0 else ""),
     )
     save_model(out / READER_STEM, reader, card)
     (out / "training" / STATE_FILE).unlink(missing_ok=True)
