@@ -54,9 +54,9 @@ finetune-data: $(STAMP)
 models: $(STAMP) train-data finetune-data
 	$(PY) -m posebrowser train all --gallery $(TRAIN_DATA) --finetune-gallery $(FINETUNE_DATA) \
 		--val-gallery resources/gallery --out models --device auto --seed 0 --epochs $(EPOCHS) --metric 3d \
-		--aux-trunk-joints-3d 5 --mirror-view --resume
+		--aux-trunk-joints-3d 5 --mirror-view --grey-share 0.1 --resume
 	$(PY) -m posebrowser train keypoints --gallery $(TRAIN_DATA) --finetune-gallery $(FINETUNE_DATA) \
-		--out models --device auto --seed 0 --keypoint-depth --keypoint-epochs 6 --resume
+		--out models --device auto --seed 0 --keypoint-depth --keypoint-epochs 6 --grey-share 0.1 --resume
 	$(PY) -m posebrowser train fusion --gallery $(TRAIN_DATA) --out models --device auto --seed 0 \
 		--fusion-readers joints_net=0.2 keypoint_reader=0.2
 	$(PY) -m posebrowser embed --models models --cache-dir models/embeddings
