@@ -43,7 +43,8 @@ FINETUNE_DATA := build/finetune-data
 finetune-data: $(STAMP)
 	$(PY) -m posebrowser synth --count 5000 --seed 21 --elevation -15 70 --out $(FINETUNE_DATA)
 
-# Reproduce the shipped models: train on the train split of the training set, fine-tune the image net on
+# Reproduce the shipped models (10 % of the image net's and the keypoint net's training images grey, for
+# black-and-white photos): train on the train split of the training set, fine-tune the image net on
 # the fine-tune set's train split (3 epochs, heads probed first), train the posebit nets and masks on the
 # training set, validate on the built-in gallery's val split, give the image net its mirrored second view
 # (a map fitted on 2,000 train images), train the keypoint reader (a keypoint net from the image net's
