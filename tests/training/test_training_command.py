@@ -410,7 +410,7 @@ def test_a_grey_share_outside_0_to_1_is_refused_before_any_work(bad: str, tmp_pa
     with pytest.raises(SystemExit):
         _parse(["train", "all", "--out", str(tmp_path / "m"), "--grey-share", bad])
     assert not (tmp_path / "m").exists()
-    assert _parse(["train", "image"]).grey_share == 0.0  # the shipped recipe: no grey images
+    assert _parse(["train", "image"]).grey_share == 0.0  # the default: no grey images
 
 
 def test_an_image_run_resumes_only_with_its_grey_share(
