@@ -39,7 +39,6 @@ from posebrowser.errors import CheckpointError, DataError
 from posebrowser.nets.keypoint_reader import MIRROR, KeypointReader, landmark_features
 from posebrowser.pose.skeleton import PELVIS
 from posebrowser.training.loop import (
-    SETTINGS_BEFORE_THEY_WERE_SAVED,
     LossHistory,
     load_training_state,
     read_training_state,
@@ -160,8 +159,7 @@ def _resumed_losses(
     if not (resume and state_path.is_file()):
         return []
     state = read_training_state(state_path)  # settings are checked before any weights load
-    saved = {**SETTINGS_BEFORE_THEY_WERE_SAVED, **state["config"]}
-    changed = [key for key, value in settings.items() if saved.get(key) != value]
+    changed = [key for key, value in settings.items() if state["config"].get(key) != value]
     if changed:
         raise CheckpointError(
             f"The saved training state used different settings ({', '.join(changed)}); "

@@ -129,11 +129,12 @@ SETTINGS_BEFORE_THEY_WERE_SAVED: dict[str, Any] = {"grey_share": 0.0}
 
 
 def read_training_state(path: Path) -> dict[str, Any]:
-    """The saved training state as a dict, its ``config`` present (a :class:`CheckpointError` when it cannot
+    """The saved training state as a dict, its ``config`` present, with the value of each setting the state
+    predates (:data:`SETTINGS_BEFORE_THEY_WERE_SAVED`) filled in (a :class:`CheckpointError` when it cannot
     be read); :func:`load_training_state` applies it."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-        state["config"] = dict(state["config"])
+        state["config"] = {**SETTINGS_BEFORE_THEY_WERE_SAVED, **state["config"]}
         return dict(state)
     except UNREADABLE_STATE as error:
         raise CheckpointError(f"The training checkpoint cannot be resumed ({error}).", path=path) from error
@@ -281,7 +282,7 @@ class EpochLoop:
         if not (resume and self.state_path.exists()):
             return self.start_epoch
         state = read_training_state(self.state_path)  # its settings are checked before any weights load
-        saved = {**SETTINGS_BEFORE_THEY_WERE_SAVED, **state["config"]}
+        saved = state["config"]
         changed = [key for key in resume_keys if saved.get(key) != self.config.get(key)]
         if changed:
             raise CheckpointError(
