@@ -230,3 +230,50 @@ class EmbeddingCache:
             return None
         self.merge()
         return self.load()
+
+
+class SideCache:
+    """A second embedding cache filled beside another, chunk by chunk, with rows the same computation made
+    on the way: the fused image model's CNN rows are the CNN's own embeddings, so they fill the very cache
+    that ``--image-model image_net`` and the evaluation's "CNN alone" row read, instead of being computed
+    again. Best effort: a chunk that does not line up with the side cache's chunks, or a folder that cannot
+    be written, is skipped; a side cache left missing chunks (a fill resumed after an interruption) stays
+    unmerged, and whoever needs its rows computes them as before."""
+
+    def __init__(self, root: str | Path, key: CacheKey, count: int, dim: int, chunk_rows: int) -> None:
+        try:
+            self.cache: EmbeddingCache | None = EmbeddingCache(root, key, count, dim, chunk_rows)
+        except (OSError, CacheError):
+            self.cache = None
+
+    def store(self, start: int, stop: int, rows: NDArray[np.floating] | None) -> None:
+        """Keep ``rows`` (those of gallery rows [start, stop)) when they are exactly one missing chunk."""
+        cache = self.cache
+        if cache is None or rows is None or cache.is_complete:
+            return
+        chunk = start // cache.chunk_rows
+        if cache.chunk_range(chunk) != (start, stop) or len(rows) != stop - start:
+            return
+        try:
+            cache.write_chunk(chunk, rows)
+        except (OSError, CacheError):
+            self.cache = None
+
+    def finish(self) -> None:
+        """Merge the side cache when every chunk is there."""
+        cache = self.cache
+        if cache is None or cache.is_complete or cache.missing_chunks():
+            return
+        try:
+            cache.merge()
+        except (OSError, CacheError):
+            self.cache = None
+
+
+def complete_rows(root: str | Path, key: CacheKey, count: int, dim: int = 128) -> F32 | None:
+    """The embeddings of ``key`` when a complete cache of them is under ``root``, else None (read only)."""
+    try:
+        cache = EmbeddingCache(root, key, count, dim, read_only=True)
+        return cache.load() if cache.is_complete else None
+    except (CacheError, OSError):
+        return None

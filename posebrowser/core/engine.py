@@ -49,16 +49,42 @@ ConditionsLike = Mapping[str, int] | Sequence[tuple[str, int]]
 def shipped_embeddings(models: Path, key: CacheKey, count: int) -> F32 | None:
     """The embeddings shipped next to the models (``<models>/embeddings/``, a read-only cache) when they
     were made by exactly this model for exactly this gallery and vocabulary; else None."""
-    from posebrowser.core.cache import EmbeddingCache
+    from posebrowser.core.cache import complete_rows
 
     folder = models / SHIPPED_EMBEDDINGS_DIR
     if not (folder / key.folder_name()).is_dir():
         return None
-    try:
-        cache = EmbeddingCache(folder, key, count, read_only=True)
-        return cache.load() if cache.is_complete else None
-    except (CacheError, OSError):
+    return complete_rows(folder, key, count)
+
+
+def cached_embeddings_lookup(models: Path, cache_root: Path, key: CacheKey, count: int
+                             ) -> Callable[[str], F32 | None]:
+    """``lookup(model_sha256)``: the complete embeddings of this gallery and vocabulary by that model,
+    shipped with the models or in the cache folder, else None (e.g. the fused model's CNN alone)."""
+    from dataclasses import replace
+
+    from posebrowser.core.cache import complete_rows
+
+    def lookup(model_sha256: str) -> F32 | None:
+        other = replace(key, model_sha256=model_sha256)
+        found = shipped_embeddings(models, other, count)
+        return found if found is not None else complete_rows(cache_root, other, count)
+
+    return lookup
+
+
+def _cnn_side_cache(embedder: Any, root: Path, key: CacheKey, count: int, chunk_rows: int) -> Any:
+    """With the fused image model: the cache of its CNN's own rows of this gallery, filled beside the fused
+    rows (:class:`~posebrowser.core.cache.SideCache`); None for any other image model."""
+    from dataclasses import replace
+
+    from posebrowser.core.cache import SideCache
+
+    cnn = getattr(embedder, "image", None)
+    if cnn is None or not hasattr(embedder, "last_cnn_rows"):
         return None
+    dim = int(embedder.fusion.embedding_dim)
+    return SideCache(root, replace(key, model_sha256=cnn.model_sha256), count, dim, chunk_rows)
 
 
 def _conditions(conditions: ConditionsLike) -> tuple[tuple[str, int], ...]:
@@ -126,6 +152,9 @@ class RetrievalEngine:
         self.projections = ProjectionCache()
         self._last_projection: dict[tuple[str, str], Projection] = {}  # by (method, mask key)
         self.warnings: list[str] = []  # problems that disabled a feature, for the status bar / CLI
+        #: ``model_sha256`` → this gallery's complete cached embeddings by that model, or None (set by
+        #: :meth:`open`; e.g. the evaluation's "CNN alone" row of the fused model reads its CNN's cache).
+        self.cached_embeddings: Callable[[str], F32 | None] = lambda model_sha256: None
 
     # ------------------------------------------------------------- construction
     @classmethod
@@ -218,19 +247,28 @@ class RetrievalEngine:
             vocabulary.version,
         )
 
+        cache_root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        cnn_side: Any = None  # set below when the gallery is embedded here
+
         def compute(start: int, stop: int) -> F32:
-            return embedder.embed_images(gallery, indices=range(start, stop), cancel=cancel)
+            rows = embedder.embed_images(gallery, indices=range(start, stop), cancel=cancel)
+            if cnn_side is not None:
+                cnn_side.store(start, stop, getattr(embedder, "last_cnn_rows", None))
+            return rows
 
         embeddings = shipped_embeddings(models, key, len(gallery))
         if embeddings is None:
-            root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+            cnn_side = _cnn_side_cache(embedder, cache_root, key, len(gallery), chunk_rows)
             dim = int(compute(0, min(1, len(gallery))).shape[1]) if len(gallery) else 128
             try:
-                cache = EmbeddingCache(root, key, len(gallery), dim, chunk_rows)
+                cache = EmbeddingCache(cache_root, key, len(gallery), dim, chunk_rows)
                 embeddings = cache.fill(compute, progress, cancel)
             except OSError:  # unwritable cache folder: still usable, just not cached
                 embeddings = compute(0, len(gallery))
+            if cnn_side is not None:
+                cnn_side.finish()
         assert embeddings is not None
+        count = len(gallery)
         gallery, embeddings, unreadable = _without_unreadable(gallery, embeddings, embedder)
         warnings.extend(unreadable)
         warnings.extend(estimation_notes(gallery))
@@ -245,7 +283,8 @@ class RetrievalEngine:
             embeddings_id=key.folder_name(),
         )
         engine.warnings.extend(warnings)
-        cache_root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        if not unreadable:  # the rows of other caches of this gallery line up with the engine's
+            engine.cached_embeddings = cached_embeddings_lookup(models, cache_root, key, count)
         engine.projections = ProjectionCache(  # t-SNE / UMAP maps survive a relaunch
             folder=cache_root / "projections" / key.folder_name(), reference=engine.embeddings
         )

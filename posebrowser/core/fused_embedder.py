@@ -62,6 +62,9 @@ class FusedEmbedder:
         self.embedding_space = fusion.image_model
         self.failures: list[tuple[int, str]] = []
         self.no_person_rows: list[int] = []
+        #: The CNN's own rows of the last :meth:`embed_images` call (NaN where unreadable): the engine keeps
+        #: them in the CNN's embedding cache, so they are not computed again.
+        self.last_cnn_rows: F32 | None = None
 
     @classmethod
     def from_checkpoint(
@@ -112,20 +115,25 @@ class FusedEmbedder:
     ) -> F32:
         """Embed images → ``(N, D)`` float32 unit rows (NaN for an unreadable image; ``strict``: raise)."""
         items = image_items(sources, indices)
-        self.failures, self.no_person_rows = [], []
+        self.failures, self.no_person_rows, self.last_cnn_rows = [], [], None
         parts: list[F32] = []
+        cnn_parts: list[F32] = []
         for start in range(0, len(items), max(1, batch_size)):
             if cancel is not None and cancel():
                 raise JobCancelledError("Embedding was cancelled.")
             chunk = items[start : start + max(1, batch_size)]
-            parts.append(self._embed_chunk(chunk, start, strict))
+            fused, cnn = self._embed_chunk(chunk, start, strict)
+            parts.append(fused)
+            cnn_parts.append(cnn)
             if progress is not None:
                 progress(start + len(chunk), len(items))
         if not parts:
             return np.zeros((0, self.fusion.embedding_dim), dtype=np.float32)
+        self.last_cnn_rows = np.concatenate(cnn_parts)
         return np.concatenate(parts)
 
-    def _embed_chunk(self, chunk: list[Any], offset: int, strict: bool) -> F32:
+    def _embed_chunk(self, chunk: list[Any], offset: int, strict: bool) -> tuple[F32, F32]:
+        """The chunk's fused rows and its CNN rows."""
         cnn = self.image.embed_images(chunk, batch_size=len(chunk), strict=strict)
         self.failures += [(offset + row, message) for row, message in self.image.failures]
         readable = [row for row in range(len(chunk)) if np.isfinite(cnn[row]).all()]
@@ -136,4 +144,4 @@ class FusedEmbedder:
                 reading[readable] = rows
         person: NDArray[np.bool_] = np.asarray(np.isfinite(readings[0]).all(axis=1))
         self.no_person_rows += [offset + row for row in readable if not person[row]]
-        return self.fusion.blend(cnn, readings, person)
+        return self.fusion.blend(cnn, readings, person), cnn

@@ -416,16 +416,20 @@ READER_ALONE = {"keypoint_reader": "image query, keypoint reader alone (keypoint
 
 def fused_part_vectors(engine: Any, rows: NDArray[np.int64]) -> dict[str, NDArray[np.float32]]:
     """With the fused image model: its CNN's own rows for gallery ``rows`` (what the readers add is the
-    difference to the image query's row) and each image reader's own rows (in its own space: a reader
-    that needs no pose estimate, such as the keypoint reader, answers every image); nothing for any other
-    image model. The joints model's rows come from :func:`joints_model_vectors`."""
+    difference to the image query's row; read from the CNN's embedding cache of the gallery when the
+    engine has a complete one, which embedding with the fused model fills) and each image reader's own
+    rows (in its own space: a reader that needs no pose estimate, such as the keypoint reader, answers
+    every image); nothing for any other image model. The joints model's rows come from
+    :func:`joints_model_vectors`."""
     from posebrowser.core.embedder import Embedder
 
     embedder: Any = getattr(engine, "image_embedder", None)
     cnn = getattr(embedder, "image", None)
     if cnn is None or not hasattr(embedder, "fusion"):
         return {}
-    parts = {CNN_ALONE: np.asarray(cnn.embed_images(engine.gallery, indices=rows), dtype=np.float32)}
+    cached = getattr(engine, "cached_embeddings", lambda model_sha256: None)(cnn.model_sha256)
+    cnn_rows = cached[rows] if cached is not None else cnn.embed_images(engine.gallery, indices=rows)
+    parts = {CNN_ALONE: np.asarray(cnn_rows, dtype=np.float32)}
     for stem, reader in zip(embedder.fusion.joints_models, embedder.readers, strict=True):
         if isinstance(reader, Embedder):
             label = READER_ALONE.get(stem, f"image query, {stem} alone")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posebrowser.core.cache import CacheKey, EmbeddingCache
+from posebrowser.core.cache import CacheKey, EmbeddingCache, SideCache, complete_rows
 from posebrowser.errors import CacheError, JobCancelledError
 
 KEY = CacheKey("model-a", "gallery-1", "v1")
@@ -75,7 +75,7 @@ def test_damaged_chunk_is_recomputed_and_cancel_keeps_work(tmp_path: Path) -> No
 WRITER = textwrap.dedent("""
     import sys, time
     import numpy as np
-    from posebrowser.core.cache import CacheKey, EmbeddingCache
+    from posebrowser.core.cache import CacheKey, EmbeddingCache, SideCache, complete_rows
     def compute(start, stop):
         if start >= 6:
             print("ready", flush=True)
@@ -106,3 +106,35 @@ def test_sigkill_mid_write_leaves_a_usable_cache(tmp_path: Path) -> None:
     assert computed == [6, 9]
     assert data is not None
     np.testing.assert_array_equal(data, rows(0, 12))
+
+
+SIDE = CacheKey("model-b", "gallery-1", "v1")
+
+
+def test_a_side_cache_filled_beside_a_fill_holds_the_rows_it_was_given(tmp_path: Path) -> None:
+    side = SideCache(tmp_path, SIDE, 10, 4, 3)
+
+    def compute(start: int, stop: int) -> np.ndarray:
+        side.store(start, stop, rows(start, stop) * 2)  # what the computation made on the way
+        return rows(start, stop)
+
+    side.store(0, 1, rows(0, 1))  # a probe that is not a chunk: not kept
+    assert complete_rows(tmp_path, SIDE, 10, 4) is None
+    EmbeddingCache(tmp_path, KEY, 10, dim=4, chunk_rows=3).fill(compute)
+    side.finish()
+    np.testing.assert_array_equal(complete_rows(tmp_path, SIDE, 10, 4), rows(0, 10) * 2)
+    assert complete_rows(tmp_path, SIDE, 11, 4) is None  # another gallery size: not these rows
+
+
+def test_a_side_cache_missing_a_chunk_stays_unmerged_and_an_unwritable_one_is_skipped(tmp_path: Path) -> None:
+    side = SideCache(tmp_path, SIDE, 10, 4, 3)
+    for start, stop in [(0, 3), (6, 9), (9, 10)]:  # chunk (3, 6) was made by an earlier, killed run
+        side.store(start, stop, rows(start, stop))
+    side.finish()
+    assert complete_rows(tmp_path, SIDE, 10, 4) is None
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    unwritable = SideCache(blocker, SIDE, 10, 4, 3)
+    unwritable.store(0, 3, rows(0, 3))
+    unwritable.finish()
+    assert unwritable.cache is None

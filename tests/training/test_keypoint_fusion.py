@@ -324,3 +324,38 @@ def test_evaluate_scores_the_fused_model_s_cnn_and_keypoint_reader_each_alone(
     assert np.isfinite(parts[alone]).all()
     just_the_cnn = SimpleNamespace(gallery=items, image_embedder=fused.image)
     assert fused_part_vectors(just_the_cnn, rows) == {}
+
+
+def test_embedding_with_the_fused_model_fills_its_cnn_s_cache_which_is_then_read_not_recomputed(
+    tmp_path: Path, synthetic: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fused model's CNN rows of a gallery are kept in the CNN's own embedding cache: the evaluation's
+    "CNN alone" rows and the gallery opened with ``image_net`` read them instead of embedding again, and
+    they are the CNN's own embeddings."""
+    from posebrowser.core.engine import RetrievalEngine
+    from posebrowser.evaluation.command import CNN_ALONE, fused_part_vectors
+
+    gallery, out, _ = _fused(tmp_path, synthetic, monkeypatch)
+    cache = tmp_path / "cache"
+    fused = RetrievalEngine.open(gallery, out, "cpu", cache, chunk_rows=16, image_model="fused_net")
+    items = fused.gallery
+    cnn = Embedder.from_checkpoint(out / "image_net", "cpu").embed_images(items)
+
+    def embedded_again(*_: object, **__: object) -> np.ndarray:
+        raise AssertionError("the CNN embedded the gallery again")
+
+    rows = np.concatenate([items.split_indices("val"), items.split_indices("test")])
+    monkeypatch.setattr(fused.image_embedder.image, "embed_images", embedded_again)
+    np.testing.assert_allclose(fused_part_vectors(fused, rows)[CNN_ALONE], cnn[rows], atol=1e-6)
+    embedded: list[int] = []
+    embed = Embedder.embed_images
+
+    def counted(self: Embedder, sources: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+        rows = embed(self, sources, *args, **kwargs)
+        embedded.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(Embedder, "embed_images", counted)
+    alone = RetrievalEngine.open(gallery, out, "cpu", cache, chunk_rows=16, image_model="image_net")
+    np.testing.assert_allclose(alone.embeddings, cnn, atol=1e-6)
+    assert embedded == [1]  # only the one-image probe that learns the embedding's width
