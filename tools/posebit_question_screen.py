@@ -74,13 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     from posebrowser.core.engine import RetrievalEngine
-    from posebrowser.data.gallery_format import SPLITS
 
     engine = RetrievalEngine.open(args.gallery, args.models, device="cpu", cache_dir=args.cache_dir)
     gallery = engine.gallery
-    in_split = np.asarray(gallery.split) == SPLITS.index(args.split)
     pairs = sample_questions(
-        np.asarray(gallery.posebits)[in_split], list(gallery.posebit_names), args.trials, args.seed
+        np.asarray(gallery.posebits)[gallery.split_indices(args.split)],
+        list(gallery.posebit_names),
+        args.trials,
+        args.seed,
     )
     for label, questions in (("two bits", [two for two, _ in pairs]), ("one bit", [one for _, one in pairs])):
         mean, half = precision_at_10(engine, questions, args.split)

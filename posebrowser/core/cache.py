@@ -241,23 +241,39 @@ class SideCache:
     unmerged, and whoever needs its rows computes them as before."""
 
     def __init__(self, root: str | Path, key: CacheKey, count: int, dim: int, chunk_rows: int) -> None:
-        try:
-            self.cache: EmbeddingCache | None = EmbeddingCache(root, key, count, dim, chunk_rows)
-        except (OSError, CacheError):
-            self.cache = None
+        self._where = (Path(root), key, int(count), int(dim), int(chunk_rows))
+        #: Opened (its folder and manifest made) only when the first chunk arrives, so a gallery whose
+        #: embeddings are already cached leaves nothing behind; None until then and after a failure.
+        self.cache: EmbeddingCache | None = None
+        self._usable = True
+
+    def _opened(self) -> EmbeddingCache | None:
+        if self.cache is None and self._usable:
+            try:
+                self.cache = EmbeddingCache(*self._where)
+            except (OSError, CacheError):
+                self._usable = False
+        return self.cache
+
+    def _give_up(self) -> None:
+        self.cache, self._usable = None, False
 
     def store(self, start: int, stop: int, rows: NDArray[np.floating] | None) -> None:
         """Keep ``rows`` (those of gallery rows [start, stop)) when they are exactly one missing chunk."""
-        cache = self.cache
-        if cache is None or rows is None or cache.is_complete:
+        _, _, count, _, chunk_rows = self._where
+        whole_chunk = start % chunk_rows == 0 and stop == min(count, start + chunk_rows)
+        if rows is None or len(rows) != stop - start or not whole_chunk:
+            return
+        cache = self._opened()
+        if cache is None or cache.is_complete:
             return
         chunk = start // cache.chunk_rows
-        if cache.chunk_range(chunk) != (start, stop) or len(rows) != stop - start:
+        if cache.chunk_range(chunk) != (start, stop):  # a manifest made with other chunks
             return
         try:
             cache.write_chunk(chunk, rows)
         except (OSError, CacheError):
-            self.cache = None
+            self._give_up()
 
     def finish(self) -> None:
         """Merge the side cache when every chunk is there."""
@@ -267,7 +283,7 @@ class SideCache:
         try:
             cache.merge()
         except (OSError, CacheError):
-            self.cache = None
+            self._give_up()
 
 
 def complete_rows(root: str | Path, key: CacheKey, count: int, dim: int = 128) -> F32 | None:

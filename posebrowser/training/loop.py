@@ -282,8 +282,7 @@ class EpochLoop:
         if not (resume and self.state_path.exists()):
             return self.start_epoch
         state = read_training_state(self.state_path)  # its settings are checked before any weights load
-        saved = state["config"]
-        changed = [key for key in resume_keys if saved.get(key) != self.config.get(key)]
+        changed = [key for key in resume_keys if state["config"].get(key) != self.config.get(key)]
         if changed:
             raise CheckpointError(
                 f"The saved training state used different settings ({', '.join(changed)}); "
