@@ -27,6 +27,13 @@ lifters on that net's fitted residuals (``--inputs 32``: the landmarks alone, th
 depths) and scores the fusion grid.
 ``score`` scores a saved keypoint reader (e.g. one ``posebrowser train keypoints --keypoint-depth`` made),
 its own lifter on its own reading, the same way.
+``real`` trains lifters for the shipped keypoint net (``--reader``) on **its own readings** of the
+training and fine-tune sets' train renders (read once, kept in ``build/``) instead of, or beside, the
+exact inputs with fitted errors: ``--pools exact`` is the product's recipe (the control), ``real`` the
+readings alone (no added errors), ``both`` the two pools together (the exact rows with the fitted errors
+and the swaps, the readings as read; ``--epochs`` counts passes over both).
+
+    python tools/depth_reader_screen.py real --pools exact real both --sets builtin steep cs12
 """
 
 from __future__ import annotations
@@ -76,10 +83,11 @@ def exact_pairs(joints_embedder: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def train_lifter(x: np.ndarray, target: np.ndarray, noise: tuple[np.ndarray, np.ndarray] | None,
-                 args: argparse.Namespace, inputs: int) -> KeypointLifter:
+                 args: argparse.Namespace, inputs: int,
+                 augmented: np.ndarray | None = None) -> KeypointLifter:
     """A lifter of the first ``inputs`` features (32: landmarks; 48: with depths), trained by the product's
     lifter trainer; ``noise``: the fitted residuals' (mean, covariance), with ``--swap`` confusions (None:
-    exact inputs, no noise and no swaps)."""
+    exact inputs, no noise and no swaps); ``augmented``: the rows that take them (default all)."""
     holder = SimpleNamespace(lifter=KeypointLifter(inputs=inputs))
     settings = argparse.Namespace(seed=args.seed, lifter_epochs=args.epochs)
     began = time.perf_counter()
@@ -87,7 +95,8 @@ def train_lifter(x: np.ndarray, target: np.ndarray, noise: tuple[np.ndarray, np.
     def log(message: str) -> None:
         print(f"{message} ({inputs} inputs, {time.perf_counter() - began:.0f} s)", flush=True)
 
-    fit_lifter(holder, x[:, :inputs], target, noise, settings, log, args.swap if noise is not None else 0.0)
+    fit_lifter(holder, x[:, :inputs], target, noise, settings, log, args.swap if noise is not None else 0.0,
+               augmented)
     lifter: KeypointLifter = holder.lifter
     return lifter
 
@@ -178,9 +187,78 @@ def score_reader(args: argparse.Namespace, joints_embedder: Any, rotation: Any,
     return 0
 
 
+POOLS = ("exact", "real", "both")
+
+
+def own_readings(reader: KeypointReader, sha: str) -> np.ndarray:
+    """``(N, 48)`` features of ``reader``'s readings of the training items (in :func:`exact_pairs`' order),
+    read once per reader and kept in ``build/``."""
+    cache = ROOT / "build" / f"own-readings-{sha[:16]}.npy"
+    if cache.is_file():
+        return np.asarray(np.load(cache))
+    began, parts = time.perf_counter(), []
+    for gallery, rows in training_items():
+        parts.append(landmark_features(*read_keypoints(reader, load_rgb(gallery, rows))))
+        print(f"read {len(rows)} train renders of {gallery.root.name} ({time.perf_counter() - began:.0f} s)",
+              flush=True)
+    features = np.concatenate(parts)
+    np.save(cache, features)
+    return features
+
+
+def reading_errors(read: np.ndarray, exact: np.ndarray, label: str) -> None:
+    """Feature-space errors of a reading (the landmarks' part in RMS-radius units, the depths' part)."""
+    points = np.linalg.norm((read - exact)[:, :32].reshape(-1, 16, 2), axis=-1)
+    depths = np.abs(read - exact)[:, 32:]
+    print(f"{label}: landmark error median {np.median(points):.3f} / mean {points.mean():.3f}, depth error "
+          f"median {np.median(depths):.3f} / mean {depths.mean():.3f} (RMS-radius units)", flush=True)
+
+
+def own_readings_screen(args: argparse.Namespace, x: np.ndarray, target: np.ndarray, joints_embedder: Any,
+                        rotation: Any, grid: list[tuple[float, float]]) -> int:
+    """``real``: lifters trained on the keypoint net's own readings of the train renders (see the module
+    doc), each scored in the fusion grid with the shipped keypoint net's reading of the val images."""
+    import ablation  # a sibling script, for the header
+
+    from posebrowser.data.loading import open_gallery
+    from posebrowser.nets.checkpoint import load_model
+
+    reader, card = load_model(args.reader, expect_kind="image")
+    real = own_readings(reader, card.sha256)
+    reading_errors(real, x, "own readings of the train renders")
+    gallery = open_gallery(None)
+    train = gallery.split_indices("train")
+    residual = landmark_features(*read_keypoints(reader, load_rgb(gallery, train))) - exact_features(
+        gallery, train)
+    reading_errors(residual + exact_features(gallery, train), exact_features(gallery, train),
+                   "readings of the built-in gallery's train renders (never trained on)")
+    noise = (residual.mean(0), np.cov(residual, rowvar=False))
+    cached: dict[tuple[str, int], np.ndarray] = {}
+
+    def read(g: Any, r: np.ndarray) -> np.ndarray:
+        key = (str(g.root), len(r))
+        if key not in cached:
+            cached[key] = landmark_features(*read_keypoints(reader, load_rgb(g, r)))
+        return cached[key]
+
+    pools = {
+        "exact": (x, target, None),
+        "real": (real, target, np.zeros(len(real), bool)),
+        "both": (np.concatenate([x, real]), np.concatenate([target, target]),
+                 np.concatenate([np.ones(len(x), bool), np.zeros(len(real), bool)])),
+    }
+    for pool in args.pools:
+        features, targets, augmented = pools[pool]
+        lifter = train_lifter(features, targets, noise, args, FEATURES, augmented)
+        print(ablation.screen_header(f"lifter trained on the {pool} pool ({len(features)} rows), val halves"))
+        for name in args.sets:
+            score(name, read, lifter, FEATURES, joints_embedder, rotation, grid)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=("bound", "net", "lift", "score"))
+    parser.add_argument("mode", choices=("bound", "net", "lift", "score", "real"))
     parser.add_argument("--reader", type=Path, default=ROOT / "models" / "keypoint_reader",
                         help="score: a saved keypoint reader (with or without the depth head) and its lifter")
     parser.add_argument("--epochs", type=int, default=30, help="lifter epochs")
@@ -193,6 +271,8 @@ def main() -> int:
     parser.add_argument("--inputs", nargs="+", type=int, default=[32, FEATURES],
                         help="lifters to train: 32 (landmarks only) and / or 48 (with depths)")
     parser.add_argument("--grid", nargs="+", default=["0.2,0.2", "0.15,0.3"])
+    parser.add_argument("--pools", nargs="+", choices=POOLS, default=list(POOLS),
+                        help="real: the lifters' training rows (exact: the product's recipe)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     if args.mode == "net":
@@ -217,6 +297,8 @@ def main() -> int:
             for name in args.sets:
                 score(name, exact_features, lifter, inputs, joints_embedder, rotation, grid)
         return 0
+    if args.mode == "real":
+        return own_readings_screen(args, x, target, joints_embedder, rotation, grid)
     reader = depth_reader(args.load_net)
     from posebrowser.data.loading import open_gallery
 

@@ -320,11 +320,15 @@ def train_lifter(
     args: argparse.Namespace,
     log: Callable[[str], None],
     swap_share: float = SWAP_SHARE,
+    augmented: NDArray[np.bool_] | None = None,
 ) -> list[float]:
     """Stage 2 (see the module doc); returns the per-epoch mean loss. ``noise=None`` and ``swap_share=0``
-    train on the exact inputs (a bound)."""
+    train on the exact inputs (a bound). ``augmented`` (one flag per row; default all) says which rows get
+    the noise and the swaps: rows that are already a keypoint net's readings need neither."""
     lifter = reader.lifter
     x, target = torch.from_numpy(features), torch.from_numpy(targets)
+    takes_errors = torch.ones(len(x), dtype=torch.bool) if augmented is None else torch.from_numpy(
+        np.asarray(augmented, bool))
     draw_noise = _gaussian(noise)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -341,6 +345,8 @@ def train_lifter(
             inputs = with_swaps(x[batch], rng, swap_share)
             if draw_noise is not None:
                 inputs = inputs + NOISE_SCALE * draw_noise(len(batch))
+            if augmented is not None:
+                inputs = torch.where(takes_errors[batch, None], inputs, x[batch])
             total += optimiser_step((1 - (lifter(inputs) * target[batch]).sum(1)).mean(), optimiser, schedule)
         losses.append(total / steps)
         if (epoch + 1) % 10 == 0 or epoch + 1 == args.lifter_epochs:

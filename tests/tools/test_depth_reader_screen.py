@@ -78,3 +78,36 @@ def test_a_lifter_takes_the_inputs_asked_for_and_learns_with_noise_and_swaps(rng
         assert lifter.first.in_features == inputs and not lifter.training
         rows = lifter(torch.from_numpy(x[:4, :inputs]))
         torch.testing.assert_close(rows.norm(dim=1), torch.ones(4))
+
+
+def test_own_readings_are_read_once_per_reader_in_the_training_items_order(tmp_path, monkeypatch) -> None:
+    tool = load_script("tools/depth_reader_screen.py")
+    monkeypatch.setattr(tool, "ROOT", tmp_path)
+    (tmp_path / "build").mkdir()
+    galleries = [(SimpleNamespace(root=tmp_path / name), np.arange(count))
+                 for name, count in (("a", 3), ("b", 2))]
+    monkeypatch.setattr(tool, "training_items", lambda: galleries)
+    calls: list[int] = []
+
+    def load(gallery, rows):
+        calls.append(len(rows))
+        offset = 0.0 if gallery.root.name == "a" else 10.0
+        return np.asarray(rows, np.float32)[:, None] + offset
+
+    def read(reader, images):
+        points = np.zeros((len(images), 16, 2), np.float32)
+        points[:, :, 0] = np.linspace(-1, 1, 16) * (1 + images[:, :1])
+        points[:, :, 1] = np.linspace(1, -1, 16) ** 2
+        return points, images[:, :1] * np.ones((1, 16), np.float32)
+
+    monkeypatch.setattr(tool, "load_rgb", load)
+    monkeypatch.setattr(tool, "read_keypoints", read)
+    first = tool.own_readings(object(), "ab" * 32)
+    again = tool.own_readings(object(), "ab" * 32)
+    assert calls == [3, 2] and first.shape == (5, 48)  # the second call reads the kept file
+    np.testing.assert_array_equal(first, again)
+    expected = np.concatenate([tool.landmark_features(*read(None, load(g, r))) for g, r in galleries])
+    np.testing.assert_allclose(first, expected)
+    calls.clear()
+    other = tool.own_readings(object(), "cd" * 32)  # another reader reads again
+    assert calls == [3, 2] and other.shape == (5, 48)

@@ -106,3 +106,41 @@ def test_a_camera_depth_is_the_focal_times_the_depth_offset_over_the_pelvis_dept
     z = world[0] @ rotation[0][2] + translation[0, 2]  # each joint's distance along the optical axis
     np.testing.assert_allclose(depths[0], 250.0 * (z - z[PELVIS]) / z[PELVIS] / 64, rtol=1e-5)
     assert depths[0, PELVIS] == 0.0
+
+
+class _RecordingLifter(torch.nn.Module):
+    """A linear lifter that keeps every batch of inputs it was trained on."""
+
+    def __init__(self, inputs: int) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(inputs, 8)
+        self.seen: list[torch.Tensor] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append(x.detach().clone())
+        return torch.nn.functional.normalize(self.linear(x), dim=1)
+
+
+def test_only_the_augmented_rows_of_the_lifter_s_pool_take_the_noise_and_the_swaps(rng) -> None:
+    from argparse import Namespace
+    from types import SimpleNamespace
+
+    from posebrowser.training.keypoint_trainer import train_lifter
+
+    features = rng.normal(size=(512, 48)).astype(np.float32)
+    features[:, -1] = np.arange(512)  # each row recognisable by its last feature
+    targets = rng.normal(size=(512, 8)).astype(np.float32)
+    augmented = np.arange(512) % 2 == 0
+    noise = (np.zeros(48), np.eye(48))
+    lifter = _RecordingLifter(48)
+    train_lifter(SimpleNamespace(lifter=lifter), features, targets, noise,
+                 Namespace(seed=0, lifter_epochs=1), lambda line: None, swap_share=1.0, augmented=augmented)
+    seen = torch.cat(lifter.seen).numpy()
+    row = np.round(seen[:, -1]).astype(int)
+    plain = (row >= 0) & (row < 512) & np.isclose(seen[:, -1], row, atol=1e-6)
+    kept = plain & ~augmented[np.clip(row, 0, 511)]
+    # every row not augmented reaches the lifter exactly as given; every augmented row is changed
+    assert kept.sum() == (~augmented).sum()
+    np.testing.assert_array_equal(seen[kept], features[row[kept]])
+    assert len(seen) - kept.sum() == augmented.sum()  # the augmented rows all arrive changed
+
