@@ -22,7 +22,9 @@ the most a perfect 2-D / 2.5-D reading could give. ``net`` fine-tunes the shippe
 keypoint net (``models/keypoint_reader``, with a fresh depth head where it has none: the rows in
 ``models/README.md`` were made from the landmark-only reader shipped before) on the training and fine-tune
 sets' train renders (the product's keypoint-net trainer: L1 in pixels on landmarks and depths, its
-augmentation, AdamW 1e-3 one-cycle) and prints its errors on the built-in val renders. ``lift`` trains
+augmentation, AdamW 1e-3 one-cycle; ``--frozen-stages`` trunk stages after the stem frozen, the
+product's 3 by default; ``--grey-share`` as the product's option) and prints its errors on the built-in
+val renders. ``lift`` trains
 lifters on that net's fitted residuals (``--inputs 32``: the landmarks alone, the control; ``48``: with
 depths) and scores the fusion grid.
 ``score`` scores a saved keypoint reader (e.g. one ``posebrowser train keypoints --keypoint-depth`` made),
@@ -147,7 +149,8 @@ def train_net(args: argparse.Namespace) -> None:
     reader = depth_reader(None)
     with tempfile.TemporaryDirectory() as scratch:  # the trainer's per-epoch state, not kept
         settings = argparse.Namespace(keypoint_epochs=args.net_epochs, batch_size=64, seed=args.seed,
-                                      out=scratch, resume=False, train_device="cpu")
+                                      out=scratch, resume=False, train_device="cpu",
+                                      frozen_stages=args.frozen_stages, grey_share=args.grey_share)
         train_keypoint_net(reader, images, landmarks, settings, lambda line: print(line, flush=True), depths)
     torch.save(reader.keypoints.state_dict(), args.save_net)
     val_errors(depth_reader(args.save_net))
@@ -263,6 +266,10 @@ def main() -> int:
                         help="score: a saved keypoint reader (with or without the depth head) and its lifter")
     parser.add_argument("--epochs", type=int, default=30, help="lifter epochs")
     parser.add_argument("--net-epochs", type=int, default=4)
+    parser.add_argument("--frozen-stages", type=int, default=3,
+                        help="net: trunk stages after the stem kept frozen (the product's 3: stages 0-2)")
+    parser.add_argument("--grey-share", type=float, default=0.0,
+                        help="net: share of training images turned grey (the shipped recipe's 0.1)")
     parser.add_argument("--swap", type=float, default=0.17)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save-net", type=Path, default=ROOT / "build" / "depth-net.pt")

@@ -52,6 +52,8 @@ NOISE_SCALE = 0.5
 SWAP_SHARE = 0.17
 LIFTER_EPOCHS = 30
 LIFTER_BATCH = 256
+#: Trunk stages after the stem that the keypoint net keeps frozen (stages 0–2: the stride-8 features).
+FROZEN_STAGES = 3
 
 
 def _swapped(pairs: Sequence[tuple[int, int]]) -> list[int]:
@@ -180,11 +182,14 @@ def train_keypoint_net(
     depths: NDArray[np.float32] | None = None,
 ) -> list[float]:
     """Stage 1 (see the module doc); returns the per-epoch mean L1 error in pixels of the training images'
-    landmarks (plus that of their depths, when ``depths`` trains the depth head)."""
+    landmarks (plus that of their depths, when ``depths`` trains the depth head). ``args.frozen_stages``
+    (default 3: stages 0–2, the stride-8 features) says how many trunk stages after the stem stay frozen."""
     from posebrowser.training.augment import AugmentConfig, colour_jitter
 
     net = reader.keypoints
-    for module in (net.stem, net.fine):
+    frozen_stages = int(getattr(args, "frozen_stages", FROZEN_STAGES))
+    frozen = [net.stem, *list(net.fine)[:frozen_stages]]
+    for module in frozen:
         module.requires_grad_(False)
     device = args.train_device
     net.to(device).to(memory_format=torch.channels_last)  # 1.5x the steps/s on CPU: bench_keypoint_training
@@ -200,6 +205,8 @@ def train_keypoint_net(
                 "batch_size": args.batch_size, "seed": args.seed, "depth_head": depths is not None}
     grey_share = float(getattr(args, "grey_share", 0.0))
     settings["grey_share"] = grey_share
+    if frozen_stages != FROZEN_STAGES:  # only then, so the states of earlier runs still resume
+        settings["frozen_stages"] = frozen_stages
     losses = _resumed_losses(state_path, args.resume, settings, net, optimiser, schedule, rng)
     if losses:
         log(f"keypoint net: resumed after epoch {len(losses)}")
@@ -209,8 +216,8 @@ def train_keypoint_net(
     for epoch in range(len(losses), args.keypoint_epochs):
         order, total = rng.permutation(len(images)), 0.0
         net.train()
-        net.stem.eval()
-        net.fine.eval()
+        for module in frozen:
+            module.eval()
         for step in range(steps):
             batch = np.sort(order[step * args.batch_size : (step + 1) * args.batch_size])
             x, target, depth = warped_batch_with_depths(

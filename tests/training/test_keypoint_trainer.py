@@ -144,3 +144,25 @@ def test_only_the_augmented_rows_of_the_lifter_s_pool_take_the_noise_and_the_swa
     np.testing.assert_array_equal(seen[kept], features[row[kept]])
     assert len(seen) - kept.sum() == augmented.sum()  # the augmented rows all arrive changed
 
+
+
+def test_the_frozen_stages_stay_as_they_were_and_the_others_train(rng, tmp_path) -> None:
+    from argparse import Namespace
+
+    from posebrowser.nets.keypoint_reader import KeypointReader
+    from posebrowser.training.keypoint_trainer import train_keypoint_net
+
+    images, pixels = _dots(rng, 4)
+    landmarks = normalised(pixels, 128)
+    for frozen_stages, still, moved in ((3, [0, 1, 2], []), (1, [0], [1, 2])):
+        torch.manual_seed(0)
+        reader = KeypointReader(width=8)
+        before = [[p.detach().clone() for p in stage.parameters()] for stage in reader.keypoints.fine]
+        args = Namespace(keypoint_epochs=1, batch_size=2, seed=0, out=tmp_path / str(frozen_stages),
+                         resume=False, train_device="cpu", frozen_stages=frozen_stages)
+        train_keypoint_net(reader, images, landmarks, args, lambda line: None)
+        after = [list(stage.parameters()) for stage in reader.keypoints.fine]
+        for stage in still:
+            assert all(torch.equal(a, b) for a, b in zip(before[stage], after[stage], strict=True)), stage
+        for stage in moved:
+            assert not all(torch.equal(a, b) for a, b in zip(before[stage], after[stage], strict=True)), stage
