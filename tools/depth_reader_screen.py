@@ -193,6 +193,20 @@ def score_reader(args: argparse.Namespace, joints_embedder: Any, rotation: Any,
 POOLS = ("exact", "real", "both")
 
 
+def remembered_reading(reader: KeypointReader) -> Any:
+    """``read(gallery, rows)``: the features of ``reader``'s reading of the rows, each (gallery, row
+    count) read once (every set is scored once per lifter)."""
+    readings: dict[tuple[str, int], np.ndarray] = {}
+
+    def read(gallery: Any, rows: np.ndarray) -> np.ndarray:
+        key = (str(gallery.root), len(rows))
+        if key not in readings:
+            readings[key] = landmark_features(*read_keypoints(reader, load_rgb(gallery, rows)))
+        return readings[key]
+
+    return read
+
+
 def own_readings(reader: KeypointReader, sha: str) -> np.ndarray:
     """``(N, 48)`` features of ``reader``'s readings of the training items (in :func:`exact_pairs`' order),
     read once per reader and kept in ``build/``."""
@@ -236,14 +250,7 @@ def own_readings_screen(args: argparse.Namespace, x: np.ndarray, target: np.ndar
     reading_errors(residual + exact_features(gallery, train), exact_features(gallery, train),
                    "readings of the built-in gallery's train renders (never trained on)")
     noise = (residual.mean(0), np.cov(residual, rowvar=False))
-    cached: dict[tuple[str, int], np.ndarray] = {}
-
-    def read(g: Any, r: np.ndarray) -> np.ndarray:
-        key = (str(g.root), len(r))
-        if key not in cached:
-            cached[key] = landmark_features(*read_keypoints(reader, load_rgb(g, r)))
-        return cached[key]
-
+    read = remembered_reading(reader)
     pools = {
         "exact": (x, target, None),
         "real": (real, target, np.zeros(len(real), bool)),
@@ -313,14 +320,7 @@ def main() -> int:
     train = gallery.split_indices("train")
     read_train = landmark_features(*read_keypoints(reader, load_rgb(gallery, train)))
     residual = read_train - exact_features(gallery, train)
-    readings: dict[tuple[str, int], np.ndarray] = {}
-
-    def read(g: Any, r: np.ndarray) -> np.ndarray:
-        key = (str(g.root), len(r))
-        if key not in readings:
-            readings[key] = landmark_features(*read_keypoints(reader, load_rgb(g, r)))
-        return readings[key]
-
+    read = remembered_reading(reader)
     for inputs in args.inputs:
         part = residual[:, :inputs]
         lifter = train_lifter(x, target, (part.mean(0), np.cov(part, rowvar=False)), args, inputs)

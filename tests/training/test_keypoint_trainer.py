@@ -145,7 +145,6 @@ def test_only_the_augmented_rows_of_the_lifter_s_pool_take_the_noise_and_the_swa
     assert len(seen) - kept.sum() == augmented.sum()  # the augmented rows all arrive changed
 
 
-
 def test_the_frozen_stages_stay_as_they_were_and_the_others_train(rng, tmp_path) -> None:
     from argparse import Namespace
 
