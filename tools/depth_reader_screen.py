@@ -52,6 +52,7 @@ from keypoint_lifter_screen import ROOT, TRAINING_SETS, print_scores, set_rows  
 
 from posebrowser.nets.keypoint_reader import KeypointLifter, KeypointReader, landmark_features
 from posebrowser.training.keypoint_trainer import (
+    FROZEN_STAGES,
     camera_depths,
     load_rgb,
     normalised,
@@ -182,7 +183,7 @@ def score_reader(args: argparse.Namespace, joints_embedder: Any, rotation: Any,
     reader, _ = load_model(args.reader, expect_kind="image")
 
     def read(gallery: Any, rows: np.ndarray) -> np.ndarray:
-        return landmark_features(*read_keypoints(reader, load_rgb(gallery, rows)))
+        return reading_features(reader, gallery, rows)
 
     print(ablation.screen_header(f"{args.reader}, val halves"))
     for name in args.sets:
@@ -193,6 +194,21 @@ def score_reader(args: argparse.Namespace, joints_embedder: Any, rotation: Any,
 POOLS = ("exact", "real", "both")
 
 
+def reading_features(reader: KeypointReader, gallery: Any, rows: np.ndarray) -> np.ndarray:
+    """``(N, 48)`` features of ``reader``'s reading of the rows' images (mirrored view included)."""
+    return landmark_features(*read_keypoints(reader, load_rgb(gallery, rows)))
+
+
+def builtin_train_reading(reader: KeypointReader) -> tuple[np.ndarray, np.ndarray]:
+    """``reader``'s features of the built-in gallery's train renders (which no keypoint net trains on) and
+    their exact features: the residuals the lifters' fitted errors come from."""
+    from posebrowser.data.loading import open_gallery
+
+    gallery = open_gallery(None)
+    train = gallery.split_indices("train")
+    return reading_features(reader, gallery, train), exact_features(gallery, train)
+
+
 def remembered_reading(reader: KeypointReader) -> Any:
     """``read(gallery, rows)``: the features of ``reader``'s reading of the rows, each (gallery, row
     count) read once (every set is scored once per lifter)."""
@@ -201,7 +217,7 @@ def remembered_reading(reader: KeypointReader) -> Any:
     def read(gallery: Any, rows: np.ndarray) -> np.ndarray:
         key = (str(gallery.root), len(rows))
         if key not in readings:
-            readings[key] = landmark_features(*read_keypoints(reader, load_rgb(gallery, rows)))
+            readings[key] = reading_features(reader, gallery, rows)
         return readings[key]
 
     return read
@@ -215,7 +231,7 @@ def own_readings(reader: KeypointReader, sha: str) -> np.ndarray:
         return np.asarray(np.load(cache))
     began, parts = time.perf_counter(), []
     for gallery, rows in training_items():
-        parts.append(landmark_features(*read_keypoints(reader, load_rgb(gallery, rows))))
+        parts.append(reading_features(reader, gallery, rows))
         print(f"read {len(rows)} train renders of {gallery.root.name} ({time.perf_counter() - began:.0f} s)",
               flush=True)
     features = np.concatenate(parts)
@@ -237,18 +253,14 @@ def own_readings_screen(args: argparse.Namespace, x: np.ndarray, target: np.ndar
     doc), each scored in the fusion grid with the shipped keypoint net's reading of the val images."""
     import ablation  # a sibling script, for the header
 
-    from posebrowser.data.loading import open_gallery
     from posebrowser.nets.checkpoint import load_model
 
     reader, card = load_model(args.reader, expect_kind="image")
     real = own_readings(reader, card.sha256)
     reading_errors(real, x, "own readings of the train renders")
-    gallery = open_gallery(None)
-    train = gallery.split_indices("train")
-    residual = landmark_features(*read_keypoints(reader, load_rgb(gallery, train))) - exact_features(
-        gallery, train)
-    reading_errors(residual + exact_features(gallery, train), exact_features(gallery, train),
-                   "readings of the built-in gallery's train renders (never trained on)")
+    reading, exact = builtin_train_reading(reader)
+    reading_errors(reading, exact, "readings of the built-in gallery's train renders (never trained on)")
+    residual = reading - exact
     noise = (residual.mean(0), np.cov(residual, rowvar=False))
     read = remembered_reading(reader)
     pools = {
@@ -273,7 +285,7 @@ def main() -> int:
                         help="score: a saved keypoint reader (with or without the depth head) and its lifter")
     parser.add_argument("--epochs", type=int, default=30, help="lifter epochs")
     parser.add_argument("--net-epochs", type=int, default=4)
-    parser.add_argument("--frozen-stages", type=int, default=3,
+    parser.add_argument("--frozen-stages", type=int, default=FROZEN_STAGES,
                         help="net: trunk stages after the stem kept frozen (the product's 3: stages 0-2)")
     parser.add_argument("--grey-share", type=float, default=0.0,
                         help="net: share of training images turned grey (the shipped recipe's 0.1)")
@@ -314,12 +326,8 @@ def main() -> int:
     if args.mode == "real":
         return own_readings_screen(args, x, target, joints_embedder, rotation, grid)
     reader = depth_reader(args.load_net)
-    from posebrowser.data.loading import open_gallery
-
-    gallery = open_gallery(None)
-    train = gallery.split_indices("train")
-    read_train = landmark_features(*read_keypoints(reader, load_rgb(gallery, train)))
-    residual = read_train - exact_features(gallery, train)
+    reading, exact = builtin_train_reading(reader)
+    residual = reading - exact
     read = remembered_reading(reader)
     for inputs in args.inputs:
         part = residual[:, :inputs]

@@ -334,8 +334,7 @@ def train_lifter(
     the noise and the swaps: rows that are already a keypoint net's readings need neither."""
     lifter = reader.lifter
     x, target = torch.from_numpy(features), torch.from_numpy(targets)
-    takes_errors = torch.ones(len(x), dtype=torch.bool) if augmented is None else torch.from_numpy(
-        np.asarray(augmented, bool))
+    takes_errors = None if augmented is None else torch.from_numpy(np.asarray(augmented, bool))
     draw_noise = _gaussian(noise)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -352,7 +351,7 @@ def train_lifter(
             inputs = with_swaps(x[batch], rng, swap_share)
             if draw_noise is not None:
                 inputs = inputs + NOISE_SCALE * draw_noise(len(batch))
-            if augmented is not None:
+            if takes_errors is not None:
                 inputs = torch.where(takes_errors[batch, None], inputs, x[batch])
             total += optimiser_step((1 - (lifter(inputs) * target[batch]).sum(1)).mean(), optimiser, schedule)
         losses.append(total / steps)
