@@ -71,6 +71,15 @@ VARIANTS: dict[str, list[str]] = {
         f"(weight {weight})": [*E_RECIPE, "--aux-trunk-joints-3d", "5", "--aux-teacher", weight]
         for weight in ("1", "5")
     },
+    "G's recipe before its fine-tune (J's + 10 % grey images)": [
+        *E_RECIPE, "--aux-trunk-joints-3d", "5", "--grey-share", "0.1",
+    ],
+    **{
+        f"G's recipe before its fine-tune + a landmark head on the trunk's maps (weight {weight})": [
+            *E_RECIPE, "--aux-trunk-joints-3d", "5", "--grey-share", "0.1", "--aux-landmarks", weight,
+        ]
+        for weight in ("1", "0.3")
+    },
 }
 METRICS = ("2d", "3d", "procrustes", "hamming")
 #: The seven acceptance figures among the eight of :func:`_scores` (every one but Hamming hit@1).

@@ -75,6 +75,38 @@ def landmark_features(landmarks: ArrayLike, depths: ArrayLike | None = None) -> 
     return np.asarray(landmark_features_torch(points, depth).numpy(), dtype=np.float32)
 
 
+def landmark_decoder(width: int) -> nn.Sequential:
+    """The decoder of the joined stride-8 and upsampled stride-16 maps: two 3 × 3 conv + BatchNorm + ReLU
+    of ``width`` channels, then a 1 × 1 conv to the 16 heat maps."""
+    return nn.Sequential(
+        nn.Conv2d(FINE_CHANNELS + COARSE_CHANNELS, width, 3, padding=1, bias=False),
+        nn.BatchNorm2d(width),
+        nn.ReLU(),
+        nn.Conv2d(width, width, 3, padding=1, bias=False),
+        nn.BatchNorm2d(width),
+        nn.ReLU(),
+        nn.Conv2d(width, NUM_JOINTS, 1),
+    )
+
+
+def joined_maps(fine: torch.Tensor, coarse: torch.Tensor) -> torch.Tensor:
+    """The stride-8 map and the stride-16 map upsampled to its size, concatenated (the decoder's input)."""
+    upsampled = F.interpolate(coarse, size=fine.shape[-2:], mode="bilinear", align_corners=False)
+    return torch.cat([fine, upsampled], dim=1)
+
+
+def integral_landmarks(maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(N, J, H, W)`` heat maps → ``(N, J, 2)`` normalised landmarks (each the soft-max-weighted mean
+    pixel centre of its map) and the ``(N, J, H·W)`` soft-max weights."""
+    batch, joints, height, width = maps.shape
+    flat = maps.flatten(2).softmax(-1)
+    weights = flat.reshape(batch, joints, height, width)
+    xs = (torch.arange(width, device=maps.device, dtype=maps.dtype) + 0.5) / width * 2 - 1
+    ys = (torch.arange(height, device=maps.device, dtype=maps.dtype) + 0.5) / height * 2 - 1
+    points = torch.stack([(weights.sum(2) * xs).sum(-1), (weights.sum(3) * ys).sum(-1)], dim=-1)
+    return points, flat
+
+
 class KeypointNet(nn.Module):
     """``(N, 3, S, S)`` images in [−1, 1] → ``(N, 16, 2)`` normalised landmarks (see the module doc)."""
 
@@ -86,15 +118,7 @@ class KeypointNet(nn.Module):
         self.stem = nn.Sequential(trunk.conv_stem, trunk.bn1)
         self.fine = nn.Sequential(*list(trunk.blocks)[:FINE_STAGES])
         self.coarse = nn.Sequential(*list(trunk.blocks)[FINE_STAGES:COARSE_STAGES])
-        self.decoder = nn.Sequential(
-            nn.Conv2d(FINE_CHANNELS + COARSE_CHANNELS, width, 3, padding=1, bias=False),
-            nn.BatchNorm2d(width),
-            nn.ReLU(),
-            nn.Conv2d(width, width, 3, padding=1, bias=False),
-            nn.BatchNorm2d(width),
-            nn.ReLU(),
-            nn.Conv2d(width, NUM_JOINTS, 1),
-        )
+        self.decoder = landmark_decoder(width)
         #: The depth head (see the module doc), or None; its last conv starts at zero (depth 0 everywhere).
         self.depth: nn.Sequential | None = None
         if depth_head:
@@ -114,15 +138,8 @@ class KeypointNet(nn.Module):
     def read(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``(N, 16, 2)`` landmarks and ``(N, 16)`` depths (None without the depth head)."""
         fine = self.fine(self.stem(x))
-        coarse = F.interpolate(self.coarse(fine), size=fine.shape[-2:], mode="bilinear", align_corners=False)
-        hidden = self.decoder[:-1](torch.cat([fine, coarse], dim=1))
-        maps = self.decoder[-1](hidden)
-        batch, joints, height, width = maps.shape
-        flat = maps.flatten(2).softmax(-1)
-        weights = flat.reshape(batch, joints, height, width)
-        xs = (torch.arange(width, device=maps.device, dtype=maps.dtype) + 0.5) / width * 2 - 1
-        ys = (torch.arange(height, device=maps.device, dtype=maps.dtype) + 0.5) / height * 2 - 1
-        points = torch.stack([(weights.sum(2) * xs).sum(-1), (weights.sum(3) * ys).sum(-1)], dim=-1)
+        hidden = self.decoder[:-1](joined_maps(fine, self.coarse(fine)))
+        points, flat = integral_landmarks(self.decoder[-1](hidden))
         depths = None if self.depth is None else (flat * self.depth(hidden).flatten(2)).sum(-1)
         return points, depths
 

@@ -54,22 +54,37 @@ def augmented_inputs(
     if not fusable(preprocessing, images):
         pixels, flipped = augment_batch(images, config, rng)
         return preprocessing.to_tensor(list(pixels)), flipped
+    inputs, flipped, _ = augmented_inputs_and_crops(images, preprocessing, config, rng)
+    return inputs, flipped
+
+
+def augmented_inputs_and_crops(
+    images: UInt8Images, preprocessing: Preprocessing, config: AugmentConfig, rng: np.random.Generator
+) -> tuple[torch.Tensor, bool, np.ndarray]:
+    """:func:`augmented_inputs` on the fused path (same draws, same result), plus each image's crop
+    window as ``(B, 3)`` int ``(scale_px, shift_x, shift_y)`` (:func:`jitter_crop_to`'s arguments), so
+    that targets placed in the image (landmarks) can follow the crop. Raises ``ValueError`` where the
+    preprocessing cannot be fused."""
+    if not fusable(preprocessing, images):
+        raise ValueError("crop windows are known only on the fused path (square images, plain resize)")
     size = preprocessing.input_size
     side = images.shape[1]
     scale_max = round(config.scale_fraction * side)
     shift_max = round(config.shift_fraction * side)
     flipped = bool(rng.random() < config.flip_probability)  # one coin for the whole batch (thesis)
     out = np.empty((len(images), size, size, 3), dtype=np.uint8)
+    crops = np.zeros((len(images), 3), dtype=np.int64)
     for i, image in enumerate(images):
         scale = int(rng.integers(-scale_max, scale_max + 1))
         shift_x, shift_y = (int(v) for v in rng.integers(-shift_max, shift_max + 1, size=2))
+        crops[i] = scale, shift_x, shift_y
         out[i] = jitter_crop_to(image, scale, shift_x, shift_y, size, mirror=flipped)
         if rng.random() < config.blur_probability:
             out[i] = blur(out[i], float(rng.uniform(*config.blur_radius)) * size / side)
         if rng.random() < config.jpeg_probability:
             out[i] = jpeg_noise(out[i], int(rng.integers(config.jpeg_quality[0], config.jpeg_quality[1] + 1)))
     factors = colour_factors(len(images), config, rng)
-    return colour_jitter_normalised(out, *factors, preprocessing), flipped
+    return colour_jitter_normalised(out, *factors, preprocessing), flipped, crops
 
 
 def colour_jitter_normalised(

@@ -119,6 +119,8 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
             f"--aux-trunk-joints-3d reads the features entering a Linear 'embedding' layer; "
             f"{type(net).__name__} has none (use efficientnet_lite0 or compact_resnet)."
         )
+    if args.aux_landmarks > 0 and args.net != "efficientnet_lite0":
+        raise DataError(f"--aux-landmarks reads the EfficientNet-Lite0 trunk's maps; {args.net} has none.")
     config = ImageTrainConfig(
         metric=args.metric,
         miner=args.miner,
@@ -144,6 +146,7 @@ def _train_image_net(args: argparse.Namespace, data: TrainData | None = None) ->
         aux_joints_2d=args.aux_joints_2d,
         aux_trunk_joints_3d=args.aux_trunk_joints_3d,
         aux_teacher=args.aux_teacher,
+        aux_landmarks=args.aux_landmarks,
         n_neg=20 if args.tiny else 105,
         probe_heads=initial is not None,
         augment_config=AugmentConfig(grey_probability=args.grey_share),
@@ -215,7 +218,8 @@ def _teacher(args: argparse.Namespace, data: TrainData) -> Any:
 def _trunk_note(args: argparse.Namespace) -> str:
     """The card note of the trunk-level 3-D joint head (empty when off, so older cards read the same)."""
     note = f"aux_trunk_joints_3d={args.aux_trunk_joints_3d} " if args.aux_trunk_joints_3d > 0 else ""
-    return note + (f"aux_teacher={args.aux_teacher} " if args.aux_teacher > 0 else "")
+    note += f"aux_teacher={args.aux_teacher} " if args.aux_teacher > 0 else ""
+    return note + (f"aux_landmarks={args.aux_landmarks} " if args.aux_landmarks > 0 else "")
 
 
 def _new_net(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any, str]:
@@ -782,6 +786,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=0.0,
         help="weight of a pull of the embedding towards the joints net's embedding of each image's true "
         "3-D pose (1 − cosine; default 0 = off; a screen, not the shipped recipe)",
+    )
+    parser.add_argument(
+        "--aux-landmarks",
+        type=_finite_non_negative,
+        default=0.0,
+        help="weight of a landmark head: the keypoint reader's decoder on the trunk's stride-8 and "
+        "stride-16 maps, L1 in pixels to the exact 2-D landmarks (training only; default 0 = off; a screen, "
+        "not the shipped recipe; efficientnet_lite0 only)",
     )
     parser.add_argument(
         "--teacher-model",

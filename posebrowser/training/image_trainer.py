@@ -32,7 +32,8 @@ from posebrowser.training.aux_heads import (
     fit_heads_on_frozen,
     trunk_dim,
 )
-from posebrowser.training.batch_inputs import augmented_inputs
+from posebrowser.training.batch_inputs import augmented_inputs, augmented_inputs_and_crops, fusable
+from posebrowser.training.landmark_head import LandmarkHead
 from posebrowser.training.loop import (
     Cancel,
     EpochLoop,
@@ -56,6 +57,8 @@ from posebrowser.training.sampling import NeighbourGroupSampler, ThinSlicingSamp
 from posebrowser.training.teacher import TeacherTargets
 
 ToTensor = Callable[[Sequence[NDArray[np.uint8]]], Tensor]
+#: A prepared batch: the sampled batch, its net input, whether it was mirrored, its crop windows (B, 3).
+Prepared = tuple[Any, Tensor, bool, NDArray[np.int64]]
 #: Images per forward pass when the fresh heads are probed on the frozen embeddings.
 PROBE_BATCH = 128
 STATE_FILE = "image_train_state.pt"
@@ -73,6 +76,7 @@ RESUME_KEYS = (
     "aux_joints_2d",
     "aux_trunk_joints_3d",
     "aux_teacher",
+    "aux_landmarks",
     "log_ratio",
     "near_share",
     "memory_size",
@@ -107,6 +111,7 @@ class ImageTrainConfig:
     aux_joints_2d: float = 0.0
     aux_trunk_joints_3d: float = 0.0  # body-frame 3-D joints read off the trunk features, not the embedding
     aux_teacher: float = 0.0  # 1 − cos to a teacher's embedding of the true pose (training/teacher.py)
+    aux_landmarks: float = 0.0  # the 2-D landmarks decoded off the trunk's maps (training/landmark_head.py)
     contrastive_neg_margin: float = 0.5
     optimizer: str = "adamw"
     lr: float = 1e-3
@@ -131,6 +136,8 @@ class ImageTrainConfig:
             k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.augment_config).items()
         }
         data["grey_share"] = self.augment_config.grey_probability  # a resume must keep it (RESUME_KEYS)
+        if not self.aux_landmarks:
+            del data["aux_landmarks"]  # absent, as in the states saved before the head, which stay resumable
         return data
 
 
@@ -245,7 +252,9 @@ def train_image_net(
     regresses the body-frame 3-D joints off the pooled trunk features that enter the net's ``embedding``
     layer instead: the trunk learns to see 3-D pose while the embedding stays free to lay it out. With
     ``config.aux_teacher`` > 0 and ``teacher`` targets (:mod:`posebrowser.training.teacher`) the embedding
-    is also pulled towards a teacher's embedding of each image's true pose."""
+    is also pulled towards a teacher's embedding of each image's true pose. With ``config.aux_landmarks``
+    > 0 a landmark head decodes the 2-D landmarks (``joints_2d``, placed by each image's crop window) off
+    the trunk's stride-8 and stride-16 maps (:mod:`posebrowser.training.landmark_head`)."""
     if len(images) != len(distances) or distances.shape != (len(images), len(images)):
         raise ValueError(f"images ({len(images)}) and distances {distances.shape} do not match")
     preprocessing: Preprocessing | None = None
@@ -267,6 +276,9 @@ def train_image_net(
     trunk_head = _trunk_joint_head(net, config, joints_3d, device, optimizer)
     if trunk_head is not None:
         parts["trunk_joints_3d"] = trunk_head.head.head
+    landmark_head = _landmark_head(net, config, joints_2d, images, preprocessing, device, optimizer)
+    if landmark_head is not None:
+        parts["landmarks"] = landmark_head.decoder
     loop = EpochLoop(
         name="image",
         net=net,
@@ -290,21 +302,27 @@ def train_image_net(
     if config.max_batches_per_epoch is not None:
         per_epoch = min(per_epoch, config.max_batches_per_epoch)
 
-    def prepare(batch: Any) -> tuple[Any, Tensor, bool]:
+    def prepare(batch: Any) -> Prepared:
         pixels, flipped = images[batch.indices], False
+        crops = np.zeros((len(batch.indices), 3), dtype=np.int64)  # the whole image: no crop jitter
+        if config.augment and landmark_head is not None and preprocessing is not None:
+            inputs, flipped, crops = augmented_inputs_and_crops(
+                pixels, preprocessing, config.augment_config, numpy_rng
+            )
+            return batch, inputs, flipped, crops
         if config.augment and preprocessing is not None:
             inputs, flipped = augmented_inputs(pixels, preprocessing, config.augment_config, numpy_rng)
-            return batch, inputs, flipped
+            return batch, inputs, flipped, crops
         if config.augment:
             pixels, flipped = augment_batch(pixels, config.augment_config, numpy_rng)
-        return batch, plain_to_tensor(list(pixels)), flipped
+        return batch, plain_to_tensor(list(pixels)), flipped, crops
 
-    def epoch_batches(epoch: int) -> Iterator[tuple[Any, Tensor, bool]]:
+    def epoch_batches(epoch: int) -> Iterator[Prepared]:
         batches = (b for _, b in zip(range(per_epoch), sampler.epoch(epoch, numpy_rng), strict=False))
         return prefetched(batches, prepare, depth)
 
-    def batch_loss(prepared: tuple[Any, Tensor, bool]) -> tuple[Tensor, int]:
-        batch, cpu_inputs, flipped = prepared
+    def batch_loss(prepared: Prepared) -> tuple[Tensor, int]:
+        batch, cpu_inputs, flipped, crops = prepared
         inputs = cpu_inputs.to(device, non_blocking=True, memory_format=torch.channels_last)
         with autocast_context(device, config.amp):
             embeddings = net(inputs)
@@ -329,6 +347,8 @@ def train_image_net(
             loss = loss + trunk_head.weight * trunk_head.head.loss(features, batch.indices, flipped)
         if teacher is not None and config.aux_teacher > 0:
             loss = loss + config.aux_teacher * teacher.loss(embeddings, batch.indices, flipped)
+        if landmark_head is not None:
+            loss = loss + landmark_head.weight * landmark_head.loss(batch.indices, crops, flipped)
         if memory is not None:
             term = memory.loss(embeddings, batch.indices, flipped, batch.positive)
             loss = loss + config.memory_weight * term
@@ -354,6 +374,8 @@ def train_image_net(
     finally:
         if trunk_head is not None:
             trunk_head.tap.remove()
+        if landmark_head is not None:
+            landmark_head.remove()
 
 
 def _probe_heads(
@@ -422,6 +444,27 @@ def _trunk_joint_head(
     head = AuxJointHead("joints_3d", joints_3d, dim, device, gain=1.0)
     optimizer.add_param_group({"params": list(head.head.parameters()), "lr": config.lr, "weight_decay": 0.0})
     return TrunkJointHead(config.aux_trunk_joints_3d, head, FeatureTap(net.get_submodule("embedding")))
+
+
+def _landmark_head(
+    net: nn.Module,
+    config: ImageTrainConfig,
+    joints_2d: NDArray[np.float32] | None,
+    images: NDArray[np.uint8],
+    preprocessing: Preprocessing | None,
+    device: torch.device,
+    optimizer: torch.optim.Optimizer,
+) -> LandmarkHead | None:
+    """The configured landmark head (:mod:`posebrowser.training.landmark_head`), registered with the
+    optimizer (None when off). Its targets follow the crop windows of the fused augmentation, so an
+    augmented run needs a net whose preprocessing fuses with it (square images, plain resize)."""
+    if config.aux_landmarks <= 0 or joints_2d is None:
+        return None
+    if config.augment and (preprocessing is None or not fusable(preprocessing, images[:1])):
+        raise ValueError("the landmark head needs square training images and a plain-resize preprocessing")
+    head = LandmarkHead(net, joints_2d, int(images.shape[1]), config.aux_landmarks, device)
+    optimizer.add_param_group({"params": list(head.decoder.parameters()), "lr": config.lr})
+    return head
 
 
 def _joint_heads(

@@ -427,3 +427,18 @@ def test_an_image_run_resumes_only_with_its_grey_share(
     torch.save(state, out / "training" / "image_train_state.pt")
     plain = _parse([*again, "--resume"])
     assert plain.func(plain) == 0
+
+
+def test_the_landmark_head_option_reaches_the_card_and_a_net_without_the_lite_trunk_is_refused(
+    tmp_path: Path,
+) -> None:
+    gallery = tmp_path / "gallery"
+    write_gallery(gallery)
+    base = ["train", "image", "--gallery", str(gallery), "--device", "cpu", "--quiet"]
+    base += ["--max-train-images", "24", "--epochs", "1", "--batch-size", "8", "--input-size", "48"]
+    base += ["--aux-landmarks", "1.5"]
+    refused = _parse([*base, "--out", str(tmp_path / "compact"), "--net", "compact_resnet"])
+    assert refused.func(refused) == 1 and not (tmp_path / "compact").exists()
+    args = _parse([*base, "--out", str(tmp_path / "m"), "--no-pretrained"])
+    assert args.func(args) == 0
+    assert "aux_landmarks=1.5" in json.loads((tmp_path / "m" / "image_net.json").read_text())["notes"]
