@@ -36,6 +36,14 @@ readings alone (no added errors), ``both`` the two pools together (the exact row
 and the swaps, the readings as read; ``--epochs`` counts passes over both).
 
     python tools/depth_reader_screen.py real --pools exact real both --sets builtin steep cs12
+
+``--stride4`` gives the net of ``net`` and ``lift`` the stride-4 refinement of its heat maps (a fresh one
+on the shipped net; ``KeypointNet(stride4=True)``).
+
+``mix`` scores a saved reader's own lifter four ways: on its reading, and with the landmarks, the depths
+or both replaced by the renders' exact ones (which of the two readings costs the figures more).
+
+    python tools/depth_reader_screen.py mix --grid 0.2,0.2 --sets builtin steep cs12
 """
 
 from __future__ import annotations
@@ -119,19 +127,19 @@ def score(name: str, features_of: Any, lifter: KeypointLifter, inputs: int, join
     print_scores(name, data, rotation, grid)
 
 
-def depth_reader(path: Path | None) -> KeypointReader:
+def depth_reader(path: Path | None, stride4: bool = False) -> KeypointReader:
     """A reader whose keypoint net is the shipped one with its depth head (a fresh one when the shipped
     reader reads landmarks only), or the net ``path`` holds (a state dict that ``net`` saved); its lifter
     is not used."""
     from posebrowser.nets.checkpoint import load_model
 
     shipped, _ = load_model(ROOT / "models" / "keypoint_reader", expect_kind="image")
-    reader = KeypointReader(depth_head=True)
+    reader = KeypointReader(depth_head=True, stride4=stride4)
     if path is not None:
         reader.keypoints.load_state_dict(torch.load(path, weights_only=True))
     else:
         missing = reader.keypoints.load_state_dict(shipped.keypoints.state_dict(), strict=False).missing_keys
-        assert all(key.startswith("depth.") for key in missing), missing
+        assert all(key.startswith(("depth.", "refine.")) for key in missing), missing
     return reader.eval()
 
 
@@ -147,14 +155,14 @@ def train_net(args: argparse.Namespace) -> None:
     depths = np.concatenate([camera_depths(gallery, rows, side) for gallery, rows in items])
     typical = np.median(np.abs(depths)) * side / 2
     print(f"{len(images)} training renders; exact |depth| median {typical:.2f} px", flush=True)
-    reader = depth_reader(None)
+    reader = depth_reader(None, args.stride4)
     with tempfile.TemporaryDirectory() as scratch:  # the trainer's per-epoch state, not kept
         settings = argparse.Namespace(keypoint_epochs=args.net_epochs, batch_size=64, seed=args.seed,
                                       out=scratch, resume=False, train_device="cpu",
                                       frozen_stages=args.frozen_stages, grey_share=args.grey_share)
         train_keypoint_net(reader, images, landmarks, settings, lambda line: print(line, flush=True), depths)
     torch.save(reader.keypoints.state_dict(), args.save_net)
-    val_errors(depth_reader(args.save_net))
+    val_errors(depth_reader(args.save_net, args.stride4))
 
 
 def val_errors(reader: KeypointReader) -> None:
@@ -192,6 +200,41 @@ def score_reader(args: argparse.Namespace, joints_embedder: Any, rotation: Any,
 
 
 POOLS = ("exact", "real", "both")
+#: ``mix``'s inputs: which of the landmarks and the depths come from the reading, which are exact.
+MIXES = (("read", "read"), ("exact", "read"), ("read", "exact"), ("exact", "exact"))
+
+
+def mixed_reading(reader: KeypointReader, landmarks_from: str, depths_from: str) -> Any:
+    """``read(gallery, rows)``: features of the rows' landmarks and depths, each taken from ``reader``'s
+    reading of the images (``"read"``) or from the renders' exact ones (``"exact"``)."""
+
+    def read(gallery: Any, rows: np.ndarray) -> np.ndarray:
+        side = gallery.load_image(int(rows[0])).size[0]
+        landmarks, depths = read_keypoints(reader, load_rgb(gallery, rows))
+        if landmarks_from == "exact":
+            landmarks = normalised(gallery.joints_2d[rows], side)
+        if depths_from == "exact":
+            depths = camera_depths(gallery, rows, side)
+        return landmark_features(landmarks, depths)
+
+    return read
+
+
+def mix_screen(args: argparse.Namespace, joints_embedder: Any, rotation: Any,
+               grid: list[tuple[float, float]]) -> int:
+    """Score the saved reader's own lifter with its landmarks and / or its depths replaced by the exact
+    ones: which of the two readings costs the figures more."""
+    import ablation  # a sibling script, for the header
+
+    from posebrowser.nets.checkpoint import load_model
+
+    reader, _ = load_model(args.reader, expect_kind="image")
+    for landmarks_from, depths_from in MIXES:
+        print(ablation.screen_header(f"landmarks {landmarks_from}, depths {depths_from}, val halves"))
+        read = mixed_reading(reader, landmarks_from, depths_from)
+        for name in args.sets:
+            score(name, read, reader.lifter, reader.lifter.first.in_features, joints_embedder, rotation, grid)
+    return 0
 
 
 def reading_features(reader: KeypointReader, gallery: Any, rows: np.ndarray) -> np.ndarray:
@@ -280,7 +323,7 @@ def own_readings_screen(args: argparse.Namespace, x: np.ndarray, target: np.ndar
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=("bound", "net", "lift", "score", "real"))
+    parser.add_argument("mode", choices=("bound", "net", "lift", "score", "real", "mix"))
     parser.add_argument("--reader", type=Path, default=ROOT / "models" / "keypoint_reader",
                         help="score: a saved keypoint reader (with or without the depth head) and its lifter")
     parser.add_argument("--epochs", type=int, default=30, help="lifter epochs")
@@ -289,6 +332,8 @@ def main() -> int:
                         help="net: trunk stages after the stem kept frozen (the product's 3: stages 0-2)")
     parser.add_argument("--grey-share", type=float, default=0.0,
                         help="net: share of training images turned grey (the shipped recipe's 0.1)")
+    parser.add_argument("--stride4", action="store_true",
+                        help="net / lift: the keypoint net with the stride-4 refinement of its heat maps")
     parser.add_argument("--swap", type=float, default=0.17)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save-net", type=Path, default=ROOT / "build" / "depth-net.pt")
@@ -315,6 +360,8 @@ def main() -> int:
     grid = [(float(a), float(b)) for a, b in (text.split(",") for text in args.grid)]
     if args.mode == "score":
         return score_reader(args, joints_embedder, rotation, grid)
+    if args.mode == "mix":
+        return mix_screen(args, joints_embedder, rotation, grid)
     x, target = exact_pairs(joints_embedder)
     if args.mode == "bound":
         for inputs in args.inputs:
@@ -325,7 +372,7 @@ def main() -> int:
         return 0
     if args.mode == "real":
         return own_readings_screen(args, x, target, joints_embedder, rotation, grid)
-    reader = depth_reader(args.load_net)
+    reader = depth_reader(args.load_net, args.stride4)
     reading, exact = builtin_train_reading(reader)
     residual = reading - exact
     read = remembered_reading(reader)

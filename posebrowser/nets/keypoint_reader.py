@@ -44,6 +44,8 @@ from posebrowser.pose.skeleton import JOINT_NAMES, NUM_JOINTS, PELVIS
 #: Trunk stages the keypoint net keeps: up to stride 8 (40 channels), then up to stride 16 (112 channels).
 FINE_STAGES, COARSE_STAGES = 3, 5
 FINE_CHANNELS, COARSE_CHANNELS = 40, 112
+#: The stride-4 map the refinement reads (the output of stage 1) and the refinement's width.
+STRIDE4_STAGES, STRIDE4_CHANNELS, REFINE_WIDTH = 2, 24, 32
 
 
 def _partner(name: str) -> str:
@@ -107,10 +109,36 @@ def integral_landmarks(maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return points, flat
 
 
+class Stride4Refinement(nn.Module):
+    """Heat maps at stride 4: the stride-8 maps upsampled plus a correction read off the trunk's stride-4
+    map joined with the decoder's last features (reduced to :data:`REFINE_WIDTH` channels and upsampled).
+    Its last conv starts at zero, so a refinement added to a trained net starts where the net was."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.reduce = nn.Sequential(
+            nn.Conv2d(width, REFINE_WIDTH, 1, bias=False), nn.BatchNorm2d(REFINE_WIDTH), nn.ReLU()
+        )
+        self.mix = nn.Sequential(
+            nn.Conv2d(STRIDE4_CHANNELS + REFINE_WIDTH, REFINE_WIDTH, 3, padding=1, bias=False),
+            nn.BatchNorm2d(REFINE_WIDTH),
+            nn.ReLU(),
+        )
+        self.out = nn.Conv2d(REFINE_WIDTH, NUM_JOINTS, 1)
+        for parameter in self.out.parameters():
+            nn.init.zeros_(parameter)
+
+    def forward(self, stride4: torch.Tensor, hidden: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
+        size = stride4.shape[-2:]
+        reduced = F.interpolate(self.reduce(hidden), size=size, mode="bilinear", align_corners=False)
+        correction = self.out(self.mix(torch.cat([stride4, reduced], dim=1)))
+        return F.interpolate(maps, size=size, mode="bilinear", align_corners=False) + correction
+
+
 class KeypointNet(nn.Module):
     """``(N, 3, S, S)`` images in [−1, 1] → ``(N, 16, 2)`` normalised landmarks (see the module doc)."""
 
-    def __init__(self, width: int = 96, depth_head: bool = False) -> None:
+    def __init__(self, width: int = 96, depth_head: bool = False, stride4: bool = False) -> None:
         super().__init__()
         from posebrowser.nets.efficientnet import build_trunk
 
@@ -128,6 +156,8 @@ class KeypointNet(nn.Module):
             self.depth = nn.Sequential(
                 nn.Conv2d(width, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(), last
             )
+        #: The stride-4 refinement of the landmarks' heat maps (:class:`Stride4Refinement`), or None.
+        self.refine: Stride4Refinement | None = Stride4Refinement(width) if stride4 else None
 
     def load_trunk(self, trunk: Any) -> None:
         """Copy the stem and stages 0–4 of a timm Lite0 trunk (e.g. the shipped image net's)."""
@@ -137,10 +167,14 @@ class KeypointNet(nn.Module):
 
     def read(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``(N, 16, 2)`` landmarks and ``(N, 16)`` depths (None without the depth head)."""
-        fine = self.fine(self.stem(x))
+        stride4 = self.fine[:STRIDE4_STAGES](self.stem(x))
+        fine = self.fine[STRIDE4_STAGES:](stride4)
         hidden = self.decoder[:-1](joined_maps(fine, self.coarse(fine)))
-        points, flat = integral_landmarks(self.decoder[-1](hidden))
+        maps = self.decoder[-1](hidden)
+        points, flat = integral_landmarks(maps)
         depths = None if self.depth is None else (flat * self.depth(hidden).flatten(2)).sum(-1)
+        if self.refine is not None:  # the depths stay read at the stride-8 maps
+            points, _ = integral_landmarks(self.refine(stride4, hidden, maps))
         return points, depths
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -188,6 +222,7 @@ class KeypointReader(nn.Module):
         mirrored_landmarks: bool = True,
         joints_model: str = "joints_net",
         depth_head: bool = False,
+        stride4: bool = False,
     ) -> None:
         super().__init__()
         self.config: dict[str, Any] = {
@@ -201,7 +236,9 @@ class KeypointReader(nn.Module):
         }
         if depth_head:  # only then, so the cards of readers without it stay as they were
             self.config["depth_head"] = True
-        self.keypoints = KeypointNet(int(width), bool(depth_head))
+        if stride4:  # likewise
+            self.config["stride4"] = True
+        self.keypoints = KeypointNet(int(width), bool(depth_head), bool(stride4))
         inputs = 3 * NUM_JOINTS if depth_head else 2 * NUM_JOINTS
         self.lifter = KeypointLifter(int(hidden), int(blocks), float(dropout), int(embedding_dim), inputs)
         #: Also read each image mirrored and average the landmarks (an image net's ``mirror_view`` instead
