@@ -132,7 +132,8 @@ class Stride4Refinement(nn.Module):
         size = stride4.shape[-2:]
         reduced = F.interpolate(self.reduce(hidden), size=size, mode="bilinear", align_corners=False)
         correction = self.out(self.mix(torch.cat([stride4, reduced], dim=1)))
-        return F.interpolate(maps, size=size, mode="bilinear", align_corners=False) + correction
+        upsampled: torch.Tensor = F.interpolate(maps, size=size, mode="bilinear", align_corners=False)
+        return upsampled + correction
 
 
 class KeypointNet(nn.Module):

@@ -129,3 +129,49 @@ def test_depth_features_are_the_depths_over_the_landmarks_radius(rng) -> None:
     np.testing.assert_allclose(features[:, :32], landmark_features(landmarks), atol=1e-6)
     np.testing.assert_allclose(features[:, 32:], depths / radius, rtol=1e-5)
     np.testing.assert_allclose(landmark_features(3 * landmarks + 0.2, 3 * depths), features, atol=1e-5)
+
+
+def test_the_stride4_refinement_starts_near_the_stride8_reading_and_learns() -> None:
+    torch.manual_seed(0)
+    refined = KeypointReader(width=8, hidden=32, depth_head=True, stride4=True)
+    plain = KeypointReader(width=8, hidden=32, depth_head=True)
+    kept = {k: v for k, v in refined.keypoints.state_dict().items() if not k.startswith("refine.")}
+    plain.keypoints.load_state_dict(kept)
+    assert refined.config["stride4"] is True and "stride4" not in plain.config
+    x = torch.rand(2, 3, 160, 160) * 2 - 1
+    with torch.no_grad():
+        (points, depths), (expected, expected_depths) = refined.eval().reading(x), plain.eval().reading(x)
+    assert depths is not None and expected_depths is not None
+    torch.testing.assert_close(depths, expected_depths)  # the depths stay read at the stride-8 maps
+    assert float((points - expected).abs().max()) < 0.02  # the upsampled stride-8 maps, before training
+    target = torch.zeros(2, 16, 2)
+    optimizer = torch.optim.Adam(refined.keypoints.refine.parameters(), lr=1e-2)  # type: ignore[union-attr]
+    refined.train()
+    first = None
+    for _ in range(30):
+        optimizer.zero_grad()
+        loss = (refined.keypoints(x) - target).abs().mean()
+        loss.backward()
+        optimizer.step()
+        first = float(loss.detach()) if first is None else first
+    assert float(loss.detach()) < 0.8 * first  # the correction moves the landmarks on its own
+
+
+def test_a_saved_reader_with_the_refinement_embeds_images_like_the_module(tmp_path, rng) -> None:
+    from posebrowser.core.embedder import Embedder
+    from posebrowser.nets.checkpoint import ModelCard, save_model
+    from posebrowser.nets.preprocessing import lite_preprocessing
+
+    torch.manual_seed(1)
+    reader = KeypointReader(width=8, hidden=32, depth_head=True, stride4=True).eval()
+    with torch.no_grad():
+        for parameter in reader.keypoints.refine.out.parameters():  # type: ignore[union-attr]
+            parameter.normal_(0.0, 0.5)
+    card = ModelCard(net="keypoint_reader", config=dict(reader.config), kind="image",
+                     preprocessing=lite_preprocessing(160).to_dict())
+    save_model(tmp_path / "keypoint_reader", reader, card)
+    embedder = Embedder.from_checkpoint(tmp_path / "keypoint_reader", "cpu")
+    images = [rng.integers(0, 256, (160, 160, 3), dtype=np.uint8) for _ in range(2)]
+    with torch.inference_mode():
+        expected = reader(torch.from_numpy((np.stack(images) - 127.5) / 127.5).float().permute(0, 3, 1, 2))
+    np.testing.assert_allclose(embedder.embed_images(images), expected.numpy(), atol=1e-4)

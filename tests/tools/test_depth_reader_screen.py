@@ -111,3 +111,25 @@ def test_own_readings_are_read_once_per_reader_in_the_training_items_order(tmp_p
     calls.clear()
     other = tool.own_readings(object(), "cd" * 32)  # another reader reads again
     assert calls == [3, 2] and other.shape == (5, 48)
+
+
+def test_the_mixed_reading_takes_each_part_from_where_it_is_asked(monkeypatch, rng) -> None:
+    tool = load_script("tools/depth_reader_screen.py")
+    read_points = rng.uniform(-0.5, 0.5, (3, 16, 2)).astype(np.float32)
+    read_depths = rng.normal(0, 0.1, (3, 16)).astype(np.float32)
+    exact_pixels = rng.uniform(20, 100, (3, 16, 2))
+    exact_depths = rng.normal(0, 0.1, (3, 16)).astype(np.float32)
+    monkeypatch.setattr(tool, "load_rgb", lambda gallery, rows: np.zeros((len(rows), 128, 128, 3), np.uint8))
+    monkeypatch.setattr(tool, "read_keypoints", lambda reader, images: (read_points, read_depths))
+    monkeypatch.setattr(tool, "camera_depths", lambda gallery, rows, side: exact_depths[rows])
+    gallery = SimpleNamespace(joints_2d=exact_pixels, load_image=lambda row: _Image())
+    rows = np.arange(3)
+    exact_points = tool.normalised(exact_pixels, 128)
+    for (points_from, depths_from), (points, depths) in zip(
+        tool.MIXES,
+        ((read_points, read_depths), (exact_points, read_depths), (read_points, exact_depths),
+         (exact_points, exact_depths)),
+        strict=True,
+    ):
+        features = tool.mixed_reading(None, points_from, depths_from)(gallery, rows)
+        np.testing.assert_allclose(features, tool.landmark_features(points, depths), atol=1e-6)
