@@ -131,7 +131,7 @@ class Stride4Refinement(nn.Module):
     def forward(self, stride4: torch.Tensor, hidden: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
         size = stride4.shape[-2:]
         reduced = F.interpolate(self.reduce(hidden), size=size, mode="bilinear", align_corners=False)
-        correction = self.out(self.mix(torch.cat([stride4, reduced], dim=1)))
+        correction: torch.Tensor = self.out(self.mix(torch.cat([stride4, reduced], dim=1)))
         upsampled: torch.Tensor = F.interpolate(maps, size=size, mode="bilinear", align_corners=False)
         return upsampled + correction
 
