@@ -119,14 +119,16 @@ def batch_targets(
 
 class FeatureTap:
     """Keeps the input of ``module`` (e.g. the pooled trunk features entering an image net's ``embedding``
-    layer) from the last forward pass, so a head can read the trunk without the net returning it."""
+    layer) — or with ``output`` its output (e.g. a trunk stage's feature map) — from the last forward pass,
+    so a head can read the trunk without the net returning it."""
 
-    def __init__(self, module: nn.Module) -> None:
+    def __init__(self, module: nn.Module, output: bool = False) -> None:
         self.features: Tensor | None = None
+        self.output = output
         self._handle = module.register_forward_hook(self._keep)
 
-    def _keep(self, _module: nn.Module, inputs: tuple[Tensor, ...], _output: Tensor) -> None:
-        self.features = inputs[0]
+    def _keep(self, _module: nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> None:
+        self.features = output if self.output else inputs[0]
 
     def take(self) -> Tensor:
         """The features of the last forward pass (raises if there was none since the last take)."""

@@ -30,29 +30,9 @@ from posebrowser.nets.keypoint_reader import (
     joined_maps,
     landmark_decoder,
 )
+from posebrowser.training.aux_heads import FeatureTap
 
 DECODER_WIDTH = 96
-
-
-class OutputTap:
-    """Keeps the output of ``module`` from the last forward pass."""
-
-    def __init__(self, module: nn.Module) -> None:
-        self.output: Tensor | None = None
-        self._handle = module.register_forward_hook(self._keep)
-
-    def _keep(self, _module: nn.Module, _inputs: tuple[Tensor, ...], output: Tensor) -> None:
-        self.output = output
-
-    def take(self) -> Tensor:
-        """The output of the last forward pass (raises if there was none since the last take)."""
-        if self.output is None:
-            raise RuntimeError("no forward pass has run through the tapped module")
-        output, self.output = self.output, None
-        return output
-
-    def remove(self) -> None:
-        self._handle.remove()
 
 
 def crop_landmarks(
@@ -88,8 +68,8 @@ class LandmarkHead:
         generator_state = torch.random.get_rng_state()
         self.decoder = landmark_decoder(DECODER_WIDTH).to(device)
         torch.random.set_rng_state(generator_state)  # the net's batches stay as without the head
-        self.fine = OutputTap(blocks[FINE_STAGES - 1])
-        self.coarse = OutputTap(blocks[COARSE_STAGES - 1])
+        self.fine = FeatureTap(blocks[FINE_STAGES - 1], output=True)
+        self.coarse = FeatureTap(blocks[COARSE_STAGES - 1], output=True)
         self.device = device
 
     def loss(self, rows: NDArray[np.int64], crops: NDArray[np.integer], mirrored: bool) -> Tensor:
