@@ -456,11 +456,11 @@ def _landmark_head(
     optimizer: torch.optim.Optimizer,
 ) -> LandmarkHead | None:
     """The configured landmark head (:mod:`posebrowser.training.landmark_head`), registered with the
-    optimizer (None when off). Its targets follow the crop windows of the fused augmentation, so an
-    augmented run needs a net whose preprocessing fuses with it (square images, plain resize)."""
+    optimizer (None when off). Its targets are placed in the whole image or follow the crop windows of
+    the fused augmentation, so the net's preprocessing must be a plain resize of square images."""
     if config.aux_landmarks <= 0 or joints_2d is None:
         return None
-    if config.augment and (preprocessing is None or not fusable(preprocessing, images[:1])):
+    if preprocessing is None or not fusable(preprocessing, images[:1]):
         raise ValueError("the landmark head needs square training images and a plain-resize preprocessing")
     head = LandmarkHead(net, joints_2d, int(images.shape[1]), config.aux_landmarks, device)
     optimizer.add_param_group({"params": list(head.decoder.parameters()), "lr": config.lr})

@@ -130,3 +130,12 @@ def test_a_run_with_the_head_saves_its_decoder_and_refuses_to_resume_without_it(
 def test_a_config_without_the_head_reads_as_the_states_saved_before_it() -> None:
     assert "aux_landmarks" not in ImageTrainConfig().to_dict()
     assert ImageTrainConfig(aux_landmarks=2.0).to_dict()["aux_landmarks"] == 2.0
+
+
+def test_the_head_is_refused_where_its_landmarks_cannot_be_placed(tmp_path: Path) -> None:
+    images, joints = _square_images(8, 2)
+    distances = np.zeros((8, 8), np.float32)
+    config: ImageTrainConfig = _config(**{"epochs": 1, "batch_size": 8, "aux_landmarks": 1.0})
+    with pytest.raises(ValueError, match="plain-resize"):  # a bare to_tensor: no known crop or resize
+        train_image_net(LiteImageNet(frozen_blocks=3), images, distances, lambda batch: torch.zeros(0),
+                        config, tmp_path, joints_2d=joints)
