@@ -204,13 +204,15 @@ POOLS = ("exact", "real", "both")
 MIXES = (("read", "read"), ("exact", "read"), ("read", "exact"), ("exact", "exact"))
 
 
-def mixed_reading(reader: KeypointReader, landmarks_from: str, depths_from: str) -> Any:
-    """``read(gallery, rows)``: features of the rows' landmarks and depths, each taken from ``reader``'s
-    reading of the images (``"read"``) or from the renders' exact ones (``"exact"``)."""
+def mixed_reading(raw_reading: Any, landmarks_from: str, depths_from: str) -> Any:
+    """``read(gallery, rows)``: features of the rows' landmarks and depths, each taken from the keypoint
+    net's reading of the images (``raw_reading(gallery, rows)``: landmarks and depths, ``"read"``) or from
+    the renders' exact ones (``"exact"``; then the images are not read)."""
 
     def read(gallery: Any, rows: np.ndarray) -> np.ndarray:
         side = gallery.load_image(int(rows[0])).size[0]
-        landmarks, depths = read_keypoints(reader, load_rgb(gallery, rows))
+        both_exact = landmarks_from == depths_from == "exact"
+        landmarks, depths = (None, None) if both_exact else raw_reading(gallery, rows)
         if landmarks_from == "exact":
             landmarks = normalised(gallery.joints_2d[rows], side)
         if depths_from == "exact":
@@ -229,9 +231,10 @@ def mix_screen(args: argparse.Namespace, joints_embedder: Any, rotation: Any,
     from posebrowser.nets.checkpoint import load_model
 
     reader, _ = load_model(args.reader, expect_kind="image")
+    raw_reading = remembered(lambda gallery, rows: read_keypoints(reader, load_rgb(gallery, rows)))
     for landmarks_from, depths_from in MIXES:
         print(ablation.screen_header(f"landmarks {landmarks_from}, depths {depths_from}, val halves"))
-        read = mixed_reading(reader, landmarks_from, depths_from)
+        read = mixed_reading(raw_reading, landmarks_from, depths_from)
         for name in args.sets:
             score(name, read, reader.lifter, reader.lifter.first.in_features, joints_embedder, rotation, grid)
     return 0
@@ -252,18 +255,23 @@ def builtin_train_reading(reader: KeypointReader) -> tuple[np.ndarray, np.ndarra
     return reading_features(reader, gallery, train), exact_features(gallery, train)
 
 
+def remembered(read: Any) -> Any:
+    """``read(gallery, rows)`` computed once per (gallery, row count): every set is scored several times."""
+    readings: dict[tuple[str, int], Any] = {}
+
+    def once(gallery: Any, rows: np.ndarray) -> Any:
+        key = (str(gallery.root), len(rows))
+        if key not in readings:
+            readings[key] = read(gallery, rows)
+        return readings[key]
+
+    return once
+
+
 def remembered_reading(reader: KeypointReader) -> Any:
     """``read(gallery, rows)``: the features of ``reader``'s reading of the rows, each (gallery, row
     count) read once (every set is scored once per lifter)."""
-    readings: dict[tuple[str, int], np.ndarray] = {}
-
-    def read(gallery: Any, rows: np.ndarray) -> np.ndarray:
-        key = (str(gallery.root), len(rows))
-        if key not in readings:
-            readings[key] = reading_features(reader, gallery, rows)
-        return readings[key]
-
-    return read
+    return remembered(lambda gallery, rows: reading_features(reader, gallery, rows))
 
 
 def own_readings(reader: KeypointReader, sha: str) -> np.ndarray:

@@ -216,7 +216,8 @@ def _teacher(args: argparse.Namespace, data: TrainData) -> Any:
 
 
 def _trunk_note(args: argparse.Namespace) -> str:
-    """The card note of the trunk-level 3-D joint head (empty when off, so older cards read the same)."""
+    """The card notes of the optional training heads: the trunk-level 3-D joint head, the teacher and the
+    landmark head (empty when off, so older cards read the same)."""
     note = f"aux_trunk_joints_3d={args.aux_trunk_joints_3d} " if args.aux_trunk_joints_3d > 0 else ""
     note += f"aux_teacher={args.aux_teacher} " if args.aux_teacher > 0 else ""
     return note + (f"aux_landmarks={args.aux_landmarks} " if args.aux_landmarks > 0 else "")

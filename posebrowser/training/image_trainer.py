@@ -305,13 +305,13 @@ def train_image_net(
     def prepare(batch: Any) -> Prepared:
         pixels, flipped = images[batch.indices], False
         crops = np.zeros((len(batch.indices), 3), dtype=np.int64)  # the whole image: no crop jitter
-        if config.augment and landmark_head is not None and preprocessing is not None:
-            inputs, flipped, crops = augmented_inputs_and_crops(
-                pixels, preprocessing, config.augment_config, numpy_rng
-            )
-            return batch, inputs, flipped, crops
         if config.augment and preprocessing is not None:
-            inputs, flipped = augmented_inputs(pixels, preprocessing, config.augment_config, numpy_rng)
+            if landmark_head is None:
+                inputs, flipped = augmented_inputs(pixels, preprocessing, config.augment_config, numpy_rng)
+            else:  # the same inputs and draws, and the crop windows its targets follow
+                inputs, flipped, crops = augmented_inputs_and_crops(
+                    pixels, preprocessing, config.augment_config, numpy_rng
+                )
             return batch, inputs, flipped, crops
         if config.augment:
             pixels, flipped = augment_batch(pixels, config.augment_config, numpy_rng)

@@ -72,8 +72,9 @@ SWAPS = (
 )
 
 
-def normalised(pixels: NDArray[np.floating], side: int) -> NDArray[np.float32]:
-    """Pixel landmarks of a ``side`` px image → normalised coordinates (``align_corners=False``)."""
+def normalised(pixels: NDArray[np.floating], side: float | NDArray[np.floating]) -> NDArray[np.float32]:
+    """Pixel landmarks of a ``side`` px image → normalised coordinates (``align_corners=False``); ``side``
+    may be an array that broadcasts against ``pixels`` (one side per image)."""
     return ((np.asarray(pixels, np.float32) + 0.5) / (side / 2) - 1).astype(np.float32)
 
 

@@ -31,6 +31,7 @@ from posebrowser.nets.keypoint_reader import (
     landmark_decoder,
 )
 from posebrowser.training.aux_heads import FeatureTap
+from posebrowser.training.keypoint_trainer import normalised
 
 DECODER_WIDTH = 96
 
@@ -42,12 +43,11 @@ def crop_landmarks(
     coordinates ([−1, 1], pixel centres at ``(i + 0.5) / n · 2 − 1``) of the augmented input: the crop
     window grown by ``scale`` px per side and shifted by ``(shift_x, shift_y)`` (``crops`` rows), then, when
     ``mirrored``, mirrored left to right with the sides swapped."""
-    scale, shift = crops[:, 0:1].astype(np.float64), crops[:, 1:3].astype(np.float64)
+    scale, shift = crops[:, 0:1].astype(np.float32), crops[:, 1:3].astype(np.float32)
     origin = shift - scale  # the window's top-left corner in the stored image
-    span = side + 2 * scale
-    points = (np.asarray(pixels, np.float64) + 0.5 - origin[:, None]) / span[:, None] * 2 - 1
+    points = normalised(np.asarray(pixels, np.float32) - origin[:, None], (side + 2 * scale)[:, None])
     if mirrored:
-        points = points[:, list(MIRROR)] * np.array([-1.0, 1.0])
+        points = points[:, list(MIRROR)] * np.array([-1.0, 1.0], np.float32)
     return points.astype(np.float32)
 
 

@@ -119,8 +119,6 @@ def test_the_mixed_reading_takes_each_part_from_where_it_is_asked(monkeypatch, r
     read_depths = rng.normal(0, 0.1, (3, 16)).astype(np.float32)
     exact_pixels = rng.uniform(20, 100, (3, 16, 2))
     exact_depths = rng.normal(0, 0.1, (3, 16)).astype(np.float32)
-    monkeypatch.setattr(tool, "load_rgb", lambda gallery, rows: np.zeros((len(rows), 128, 128, 3), np.uint8))
-    monkeypatch.setattr(tool, "read_keypoints", lambda reader, images: (read_points, read_depths))
     monkeypatch.setattr(tool, "camera_depths", lambda gallery, rows, side: exact_depths[rows])
     gallery = SimpleNamespace(joints_2d=exact_pixels, load_image=lambda row: _Image())
     rows = np.arange(3)
@@ -131,5 +129,6 @@ def test_the_mixed_reading_takes_each_part_from_where_it_is_asked(monkeypatch, r
          (exact_points, exact_depths)),
         strict=True,
     ):
-        features = tool.mixed_reading(None, points_from, depths_from)(gallery, rows)
+        raw_reading = lambda gallery, rows: (read_points, read_depths)  # noqa: E731
+        features = tool.mixed_reading(raw_reading, points_from, depths_from)(gallery, rows)
         np.testing.assert_allclose(features, tool.landmark_features(points, depths), atol=1e-6)
